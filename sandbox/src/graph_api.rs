@@ -1,0 +1,539 @@
+//! The Graph API surface: the catch-all HTTP handler, and the dispatcher that turns one
+//! normalized [`GraphCall`] into an [`Answer`] (used by the handler and by every batch op).
+//!
+//! Architecture Invariant: [`execute`] is synchronous and runs under the world's lock; the
+//! handler does all awaiting (fault latency, body reading) before taking the lock.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
+use serde_json::{Map, Value};
+
+use crate::auth::{Viewer, check_appsecret_proof};
+use crate::error::GraphError;
+use crate::fields::parse_fields;
+use crate::paging::{PageLinks, PageRequest};
+use crate::render::{RenderCtx, edge_items, render_list, render_node};
+use crate::request::{GraphCall, GraphMethod, Params, header_token, parse_list, read_params};
+use crate::store::{JournalEntry, NodeRef, World};
+use crate::usage::{Figure, app_usage_header, business_usage_header};
+use crate::{Sandbox, SandboxSettings, batch, business};
+
+/// The version unversioned paths mean, and the one reported before a version is known.
+pub(crate) const DEFAULT_VERSION: &str = "v25.0";
+
+/// The oldest and newest versions served.
+const VERSIONS_SERVED: std::ops::RangeInclusive<u32> = 21..=26;
+
+/// The most ids one `?ids=` read may name.
+const MAX_IDS: usize = 50;
+
+/// Whether a call is a top-level request or an operation inside a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nesting {
+    TopLevel,
+    InBatch,
+}
+
+/// The outcome of one Graph call, ready to become an HTTP response or a batch element.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    /// The version that served the call, for `facebook-api-version`.
+    pub version: String,
+    /// The trace id, also the `fbtrace_id` of an error body.
+    pub trace_id: String,
+    /// Usage and authentication headers: `x-app-usage`, `x-business-use-case-usage`,
+    /// `www-authenticate`.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=UTF-8"),
+        );
+        let fixed = [
+            ("facebook-api-version", self.version.as_str()),
+            ("x-fb-trace-id", self.trace_id.as_str()),
+        ];
+        let extra = self.headers.iter().map(|(n, v)| (*n, v.as_str()));
+        for (name, value) in fixed.into_iter().chain(extra) {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
+        response
+    }
+}
+
+/// A random trace id in the style of Graph's (`x-fb-trace-id`, `fbtrace_id`).
+pub(crate) fn new_trace_id() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut rng = rand::rng();
+    (0..11)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// What one call turned out to be about, for its headers.
+struct Scope {
+    version: String,
+    token: Option<String>,
+    business: Option<u64>,
+    app_exhausted: bool,
+}
+
+/// Runs one Graph call against the world and answers it, headers included.
+pub(crate) fn execute(
+    world: &mut World,
+    settings: &SandboxSettings,
+    call: &GraphCall,
+    trace_id: &str,
+    nesting: Nesting,
+) -> Answer {
+    let mut scope = Scope {
+        version: DEFAULT_VERSION.to_owned(),
+        token: None,
+        business: None,
+        app_exhausted: false,
+    };
+    let result = run(world, settings, call, &mut scope, nesting);
+    let now = world.now().timestamp();
+    let app = match &scope.token {
+        Some(token) => world
+            .usage
+            .app_figure(token, settings.app_calls_per_hour, now),
+        None => Figure {
+            percent: 0,
+            exhausted: false,
+            regain_minutes: 0,
+        },
+    };
+    let app = if scope.app_exhausted {
+        Figure {
+            percent: 100,
+            exhausted: true,
+            ..app
+        }
+    } else {
+        app
+    };
+    let mut headers = vec![("x-app-usage", app_usage_header(app))];
+    if let Some(business) = scope.business {
+        let figure = world
+            .usage
+            .business_figure(business, settings.business_calls_per_hour, now);
+        headers.push((
+            "x-business-use-case-usage",
+            business_usage_header(business, figure),
+        ));
+    }
+    let (status, body) = match result {
+        Ok(body) => (StatusCode::OK, body),
+        Err(error) => {
+            if let Some(challenge) = error.www_authenticate() {
+                headers.push(("www-authenticate", challenge));
+            }
+            (error.status(), error.to_json(trace_id))
+        }
+    };
+    Answer {
+        status,
+        body,
+        version: scope.version,
+        trace_id: trace_id.to_owned(),
+        headers,
+    }
+}
+
+/// Splits a path into its version and its node/edge segments.
+fn parse_path(path: &str) -> Result<(String, Vec<String>), GraphError> {
+    let mut segments: Vec<String> = path
+        .split('/')
+        .filter(|segment| !segment.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let Some(first) = segments.first() else {
+        return Ok((DEFAULT_VERSION.to_owned(), segments));
+    };
+    // Node ids are numeric, `act_<n>` or `me`, so a leading `v` can only be a version.
+    if !first.starts_with('v') {
+        return Ok((DEFAULT_VERSION.to_owned(), segments));
+    }
+    let served = first
+        .strip_prefix('v')
+        .and_then(|rest| rest.strip_suffix(".0"))
+        .filter(|major| !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|major| major.parse::<u32>().ok())
+        .filter(|major| VERSIONS_SERVED.contains(major));
+    match served {
+        Some(major) => {
+            segments.remove(0);
+            Ok((format!("v{major}.0"), segments))
+        }
+        None => Err(GraphError::unknown_path(&format!("/{first}"))),
+    }
+}
+
+fn run(
+    world: &mut World,
+    settings: &SandboxSettings,
+    call: &GraphCall,
+    scope: &mut Scope,
+    nesting: Nesting,
+) -> Result<Value, GraphError> {
+    let token = call
+        .params
+        .get("access_token")
+        .map(str::to_owned)
+        .or_else(|| call.header_token.clone())
+        .filter(|token| !token.is_empty());
+    let grant = token.as_ref().and_then(|t| world.tokens.get(t)).cloned();
+    if grant.is_some() {
+        scope.token.clone_from(&token);
+    }
+    if let Ok((version, _)) = parse_path(&call.path) {
+        scope.version = version;
+    }
+    if let Some(error) = &call.early_error {
+        scope.app_exhausted = error.code == 4;
+        return Err(error.clone());
+    }
+    let (version, segments) = parse_path(&call.path)?;
+    let token = token.ok_or_else(GraphError::missing_token)?;
+    let grant = grant.ok_or_else(GraphError::invalid_token)?;
+    check_appsecret_proof(settings, world.now().timestamp(), &token, &call.params)?;
+    let viewer = Viewer {
+        user_id: grant.user_id,
+        token,
+        permissions: grant.permissions,
+    };
+
+    if segments.is_empty() && call.method == GraphMethod::Post && call.params.get("batch").is_some()
+    {
+        if nesting == Nesting::InBatch {
+            // [guess] Graph does not document nested batches; refusing them keeps recursion out.
+            return Err(GraphError::invalid_param("Batch requests cannot be nested"));
+        }
+        return batch::run(world, settings, call, &viewer);
+    }
+
+    let business = segments
+        .first()
+        .and_then(|id| world.lookup(id, Some(viewer.user_id)))
+        .filter(|node| world.can_see(viewer.user_id, *node))
+        .and_then(|node| match node {
+            NodeRef::Business(id) => Some(id),
+            _ => None,
+        });
+    let calls = match (segments.is_empty(), call.params.get("ids")) {
+        (true, Some(ids)) => parse_list(ids).len().clamp(1, MAX_IDS),
+        _ => 1,
+    };
+    throttle(world, settings, &viewer.token, business, calls, scope)?;
+    dispatch(world, &viewer, call, &version, &segments)
+}
+
+/// Refuses the call at 100 % usage, else counts it (`calls` times: one per id of an `?ids=`
+/// read).
+fn throttle(
+    world: &mut World,
+    settings: &SandboxSettings,
+    token: &str,
+    business: Option<u64>,
+    calls: usize,
+    scope: &mut Scope,
+) -> Result<(), GraphError> {
+    let now = world.now().timestamp();
+    scope.business = business;
+    if world
+        .usage
+        .app_figure(token, settings.app_calls_per_hour, now)
+        .exhausted
+    {
+        return Err(GraphError::coded(4, "Application request limit reached"));
+    }
+    if let Some(business) = business {
+        let figure = world
+            .usage
+            .business_figure(business, settings.business_calls_per_hour, now);
+        if figure.exhausted {
+            // [guess] Graph's business use case throttles use codes 80000-80014; 80004 is the
+            // one for this kind of call.
+            return Err(GraphError::coded(
+                80_004,
+                "There have been too many calls to this business account. Wait a bit and try again.",
+            ));
+        }
+        world.usage.record_business(business, calls, now);
+    }
+    world.usage.record_app(token, calls, now);
+    Ok(())
+}
+
+/// Resolves an id to a node the viewer may see, or Graph's "Unsupported request" error.
+fn resolve(
+    world: &World,
+    viewer: &Viewer,
+    id: &str,
+    method: GraphMethod,
+) -> Result<NodeRef, GraphError> {
+    world
+        .lookup(id, Some(viewer.user_id))
+        .filter(|node| world.can_see(viewer.user_id, *node))
+        .ok_or_else(|| GraphError::unsupported(method.lower(), id))
+}
+
+fn dispatch(
+    world: &mut World,
+    viewer: &Viewer,
+    call: &GraphCall,
+    version: &str,
+    segments: &[String],
+) -> Result<Value, GraphError> {
+    let api_base = format!("http://{}/{version}", call.host);
+    let method = call.method;
+    match segments {
+        [] => read_root(world, viewer, call, &api_base),
+        [id] => {
+            let node = resolve(world, viewer, id, method)?;
+            match (method, node) {
+                (GraphMethod::Get, _) => {
+                    let fields = parse_fields(call.params.get("fields").unwrap_or(""))?;
+                    let ctx = render_ctx(world, viewer, &api_base);
+                    render_node(&ctx, node, Some(&fields))
+                }
+                (GraphMethod::Post, NodeRef::Business(business_id)) => {
+                    business::update(world, viewer, business_id, &call.params)
+                }
+                (GraphMethod::Delete, NodeRef::Business(_)) => {
+                    Err(GraphError::invalid_param("Unsupported delete request."))
+                }
+                _ => Err(GraphError::unsupported(method.lower(), id)),
+            }
+        }
+        [id, edge] => {
+            let node = resolve(world, viewer, id, method)?;
+            let ctx = render_ctx(world, viewer, &api_base);
+            let Some(items) = edge_items(&ctx, node, edge) else {
+                return Err(GraphError::nonexisting_field(edge, node.type_name()));
+            };
+            match (method, node, edge.as_str()) {
+                (GraphMethod::Get, _, _) => read_edge(&ctx, call, node, edge, &items),
+                (GraphMethod::Post, NodeRef::User(user_id), "businesses") => {
+                    business::create(world, viewer, user_id, &call.params)
+                }
+                _ => Err(GraphError::unsupported(method.lower(), id)),
+            }
+        }
+        [_, _, rest @ ..] => Err(GraphError::unknown_path(&format!("/{}", rest.join("/")))),
+    }
+}
+
+fn render_ctx<'a>(world: &'a World, viewer: &'a Viewer, api_base: &'a str) -> RenderCtx<'a> {
+    RenderCtx {
+        world,
+        viewer: viewer.user_id,
+        token: &viewer.token,
+        api_base,
+    }
+}
+
+/// Parameters that paging links never repeat: the cursors (replaced) and the credentials
+/// (the token is put first; proofs are the caller's business).
+const NOT_REPEATED_IN_LINKS: [&str; 6] = [
+    "access_token",
+    "after",
+    "before",
+    "limit",
+    "appsecret_proof",
+    "appsecret_time",
+];
+
+/// `GET /{node}/{edge}`: one page of a list edge.
+fn read_edge(
+    ctx: &RenderCtx<'_>,
+    call: &GraphCall,
+    node: NodeRef,
+    edge: &str,
+    items: &[NodeRef],
+) -> Result<Value, GraphError> {
+    let request = PageRequest::from_values(
+        call.params
+            .iter()
+            .filter(|(name, _)| matches!(*name, "limit" | "after" | "before" | "summary")),
+    )?;
+    let fields = parse_fields(call.params.get("fields").unwrap_or(""))?;
+    let mut params = vec![("access_token".to_owned(), ctx.token.to_owned())];
+    params.extend(
+        call.params
+            .iter()
+            .filter(|(name, _)| !NOT_REPEATED_IN_LINKS.contains(name))
+            .map(|(name, value)| (name.to_owned(), value.to_owned())),
+    );
+    params.push(("limit".to_owned(), request.limit.to_string()));
+    let links = PageLinks {
+        base: format!("{}/{}/{edge}", ctx.api_base, node.graph_id()),
+        params,
+    };
+    render_list(ctx, items, &request, Some(&fields), &links)
+}
+
+/// The root node: `GET /?ids=` reads; everything else on it is refused.
+fn read_root(
+    world: &World,
+    viewer: &Viewer,
+    call: &GraphCall,
+    api_base: &str,
+) -> Result<Value, GraphError> {
+    match (call.method, call.params.get("ids")) {
+        (GraphMethod::Get, Some(ids)) => {
+            let ids = parse_list(ids);
+            if ids.len() > MAX_IDS {
+                return Err(GraphError::invalid_param(&format!(
+                    "Too many IDs. Maximum: {MAX_IDS}. Provided: {}.",
+                    ids.len()
+                )));
+            }
+            if ids.is_empty() {
+                return Err(GraphError::invalid_param("The parameter ids is required"));
+            }
+            let fields = parse_fields(call.params.get("fields").unwrap_or(""))?;
+            let ctx = render_ctx(world, viewer, api_base);
+            let mut out = Map::new();
+            for id in &ids {
+                let node = resolve(world, viewer, id, GraphMethod::Get)?;
+                out.insert(id.clone(), render_node(&ctx, node, Some(&fields))?);
+            }
+            Ok(Value::Object(out))
+        }
+        // [guess] What Graph says to a bare root request.
+        (GraphMethod::Get, None) => Err(GraphError::invalid_param("The parameter ids is required")),
+        (GraphMethod::Post, _) => Err(GraphError::invalid_param("The parameter batch is required")),
+        (GraphMethod::Delete, _) => Err(GraphError::invalid_param("Unsupported delete request.")),
+    }
+}
+
+/// The query string as the journal keeps it: without credentials.
+fn journal_query(query: &str) -> String {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or("");
+            !matches!(name, "access_token" | "appsecret_proof")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The handler of every Graph route.
+pub(crate) async fn graph_handler(State(sandbox): State<Sandbox>, request: Request) -> Response {
+    let trace_id = new_trace_id();
+    let Some(method) = GraphMethod::from_http(request.method()) else {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    };
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
+    let header_token = header_token(request.headers());
+
+    let fault = sandbox.with_world(|world| {
+        let fault = world.fault.as_mut()?;
+        fault.remaining = fault.remaining.saturating_sub(1);
+        let taken = fault.clone();
+        if fault.remaining == 0 {
+            world.fault = None;
+        }
+        Some(taken)
+    });
+    if let Some(fault) = &fault
+        && fault.latency_ms > 0
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(fault.latency_ms)).await;
+    }
+    let injected = fault.and_then(|fault| {
+        fault
+            .error_code
+            .map(|code| GraphError::injected(code, fault.error_subcode))
+    });
+    let (params, body_error) = match read_params(request).await {
+        Ok(params) => (params, None),
+        Err(error) => (Params::from_urlencoded(&query), Some(error)),
+    };
+    let call = GraphCall {
+        method,
+        path: path.clone(),
+        params,
+        header_token,
+        host,
+        early_error: injected.or(body_error),
+    };
+    let answer = sandbox.with_world(|world| {
+        let answer = execute(
+            world,
+            sandbox.settings(),
+            &call,
+            &trace_id,
+            Nesting::TopLevel,
+        );
+        tracing::debug!(
+            method = method.upper(),
+            path = %path,
+            status = answer.status.as_u16(),
+            trace_id = %trace_id,
+            "graph request answered"
+        );
+        world.stats.record(JournalEntry {
+            method: method.upper().to_owned(),
+            path,
+            query: journal_query(&query),
+            status: answer.status.as_u16(),
+        });
+        answer
+    });
+    answer.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_parsed_and_malformed_ones_refused() {
+        assert_eq!(
+            parse_path("/v26.0/me/businesses").expect("served"),
+            (
+                "v26.0".to_owned(),
+                vec!["me".to_owned(), "businesses".to_owned()]
+            )
+        );
+        assert_eq!(
+            parse_path("/me").expect("unversioned").0,
+            DEFAULT_VERSION.to_owned()
+        );
+        for bad in ["/v25/me", "/vx.0/me", "/v99.0/me", "/v20.0/me"] {
+            let error = parse_path(bad).expect_err("malformed");
+            assert_eq!(error.code, 2500, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_journal_drops_credentials_from_queries() {
+        assert_eq!(
+            journal_query("fields=id%2Cname&access_token=x&appsecret_proof=y&limit=2"),
+            "fields=id%2Cname&limit=2"
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! `graph-sandbox`: an in-memory, deterministic emulator of Meta's Graph API (the Business
+//! Manager subset that bizgraph speaks), served with axum.
+//!
+//! # What is emulated
+//!
+//! The wire contract is `shared/UPSTREAM.md`; this crate implements its sections 1 to 7, 8.1
+//! and 8.6, and the control plane of `docs/sandbox-contract.md`:
+//!
+//! - transport: versioned (`/v21.0` to `/v26.0`) and unversioned paths, tokens in the query,
+//!   the form body or an `Authorization: Bearer|OAuth` header, url-encoded, multipart and JSON
+//!   bodies, and Graph's response headers (`facebook-api-version`, `x-fb-trace-id`,
+//!   `x-app-usage`, `x-business-use-case-usage`);
+//! - reading: a real `fields=` parser (nested expansion, `.limit()`, `.after()`, `.before()`,
+//!   `.summary()`, `.as()`, any edge parameter), default fields, `?ids=` multi-reads, and cursor
+//!   paging with absolute `next`/`previous` links on every list edge;
+//! - batches with per-operation answers and `{result=name:$.path}` references;
+//! - Graph's error envelope, codes and HTTP statuses;
+//! - per-token and per-business rate limits in a rolling hour, and `appsecret_proof`;
+//! - users (`me`, `is_work_account`), businesses (create, read, update, refused delete),
+//!   their owned pages, ad accounts and apps;
+//! - under `/__sandbox/`: reset, stats and journal, test users, businesses and pages, the clock,
+//!   and fault injection.
+//!
+//! # What is not
+//!
+//! People management (`userpermissions`), personas, projects, invoices and finance, managed
+//! account migration (so `user_access_expire_time` is always absent) and webhooks are not
+//! emulated yet; client assets (`client_pages`, `client_ad_accounts`) are always empty. Node
+//! answers hold exactly the fields asked for: unlike Graph, `id` is not added when it was not
+//! requested (UPSTREAM §9 expects `{}` for a lone unset field).
+//!
+//! Everything is deterministic except trace ids and the wall-clock start of the sandbox clock.
+//!
+//! # Code map
+//!
+//! - `graph_api`: the catch-all HTTP handler and `execute`, the one dispatcher that both plain
+//!   requests and batch operations go through (version, token, appsecret_proof, rate limits,
+//!   routing);
+//! - `request`: the normalized request (method, path, merged parameters, token);
+//! - `fields`, `render`, `paging`: the `fields=` grammar, node rendering, list envelopes;
+//! - `batch`, `business`, `auth`, `usage`: batches, Business Manager writes, appsecret_proof,
+//!   rate-limit windows;
+//! - `store`, `seed`: the world and its seeded demo content; `control`: `/__sandbox/`.
+//!
+//! Architecture Invariant: the world lives behind one `std::sync::Mutex` that is never held
+//! across an await.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::Router;
+use axum::routing::get;
+use chrono::{DurationRound, TimeDelta, Utc};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+mod auth;
+mod batch;
+mod business;
+mod control;
+mod error;
+mod fields;
+mod graph_api;
+mod paging;
+mod render;
+mod request;
+mod seed;
+mod store;
+mod usage;
+
+use store::World;
+
+/// How the emulated app behaves: its secret, and the rate limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxSettings {
+    /// The emulated app's secret; a caller's appsecret_proof is checked against it.
+    pub app_secret: Option<String>,
+    /// Refuse calls without an appsecret_proof (needs app_secret).
+    pub require_appsecret_proof: bool,
+    /// Calls per token per rolling hour that make x-app-usage call_count reach 100 %.
+    pub app_calls_per_hour: u32,
+    /// Calls per business per rolling hour that make x-business-use-case-usage reach 100 %.
+    pub business_calls_per_hour: u32,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        SandboxSettings {
+            app_secret: None,
+            require_appsecret_proof: false,
+            app_calls_per_hour: 20_000,
+            business_calls_per_hour: 20_000,
+        }
+    }
+}
+
+/// The emulator: a seeded in-memory world behind a mutex.
+#[derive(Clone)]
+pub struct Sandbox {
+    world: Arc<Mutex<World>>,
+    settings: Arc<SandboxSettings>,
+}
+
+impl Sandbox {
+    /// A sandbox holding the seeded demo world, its clock starting now (whole seconds).
+    pub fn new(settings: SandboxSettings) -> Sandbox {
+        let now = Utc::now();
+        let start = now.duration_trunc(TimeDelta::seconds(1)).unwrap_or(now);
+        Sandbox {
+            world: Arc::new(Mutex::new(seed::seeded_world(start))),
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// The Graph API routes plus the control plane under `/__sandbox/`.
+    pub fn router(&self) -> Router {
+        let graph = get(graph_api::graph_handler)
+            .post(graph_api::graph_handler)
+            .delete(graph_api::graph_handler);
+        Router::new()
+            .merge(control::routes())
+            .route("/", graph.clone())
+            .route("/{*path}", graph)
+            .with_state(self.clone())
+    }
+
+    /// The settings the sandbox was built with.
+    pub(crate) fn settings(&self) -> &SandboxSettings {
+        &self.settings
+    }
+
+    /// Runs `f` on the world under its lock. A panic while the lock was held leaves plain
+    /// data behind, so a poisoned lock is recovered rather than propagated.
+    pub(crate) fn with_world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut world)
+    }
+}
+
+/// A sandbox served on a bound listener, in a background tokio task.
+pub struct RunningSandbox {
+    /// The address the sandbox listens on.
+    pub addr: SocketAddr,
+    server: JoinHandle<()>,
+}
+
+impl RunningSandbox {
+    /// The base URL of the sandbox: `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving.
+    pub fn stop(self) {
+        self.server.abort();
+    }
+}
+
+/// Serves a new seeded sandbox on `listener` in a background task.
+pub async fn spawn(
+    listener: TcpListener,
+    settings: SandboxSettings,
+) -> std::io::Result<RunningSandbox> {
+    let addr = listener.local_addr()?;
+    let router = Sandbox::new(settings).router();
+    let server = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::error!(%error, "graph sandbox server stopped");
+        }
+    });
+    Ok(RunningSandbox { addr, server })
+}
+
+/// The seed world's fixed tokens and ids (see `docs/sandbox-contract.md`), for docs, examples
+/// and tests.
+pub mod demo {
+    /// Token of Alex Rivera: ADMIN of Pomni Media, EMPLOYEE of Kinger Labs.
+    pub const ADMIN_TOKEN: &str = "demo-admin";
+    /// Token of Sam Chen: EMPLOYEE of Pomni Media.
+    pub const EMPLOYEE_TOKEN: &str = "demo-employee";
+    /// Token of Pomni Sync, Pomni Media's system user (admin role).
+    pub const SYSTEM_TOKEN: &str = "demo-system";
+    /// The permissions every demo token has.
+    pub const PERMISSIONS: [&str; 5] = super::seed::DEMO_PERMISSIONS;
+
+    /// Alex Rivera.
+    pub const ADMIN_USER_ID: &str = "100001";
+    /// Sam Chen.
+    pub const EMPLOYEE_USER_ID: &str = "100002";
+    /// Pomni Sync, a system user.
+    pub const SYSTEM_USER_ID: &str = "100003";
+    /// Jordan Lee, ADMIN of Kinger Labs (no token).
+    pub const KINGER_ADMIN_USER_ID: &str = "100004";
+
+    /// Pomni Media (ENTERTAINMENT_AND_MEDIA, timezone 1, primary page 300001).
+    pub const POMNI_BUSINESS_ID: &str = "200001";
+    /// Kinger Labs (TECHNOLOGY, timezone 7, primary page 300003).
+    pub const KINGER_BUSINESS_ID: &str = "200002";
+
+    /// Page "Pomni Media", owned by Pomni Media; admin Alex.
+    pub const POMNI_PAGE_ID: &str = "300001";
+    /// Page "Pomni Media Clips", owned by Pomni Media; admins Alex and Sam.
+    pub const POMNI_CLIPS_PAGE_ID: &str = "300002";
+    /// Page "Kinger Labs", owned by Kinger Labs; admins Jordan and Alex (Alex hits 3918).
+    pub const KINGER_PAGE_ID: &str = "300003";
+    /// Page "Alex Rivera Photography": no owner, admin Alex (free for a new business).
+    pub const PHOTOGRAPHY_PAGE_ID: &str = "300004";
+    /// Page "Caine Circus Fans": no owner, admin Jordan only (Alex hits 3998).
+    pub const CIRCUS_FANS_PAGE_ID: &str = "300005";
+    /// Page "Alex Rivera Travel Notes": no owner, admin Alex.
+    pub const TRAVEL_NOTES_PAGE_ID: &str = "300006";
+
+    /// Ad account "Pomni Media - Main" (USD, active).
+    pub const POMNI_MAIN_AD_ACCOUNT_ID: &str = "act_400001";
+    /// Ad account "Pomni Media - Brand" (EUR, active).
+    pub const POMNI_BRAND_AD_ACCOUNT_ID: &str = "act_400002";
+    /// Ad account "Kinger Labs Ads" (USD, disabled).
+    pub const KINGER_AD_ACCOUNT_ID: &str = "act_400003";
+
+    /// App "Pomni Media Dashboard", owned by Pomni Media.
+    pub const POMNI_APP_ID: &str = "500001";
+    /// App "Kinger Labs Insights", owned by Kinger Labs.
+    pub const KINGER_APP_ID: &str = "500002";
+}

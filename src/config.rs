@@ -1,0 +1,140 @@
+//! Settings from command-line flags and `BIZGRAPH_*` environment variables; tests build them in code.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The command line: `bizgraph [serve]`, `bizgraph sandbox`, `bizgraph schema`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "bizgraph",
+    version,
+    about = "A GraphQL gateway over Meta's Graph API for Business Manager",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// What to run; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Gateway settings, for `bizgraph` without a subcommand.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway (the default). Without --graph-url it runs on the embedded sandbox.
+    Serve(ServeArgs),
+    /// Run the Graph API sandbox alone, for a two-process setup or other Graph API clients.
+    Sandbox(SandboxArgs),
+    /// Print the GraphQL schema (SDL), which is what schema.graphql holds.
+    Schema,
+}
+
+/// Flags of `bizgraph serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address the gateway listens on.
+    #[arg(long, env = "BIZGRAPH_LISTEN", default_value = "127.0.0.1:4000")]
+    pub listen: SocketAddr,
+    /// Base URL of the Graph API, e.g. https://graph.facebook.com. Without it the gateway starts
+    /// the embedded sandbox with its demo world.
+    #[arg(long, env = "BIZGRAPH_GRAPH_URL")]
+    pub graph_url: Option<String>,
+    /// Graph API version the gateway speaks.
+    #[arg(long, env = "BIZGRAPH_GRAPH_VERSION", default_value = "v25.0")]
+    pub graph_version: String,
+    /// The Meta app's secret: when set, every call carries an appsecret_proof.
+    #[arg(long, env = "BIZGRAPH_APP_SECRET", hide_env_values = true)]
+    pub app_secret: Option<String>,
+    /// The verify token Meta's webhook handshake must present.
+    #[arg(long, env = "BIZGRAPH_WEBHOOK_VERIFY_TOKEN", hide_env_values = true)]
+    pub webhook_verify_token: Option<String>,
+    /// Seconds an upstream Graph API call may take before it is abandoned.
+    #[arg(long, env = "BIZGRAPH_UPSTREAM_TIMEOUT_SECS", default_value_t = 20)]
+    pub upstream_timeout_secs: u64,
+}
+
+/// Flags of `bizgraph sandbox`.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Address the sandbox listens on.
+    #[arg(
+        long,
+        env = "BIZGRAPH_SANDBOX_LISTEN",
+        default_value = "127.0.0.1:4010"
+    )]
+    pub listen: SocketAddr,
+    /// The emulated app's secret, to check appsecret_proof.
+    #[arg(long, env = "BIZGRAPH_SANDBOX_APP_SECRET", hide_env_values = true)]
+    pub app_secret: Option<String>,
+}
+
+/// Everything the gateway needs to run, built from flags or, in tests, in code.
+#[derive(Clone)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Upstream Graph API base URL, without the version (`https://graph.facebook.com`).
+    pub graph_url: String,
+    /// Graph API version, `v25.0` by default.
+    pub graph_version: String,
+    /// App secret for appsecret_proof, if configured.
+    pub app_secret: Option<String>,
+    /// Verify token for Meta's webhook handshake, if configured.
+    pub webhook_verify_token: Option<String>,
+    /// Timeout of one upstream call.
+    pub upstream_timeout: Duration,
+    /// A token GraphiQL is pre-filled with (set only when running on the embedded demo world).
+    pub graphiql_demo_token: Option<String>,
+}
+
+impl std::fmt::Debug for Settings {
+    // Hand-written so that the secrets never reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("graph_url", &self.graph_url)
+            .field("graph_version", &self.graph_version)
+            .field(
+                "app_secret",
+                &self.app_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "webhook_verify_token",
+                &self.webhook_verify_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("upstream_timeout", &self.upstream_timeout)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Settings for a gateway in front of `graph_url`, with defaults for the rest.
+    pub fn for_upstream(graph_url: impl Into<String>) -> Settings {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            graph_url: graph_url.into(),
+            graph_version: "v25.0".to_owned(),
+            app_secret: None,
+            webhook_verify_token: None,
+            upstream_timeout: Duration::from_secs(20),
+            graphiql_demo_token: None,
+        }
+    }
+
+    /// Settings from `serve` flags once the upstream URL is known.
+    pub fn from_args(args: &ServeArgs, graph_url: String) -> Settings {
+        Settings {
+            listen: args.listen,
+            graph_url,
+            graph_version: args.graph_version.clone(),
+            app_secret: args.app_secret.clone(),
+            webhook_verify_token: args.webhook_verify_token.clone(),
+            upstream_timeout: Duration::from_secs(args.upstream_timeout_secs.max(1)),
+            graphiql_demo_token: None,
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! The HTTP client for the Graph API: versioned URLs, the token in the `Authorization` header,
+//! `appsecret_proof`, timeouts, retries of what is retryable, and error classification.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use reqwest::header::{AUTHORIZATION, HeaderMap};
+use reqwest::{Method, Url};
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, GraphError};
+use super::fields::FieldSet;
+use super::model::Created;
+use super::paging::{GraphList, PageRequest};
+use super::proof::appsecret_proof;
+use super::usage::{parse_app_usage, parse_business_usage};
+use super::{AccessToken, is_node_id};
+
+/// Graph reads at most this many ids in one `?ids=` call (UPSTREAM.md §2).
+pub const MAX_IDS_PER_CALL: usize = 50;
+
+/// How many times a retryable read is sent again before its error is reported.
+const READ_RETRIES: u32 = 2;
+
+/// Where and how to reach the Graph API.
+#[derive(Clone)]
+pub struct GraphSettings {
+    /// Base URL without version, e.g. `https://graph.facebook.com`.
+    pub base_url: String,
+    /// API version, e.g. `v25.0`.
+    pub version: String,
+    /// App secret for `appsecret_proof`.
+    pub app_secret: Option<String>,
+    /// Timeout of one HTTP call.
+    pub timeout: Duration,
+}
+
+/// A Graph API client, cheap to clone; one per gateway process.
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    version: String,
+    app_secret: Option<String>,
+}
+
+/// A Graph path: the node id and, for edge calls, the edge name.
+type Segments<'a> = &'a [&'a str];
+
+impl GraphClient {
+    /// Builds a client; fails when the base URL or version is malformed.
+    pub fn new(settings: GraphSettings) -> Result<GraphClient, GraphError> {
+        let base = Url::parse(&settings.base_url)
+            .map_err(|e| GraphError::Decode(format!("graph URL {:?}: {e}", settings.base_url)))?;
+        if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
+            return Err(GraphError::Decode(format!(
+                "graph URL {:?} must be an http(s) URL",
+                settings.base_url
+            )));
+        }
+        if !is_version(&settings.version) {
+            return Err(GraphError::Decode(format!(
+                "graph version {:?} must look like v25.0",
+                settings.version
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("bizgraph/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        Ok(GraphClient {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                version: settings.version,
+                app_secret: settings.app_secret,
+            }),
+        })
+    }
+
+    /// Reads one node with the given fields (`GET /{id}?fields=`).
+    pub async fn node<T: DeserializeOwned>(
+        &self,
+        token: &AccessToken,
+        id: &str,
+        fields: &FieldSet,
+    ) -> Result<T, GraphError> {
+        let params = fields_param(fields);
+        self.call_json(Method::GET, &[checked(id)?], params, token)
+            .await
+    }
+
+    /// Reads up to [`MAX_IDS_PER_CALL`] nodes in one call (`GET /?ids=a,b&fields=`), keyed by id.
+    pub async fn nodes<T: DeserializeOwned>(
+        &self,
+        token: &AccessToken,
+        ids: &[String],
+        fields: &FieldSet,
+    ) -> Result<HashMap<String, T>, GraphError> {
+        self.nodes_with_fields(token, ids, &fields.to_string())
+            .await
+    }
+
+    /// [`GraphClient::nodes`] with an already rendered `fields` string (the DataLoader's key).
+    pub async fn nodes_with_fields<T: DeserializeOwned>(
+        &self,
+        token: &AccessToken,
+        ids: &[String],
+        fields: &str,
+    ) -> Result<HashMap<String, T>, GraphError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        if ids.len() > MAX_IDS_PER_CALL {
+            return Err(GraphError::Decode(format!(
+                "{} ids in one call; Graph reads at most {MAX_IDS_PER_CALL}",
+                ids.len()
+            )));
+        }
+        for id in ids {
+            checked(id)?;
+        }
+        let mut params = vec![("ids".to_owned(), ids.join(","))];
+        if !fields.is_empty() {
+            params.push(("fields".to_owned(), fields.to_owned()));
+        }
+        self.call_json(Method::GET, &[""], params, token).await
+    }
+
+    /// Reads one page of an edge (`GET /{id}/{edge}?fields=&limit=&after=`).
+    pub async fn edge<T: DeserializeOwned>(
+        &self,
+        token: &AccessToken,
+        id: &str,
+        edge: &str,
+        fields: &FieldSet,
+        page: &PageRequest,
+    ) -> Result<GraphList<T>, GraphError> {
+        let mut params = fields_param(fields);
+        if let Some(limit) = page.limit {
+            params.push(("limit".to_owned(), limit.to_string()));
+        }
+        if let Some(after) = &page.after {
+            params.push(("after".to_owned(), after.clone()));
+        }
+        if page.total_count {
+            params.push(("summary".to_owned(), "total_count".to_owned()));
+        }
+        self.call_json(Method::GET, &[checked(id)?, edge], params, token)
+            .await
+    }
+
+    /// Creates an object on an edge (`POST /{parent}/{edge}`); answers the new id.
+    pub async fn create(
+        &self,
+        token: &AccessToken,
+        parent: &str,
+        edge: &str,
+        params: Vec<(String, String)>,
+    ) -> Result<Created, GraphError> {
+        self.call_json(Method::POST, &[checked(parent)?, edge], params, token)
+            .await
+    }
+
+    /// Updates a node (`POST /{id}`). The answer's shape differs between node types, so it is
+    /// not read: callers read the node back.
+    pub async fn update(
+        &self,
+        token: &AccessToken,
+        id: &str,
+        params: Vec<(String, String)>,
+    ) -> Result<(), GraphError> {
+        self.call(Method::POST, &[checked(id)?], params, token)
+            .await
+            .map(drop)
+    }
+
+    /// Deletes a node or an edge entry (`DELETE /{id}[/{edge}]`).
+    pub async fn delete(
+        &self,
+        token: &AccessToken,
+        id: &str,
+        edge: Option<&str>,
+        params: Vec<(String, String)>,
+    ) -> Result<(), GraphError> {
+        let id = checked(id)?;
+        let segments: Vec<&str> = std::iter::once(id).chain(edge).collect();
+        self.call(Method::DELETE, &segments, params, token)
+            .await
+            .map(drop)
+    }
+
+    async fn call_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: Segments<'_>,
+        params: Vec<(String, String)>,
+        token: &AccessToken,
+    ) -> Result<T, GraphError> {
+        let body = self.call(method, segments, params, token).await?;
+        serde_json::from_slice(&body).map_err(|e| GraphError::Decode(e.to_string()))
+    }
+
+    /// Sends one request, retrying reads whose failure is temporary, and returns the body of
+    /// a successful answer.
+    async fn call(
+        &self,
+        method: Method,
+        segments: Segments<'_>,
+        params: Vec<(String, String)>,
+        token: &AccessToken,
+    ) -> Result<Vec<u8>, GraphError> {
+        let retries = if method == Method::GET {
+            READ_RETRIES
+        } else {
+            // A write that failed in transit may still have happened: never send it twice.
+            0
+        };
+        let mut attempt = 0;
+        loop {
+            match self.send(&method, segments, &params, token).await {
+                Err(error) if attempt < retries && error.is_retryable() => {
+                    attempt += 1;
+                    let backoff = Duration::from_millis(100 * 2u64.pow(attempt - 1))
+                        + Duration::from_millis(rand::rng().random_range(0..100));
+                    tracing::info!(
+                        attempt,
+                        backoff_ms = backoff.as_millis() as u64,
+                        code = error.api().map(|a| a.code),
+                        "retrying a Graph read after a temporary failure"
+                    );
+                    tokio::time::sleep(backoff).await;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        method: &Method,
+        segments: Segments<'_>,
+        params: &[(String, String)],
+        token: &AccessToken,
+    ) -> Result<Vec<u8>, GraphError> {
+        let inner = &self.inner;
+        let mut url = inner.base.clone();
+        {
+            let mut path = url
+                .path_segments_mut()
+                .map_err(|()| GraphError::Decode("graph URL cannot take a path".to_owned()))?;
+            path.pop_if_empty().push(&inner.version);
+            for segment in segments {
+                path.push(segment);
+            }
+        }
+        let mut params = params.to_vec();
+        if let Some(secret) = &inner.app_secret {
+            params.push((
+                "appsecret_proof".to_owned(),
+                appsecret_proof(secret, token.expose()),
+            ));
+        }
+        let mut request = inner
+            .http
+            .request(method.clone(), url)
+            .header(AUTHORIZATION, format!("Bearer {}", token.expose()));
+        request = if *method == Method::POST {
+            request.form(&params)
+        } else {
+            request.query(&params)
+        };
+
+        let started = Instant::now();
+        let path = segments.join("/");
+        let response = request.send().await.map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(transport_error)?;
+        tracing::debug!(
+            method = %method,
+            path = %path,
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "graph call"
+        );
+        note_usage(&headers);
+
+        if (200..300).contains(&status) {
+            return Ok(body.to_vec());
+        }
+        match ApiError::from_body(status, &body) {
+            Some(mut api) => {
+                api.retry_after = retry_after(&headers, api.code);
+                tracing::info!(
+                    method = %method,
+                    path = %path,
+                    status,
+                    code = api.code,
+                    subcode = api.subcode,
+                    fbtrace_id = api.fbtrace_id.as_deref(),
+                    "graph call failed"
+                );
+                Err(GraphError::Api(Box::new(api)))
+            }
+            None if status >= 500 => Err(GraphError::Transport(format!(
+                "HTTP {status} without a Graph error body"
+            ))),
+            None => Err(GraphError::Decode(format!(
+                "HTTP {status} without a Graph error body"
+            ))),
+        }
+    }
+}
+
+fn is_version(version: &str) -> bool {
+    version
+        .strip_prefix('v')
+        .and_then(|v| v.split_once('.'))
+        .is_some_and(|(major, minor)| {
+            !major.is_empty()
+                && !minor.is_empty()
+                && major.bytes().all(|b| b.is_ascii_digit())
+                && minor.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
+fn checked(id: &str) -> Result<&str, GraphError> {
+    if is_node_id(id) {
+        Ok(id)
+    } else {
+        Err(GraphError::Decode(format!("{id:?} is not a Graph node id")))
+    }
+}
+
+fn fields_param(fields: &FieldSet) -> Vec<(String, String)> {
+    if fields.is_empty() {
+        Vec::new()
+    } else {
+        vec![("fields".to_owned(), fields.to_string())]
+    }
+}
+
+fn transport_error(error: reqwest::Error) -> GraphError {
+    if error.is_timeout() {
+        GraphError::Timeout
+    } else {
+        // The URL is dropped from the message: it is not secret, but it is noise for callers.
+        GraphError::Transport(error.without_url().to_string())
+    }
+}
+
+/// Logs when the app's usage nears Graph's limit, so operators see throttling coming.
+fn note_usage(headers: &HeaderMap) {
+    let app = headers
+        .get("x-app-usage")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_app_usage);
+    if let Some(usage) = app
+        && usage.peak() >= 80
+    {
+        tracing::warn!(
+            call_count = usage.call_count,
+            total_time = usage.total_time,
+            total_cputime = usage.total_cputime,
+            "Graph app usage is near its limit"
+        );
+    }
+}
+
+/// For business use case throttles, the wait Graph announces in its usage header.
+fn retry_after(headers: &HeaderMap, code: i64) -> Option<Duration> {
+    if !(80000..=80014).contains(&code) {
+        return None;
+    }
+    let usage = headers
+        .get("x-business-use-case-usage")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_business_usage)?;
+    usage
+        .values()
+        .flatten()
+        .map(|u| u.estimated_time_to_regain_access)
+        .max()
+        .map(|minutes| Duration::from_secs(minutes * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_look_like_graph_versions() {
+        assert!(is_version("v25.0"));
+        assert!(!is_version("v25"));
+        assert!(!is_version("25.0"));
+        assert!(!is_version("vx.0"));
+    }
+
+    #[test]
+    fn a_client_refuses_a_malformed_base_url() {
+        let settings = |url: &str| GraphSettings {
+            base_url: url.to_owned(),
+            version: "v25.0".to_owned(),
+            app_secret: None,
+            timeout: Duration::from_secs(1),
+        };
+        assert!(GraphClient::new(settings("http://127.0.0.1:9")).is_ok());
+        assert!(GraphClient::new(settings("not a url")).is_err());
+        assert!(GraphClient::new(settings("mailto:a@b.c")).is_err());
+    }
+}

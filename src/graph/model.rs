@@ -1,0 +1,220 @@
+//! Graph objects as Graph renders them: every field optional, because a read returns only
+//! the fields it asked for.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use super::error::GraphError;
+use super::paging::GraphList;
+
+/// Expanded edges and aliased fields of a node, read on demand by the edge's answer key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Edges(Map<String, Value>);
+
+impl Edges {
+    /// The expanded list under `key`, or `None` when the answer has no such key.
+    pub fn list<T: DeserializeOwned>(&self, key: &str) -> Result<Option<GraphList<T>>, GraphError> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => GraphList::deserialize(value)
+                .map(Some)
+                .map_err(|e| GraphError::Decode(format!("edge {key}: {e}"))),
+        }
+    }
+}
+
+/// A Graph user (`GET /me`, `GET /{user_id}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    /// Numeric id.
+    pub id: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whether this is a managed Meta (work) account.
+    #[serde(default)]
+    pub is_work_account: Option<bool>,
+    /// Expanded edges (`businesses`).
+    #[serde(flatten)]
+    pub edges: Edges,
+}
+
+/// A Business Manager business (`GET /{business_id}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Business {
+    /// Numeric id.
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Vertical, e.g. `ENTERTAINMENT_AND_MEDIA`.
+    #[serde(default)]
+    pub vertical: Option<String>,
+    /// Timezone id (0..592).
+    #[serde(default)]
+    pub timezone_id: Option<i64>,
+    /// The business's primary page.
+    #[serde(default)]
+    pub primary_page: Option<Page>,
+    /// When the business was created.
+    #[serde(default, deserialize_with = "graph_time")]
+    pub created_time: Option<DateTime<Utc>>,
+    /// Who created it.
+    #[serde(default)]
+    pub created_by: Option<Actor>,
+    /// When it was last changed.
+    #[serde(default, deserialize_with = "graph_time")]
+    pub updated_time: Option<DateTime<Utc>>,
+    /// Who last changed it.
+    #[serde(default)]
+    pub updated_by: Option<Actor>,
+    /// Business Manager link.
+    #[serde(default)]
+    pub link: Option<String>,
+    /// Verification status, e.g. `not_verified`.
+    #[serde(default)]
+    pub verification_status: Option<String>,
+    /// When the token's access through a migrating business ends (absent otherwise).
+    #[serde(default, deserialize_with = "graph_time")]
+    pub user_access_expire_time: Option<DateTime<Utc>>,
+    /// Expanded edges (`owned_pages`, `owned_ad_accounts`, `owned_apps`...).
+    #[serde(flatten)]
+    pub edges: Edges,
+}
+
+/// A Facebook page.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Page {
+    /// Numeric id.
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Category, e.g. `Media/news company`.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// When the token's access through a migrating business ends (absent otherwise).
+    #[serde(default, deserialize_with = "graph_time")]
+    pub user_access_expire_time: Option<DateTime<Utc>>,
+}
+
+/// An ad account (`act_<n>`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdAccount {
+    /// `act_<n>`.
+    pub id: String,
+    /// `<n>`.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// ISO 4217 currency.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// 1 active, 2 disabled, 101 closed, and Graph's other statuses.
+    #[serde(default)]
+    pub account_status: Option<i64>,
+    /// Timezone id.
+    #[serde(default)]
+    pub timezone_id: Option<i64>,
+    /// Spend cap in minor units, as a decimal string.
+    #[serde(default)]
+    pub spend_cap: Option<String>,
+    /// Amount spent in minor units, as a decimal string.
+    #[serde(default)]
+    pub amount_spent: Option<String>,
+    /// Balance in minor units, as a decimal string.
+    #[serde(default)]
+    pub balance: Option<String>,
+    /// When the token's access through a migrating business ends (absent otherwise).
+    #[serde(default, deserialize_with = "graph_time")]
+    pub user_access_expire_time: Option<DateTime<Utc>>,
+}
+
+/// An app.
+#[derive(Debug, Clone, Deserialize)]
+pub struct App {
+    /// Numeric id.
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A user or system user as Graph names the author of a change (`{id,name}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Actor {
+    /// Numeric id.
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The answer to a create: `{"id":"..."}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Created {
+    /// The new object's id.
+    pub id: String,
+}
+
+/// Parses Graph's times: `2026-06-23T12:00:00+0000`, and RFC 3339 (`+00:00`, `Z`) as the
+/// migration answers spell them.
+pub fn parse_graph_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::<FixedOffset>::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%z")
+        .or_else(|_| DateTime::parse_from_rfc3339(text))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn graph_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(text) => parse_graph_time(&text)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a Graph time: {text}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_time_spellings_parse() {
+        let a = parse_graph_time("2026-06-23T12:00:00+0000").expect("Graph style");
+        let b = parse_graph_time("2026-06-23T12:00:00+00:00").expect("RFC 3339");
+        let c = parse_graph_time("2026-06-23T12:00:00Z").expect("Zulu");
+        assert_eq!(a, b);
+        assert_eq!(b, c);
+        assert!(parse_graph_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn a_business_keeps_its_expanded_edges() {
+        let business: Business = serde_json::from_value(serde_json::json!({
+            "id": "1", "name": "Pomni Media", "created_time": "2026-01-02T03:04:05+0000",
+            "owned_pages": {"data": [{"id": "3", "name": "P"}], "paging": {"cursors": {"before": "a", "after": "b"}}}
+        }))
+        .expect("a business");
+        let pages = business
+            .edges
+            .list::<Page>("owned_pages")
+            .expect("decodes")
+            .expect("present");
+        assert_eq!(pages.data[0].name.as_deref(), Some("P"));
+        assert_eq!(pages.after_cursor(), Some("b"));
+        assert!(!pages.has_next());
+        assert!(
+            business
+                .edges
+                .list::<Page>("owned_apps")
+                .expect("decodes")
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! Rate-limit usage headers (`x-app-usage`, `x-business-use-case-usage`, UPSTREAM.md §6).
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+/// `x-app-usage`: percentages of the app's hourly limits used by this token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct AppUsage {
+    /// Percent of the call count limit.
+    #[serde(default)]
+    pub call_count: u32,
+    /// Percent of the total time limit.
+    #[serde(default)]
+    pub total_time: u32,
+    /// Percent of the CPU time limit.
+    #[serde(default)]
+    pub total_cputime: u32,
+}
+
+impl AppUsage {
+    /// The highest of the three figures: throttling may start when it reaches 100.
+    pub fn peak(&self) -> u32 {
+        self.call_count.max(self.total_time).max(self.total_cputime)
+    }
+}
+
+/// One entry of `x-business-use-case-usage`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct BusinessUseCaseUsage {
+    /// The use case, e.g. `business_management`.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// Percent of the call count limit.
+    #[serde(default)]
+    pub call_count: u32,
+    /// Percent of the total time limit.
+    #[serde(default)]
+    pub total_time: u32,
+    /// Percent of the CPU time limit.
+    #[serde(default)]
+    pub total_cputime: u32,
+    /// Minutes until calls are accepted again, when throttled.
+    #[serde(default)]
+    pub estimated_time_to_regain_access: u64,
+}
+
+impl BusinessUseCaseUsage {
+    /// The highest of the three figures.
+    pub fn peak(&self) -> u32 {
+        self.call_count.max(self.total_time).max(self.total_cputime)
+    }
+}
+
+/// Reads `x-app-usage`; `None` when absent or unreadable (which does not mean zero).
+pub fn parse_app_usage(header: &str) -> Option<AppUsage> {
+    serde_json::from_str(header).ok()
+}
+
+/// Reads `x-business-use-case-usage`, keyed by business id.
+pub fn parse_business_usage(header: &str) -> Option<HashMap<String, Vec<BusinessUseCaseUsage>>> {
+    serde_json::from_str(header).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_headers_are_read() {
+        let app = parse_app_usage(r#"{"call_count":28,"total_time":25,"total_cputime":91}"#)
+            .expect("valid header");
+        assert_eq!(app.peak(), 91);
+        let buc = parse_business_usage(
+            r#"{"200001":[{"type":"pages","call_count":97,"total_cputime":23,"total_time":23,"estimated_time_to_regain_access":5}]}"#,
+        )
+        .expect("valid header");
+        assert_eq!(buc["200001"][0].peak(), 97);
+        assert_eq!(buc["200001"][0].estimated_time_to_regain_access, 5);
+        assert!(parse_app_usage("nonsense").is_none());
+    }
+}

@@ -1,0 +1,154 @@
+//! bizgraph: a GraphQL gateway over Meta's Graph API for Business Manager.
+//!
+//! The library does the work; `main.rs` only parses the command line. See ARCHITECTURE.md
+//! for the code map.
+
+pub mod config;
+pub mod graph;
+pub mod loaders;
+pub mod schema;
+pub mod server;
+
+pub use config::Settings;
+pub use server::Application;
+
+use config::{Cli, Command, SandboxArgs, ServeArgs};
+use graph_sandbox::SandboxSettings;
+use tokio::net::TcpListener;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The gateway could not start.
+    #[error(transparent)]
+    Start(#[from] server::StartError),
+    /// An I/O failure while binding or serving.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The failure.
+        source: std::io::Error,
+    },
+}
+
+/// Runs the command the command line asks for.
+pub async fn run(cli: Cli) -> Result<(), RunError> {
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Sandbox(args)) => sandbox(args).await,
+        Some(Command::Schema) => {
+            print!("{}", schema::sdl());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), RunError> {
+    let (settings, embedded) = match &args.graph_url {
+        Some(url) => (Settings::from_args(&args, url.clone()), None),
+        None => {
+            let listener = bind("127.0.0.1:0".parse().map_err(|_| io_other("loopback"))?).await?;
+            let sandbox = graph_sandbox::spawn(
+                listener,
+                SandboxSettings {
+                    app_secret: args.app_secret.clone(),
+                    ..SandboxSettings::default()
+                },
+            )
+            .await
+            .map_err(|source| RunError::Io {
+                context: "cannot start the embedded sandbox".to_owned(),
+                source,
+            })?;
+            let mut settings = Settings::from_args(&args, sandbox.url());
+            settings.graphiql_demo_token = Some(graph_sandbox::demo::ADMIN_TOKEN.to_owned());
+            (settings, Some(sandbox))
+        }
+    };
+    let app = Application::build(settings).await?;
+    let addr = app.addr();
+    match &embedded {
+        Some(sandbox) => {
+            println!("bizgraph is running on the embedded sandbox: a seeded demo world, not Meta.");
+            println!();
+            println!("  GraphiQL     http://{addr}/");
+            println!("  GraphQL      http://{addr}/graphql");
+            println!(
+                "  Graph API    {} (the sandbox, for other clients)",
+                sandbox.url()
+            );
+            println!();
+            println!("  Demo tokens (send as `Authorization: Bearer <token>`):");
+            println!(
+                "    {:<14} an ADMIN of \"Pomni Media\" (GraphiQL uses it)",
+                graph_sandbox::demo::ADMIN_TOKEN
+            );
+            println!(
+                "    {:<14} an EMPLOYEE of \"Pomni Media\"",
+                graph_sandbox::demo::EMPLOYEE_TOKEN
+            );
+            println!(
+                "    {:<14} a system user of \"Pomni Media\"",
+                graph_sandbox::demo::SYSTEM_TOKEN
+            );
+        }
+        None => println!("bizgraph is listening on http://{addr}/ (GraphQL at /graphql)"),
+    }
+    tracing::info!(%addr, embedded_sandbox = embedded.is_some(), "gateway started");
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(|source| RunError::Io {
+            context: "the gateway stopped".to_owned(),
+            source,
+        })
+}
+
+async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
+    let listener = bind(args.listen).await?;
+    let sandbox = graph_sandbox::spawn(
+        listener,
+        SandboxSettings {
+            app_secret: args.app_secret,
+            ..SandboxSettings::default()
+        },
+    )
+    .await
+    .map_err(|source| RunError::Io {
+        context: "cannot start the sandbox".to_owned(),
+        source,
+    })?;
+    println!("Graph API sandbox listening on {}", sandbox.url());
+    println!(
+        "Demo tokens: {}, {}, {}",
+        graph_sandbox::demo::ADMIN_TOKEN,
+        graph_sandbox::demo::EMPLOYEE_TOKEN,
+        graph_sandbox::demo::SYSTEM_TOKEN
+    );
+    shutdown_signal().await;
+    Ok(())
+}
+
+async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, RunError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| RunError::Io {
+            context: format!("cannot listen on {addr}"),
+            source,
+        })
+}
+
+fn io_other(what: &str) -> RunError {
+    RunError::Io {
+        context: what.to_owned(),
+        source: std::io::Error::other("invalid address"),
+    }
+}
+
+async fn shutdown_signal() {
+    // If the signal handler cannot be installed, run until killed.
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}

@@ -1,0 +1,367 @@
+//! Business: the type, its field planning, the `business`/`businesses` queries and the
+//! `createBusiness`/`updateBusiness` mutations.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SelectionField};
+use chrono::{DateTime, Utc};
+
+use super::assets::{
+    Actor, AdAccount, App, Page, plan_actor, plan_ad_account, plan_app, plan_page,
+};
+use super::connection::{self, Conn, ParentEdges, plan_connection};
+use super::error::invalid_argument;
+use super::scalars::Vertical;
+use super::upstream::Upstream;
+use crate::graph::{FieldSet, is_node_id, model};
+
+/// At most this many ids in one `businesses(ids:)` query.
+pub const MAX_BUSINESS_IDS: usize = 500;
+
+/// A Business Manager business.
+pub struct Business {
+    data: model::Business,
+    fetched: Arc<FieldSet>,
+}
+
+impl Business {
+    /// Wraps a business read with the fields in `fetched`.
+    pub fn new(data: model::Business, fetched: &Arc<FieldSet>) -> Business {
+        Business {
+            data,
+            fetched: fetched.clone(),
+        }
+    }
+
+    fn parent(&self) -> ParentEdges<'_> {
+        ParentEdges {
+            id: &self.data.id,
+            edges: &self.data.edges,
+            fetched: &self.fetched,
+        }
+    }
+}
+
+/// Adds the Graph fields a selection of `Business` needs, with its edges expanded in place.
+pub fn plan_business(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
+    set.scalar("id");
+    for child in field.selection_set() {
+        match child.name() {
+            "name" => set.scalar("name"),
+            "vertical" => set.scalar("vertical"),
+            "timezoneId" => set.scalar("timezone_id"),
+            "link" => set.scalar("link"),
+            "verificationStatus" => set.scalar("verification_status"),
+            "createdTime" => set.scalar("created_time"),
+            "updatedTime" => set.scalar("updated_time"),
+            "userAccessExpireTime" => set.scalar("user_access_expire_time"),
+            "primaryPage" => plan_page(set.object("primary_page"), child)?,
+            "createdBy" => plan_actor(set.object("created_by"), child)?,
+            "updatedBy" => plan_actor(set.object("updated_by"), child)?,
+            "pages" => plan_connection(set, child, "owned_pages", plan_page)?,
+            "adAccounts" => plan_connection(set, child, "owned_ad_accounts", plan_ad_account)?,
+            "apps" => plan_connection(set, child, "owned_apps", plan_app)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The fields to read for the `Business` the current field returns.
+fn business_fields(ctx: &Context<'_>) -> Result<Arc<FieldSet>> {
+    let mut set = FieldSet::new();
+    plan_business(&mut set, ctx.field())?;
+    Ok(Arc::new(set))
+}
+
+/// Reads one business with the fields the current selection needs.
+async fn read_business(ctx: &Context<'_>, id: &str) -> Result<Business> {
+    let fields = business_fields(ctx)?;
+    let data = Upstream::of(ctx)?.node(id, &fields).await?;
+    Ok(Business::new(data, &fields))
+}
+
+fn checked_id<'a>(argument: &str, id: &'a str) -> Result<&'a str> {
+    if is_node_id(id) && id != "me" && !id.starts_with("act_") {
+        Ok(id)
+    } else {
+        Err(invalid_argument(
+            argument,
+            &format!("{id:?} is not a Graph object id (a string of digits)"),
+        ))
+    }
+}
+
+#[Object]
+impl Business {
+    /// The business's Graph id.
+    async fn id(&self) -> ID {
+        ID(self.data.id.clone())
+    }
+
+    /// The business's name.
+    async fn name(&self) -> Option<&str> {
+        self.data.name.as_deref()
+    }
+
+    /// The business's industry; null for a value newer than this gateway.
+    async fn vertical(&self) -> Option<Vertical> {
+        let vertical = self.data.vertical.as_deref()?;
+        let known = Vertical::from_graph(vertical);
+        if known.is_none() {
+            tracing::warn!(
+                vertical,
+                "Graph returned a vertical this gateway does not know"
+            );
+        }
+        known
+    }
+
+    /// Graph's timezone id (0 to 592) of the business.
+    async fn timezone_id(&self) -> Option<i64> {
+        self.data.timezone_id
+    }
+
+    /// The business's primary Facebook Page.
+    async fn primary_page(&self) -> Option<Page> {
+        self.data.primary_page.clone().map(Page)
+    }
+
+    /// The business's page in Business Manager.
+    async fn link(&self) -> Option<&str> {
+        self.data.link.as_deref()
+    }
+
+    /// Meta's business verification status, e.g. `not_verified`.
+    async fn verification_status(&self) -> Option<&str> {
+        self.data.verification_status.as_deref()
+    }
+
+    /// When the business was created.
+    async fn created_time(&self) -> Option<DateTime<Utc>> {
+        self.data.created_time
+    }
+
+    /// Who created the business.
+    async fn created_by(&self) -> Option<Actor> {
+        self.data.created_by.clone().map(Actor)
+    }
+
+    /// When the business was last changed.
+    async fn updated_time(&self) -> Option<DateTime<Utc>> {
+        self.data.updated_time
+    }
+
+    /// Who last changed the business.
+    async fn updated_by(&self) -> Option<Actor> {
+        self.data.updated_by.clone().map(Actor)
+    }
+
+    /// When the caller's access to this business ends because the business is migrating to
+    /// managed Meta accounts; null when it is not about to end.
+    async fn user_access_expire_time(&self) -> Option<DateTime<Utc>> {
+        self.data.user_access_expire_time
+    }
+
+    /// Pages the business owns (Graph `owned_pages`). `first` is clamped to 100.
+    async fn pages(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Page>> {
+        connection::resolve(
+            ctx,
+            self.parent(),
+            "owned_pages",
+            (first, after),
+            plan_page,
+            |p, _| Page(p),
+        )
+        .await
+    }
+
+    /// Ad accounts the business owns (Graph `owned_ad_accounts`). `first` is clamped to 100.
+    async fn ad_accounts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<AdAccount>> {
+        connection::resolve(
+            ctx,
+            self.parent(),
+            "owned_ad_accounts",
+            (first, after),
+            plan_ad_account,
+            |a, _| AdAccount(a),
+        )
+        .await
+    }
+
+    /// Apps the business owns (Graph `owned_apps`). `first` is clamped to 100.
+    async fn apps(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<App>> {
+        connection::resolve(
+            ctx,
+            self.parent(),
+            "owned_apps",
+            (first, after),
+            plan_app,
+            |a, _| App(a),
+        )
+        .await
+    }
+}
+
+/// Business queries.
+#[derive(Default)]
+pub struct BusinessQuery;
+
+#[Object]
+impl BusinessQuery {
+    /// A business by id, with everything selected below it read in one Graph call.
+    async fn business(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Business>> {
+        let id = checked_id("id", &id)?;
+        read_business(ctx, id).await.map(Some)
+    }
+
+    /// Businesses by id, in the order asked, read with one Graph `?ids=` call per 50 ids.
+    /// At most 500 ids.
+    async fn businesses(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Business>>> {
+        if ids.len() > MAX_BUSINESS_IDS {
+            return Err(invalid_argument(
+                "ids",
+                &format!("at most {MAX_BUSINESS_IDS} ids, got {}", ids.len()),
+            ));
+        }
+        for (index, id) in ids.iter().enumerate() {
+            checked_id(&format!("ids[{index}]"), id)?;
+        }
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fields = business_fields(ctx)?;
+        let wanted: Vec<String> = ids.iter().map(|id| id.0.clone()).collect();
+        let found = Upstream::of(ctx)?
+            .nodes::<model::Business>(&wanted, &fields)
+            .await?;
+        Ok(wanted
+            .iter()
+            .map(|id| found.get(id).map(|d| Business::new(d.clone(), &fields)))
+            .collect())
+    }
+}
+
+/// What a new business needs.
+#[derive(InputObject)]
+pub struct CreateBusinessInput {
+    /// The business's name, unique among the businesses you administer.
+    pub name: String,
+    /// The business's industry.
+    pub vertical: Vertical,
+    /// A Facebook Page you administer that no other business owns.
+    pub primary_page_id: ID,
+    /// Graph's timezone id, 0 to 592.
+    pub timezone_id: Option<i32>,
+    /// A contact email for the business.
+    pub email: Option<String>,
+}
+
+/// What to change in a business; fields left out stay as they are.
+#[derive(InputObject)]
+pub struct UpdateBusinessInput {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new industry.
+    pub vertical: Option<Vertical>,
+    /// A page the business owns, to become its primary page.
+    pub primary_page_id: Option<ID>,
+}
+
+fn checked_name(argument: &str, name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(invalid_argument(argument, "must not be empty"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Business mutations.
+#[derive(Default)]
+pub struct BusinessMutation;
+
+#[Object]
+impl BusinessMutation {
+    /// Creates a business with you as its first admin, then reads it back with the selected
+    /// fields. Graph does not allow deleting a business.
+    async fn create_business(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateBusinessInput,
+    ) -> Result<Business> {
+        let name = checked_name("input.name", &input.name)?;
+        let page = checked_id("input.primaryPageId", &input.primary_page_id)?;
+        let mut params = vec![
+            ("name".to_owned(), name),
+            ("vertical".to_owned(), input.vertical.as_graph().to_owned()),
+            ("primary_page".to_owned(), page.to_owned()),
+        ];
+        if let Some(timezone) = input.timezone_id {
+            if !(0..=592).contains(&timezone) {
+                return Err(invalid_argument(
+                    "input.timezoneId",
+                    &format!("must be between 0 and 592, got {timezone}"),
+                ));
+            }
+            params.push(("timezone_id".to_owned(), timezone.to_string()));
+        }
+        if let Some(email) = input.email {
+            let email = email.trim();
+            if !email.contains('@') {
+                return Err(invalid_argument(
+                    "input.email",
+                    &format!("{email:?} is not an email address"),
+                ));
+            }
+            params.push(("email".to_owned(), email.to_owned()));
+        }
+        let upstream = Upstream::of(ctx)?;
+        let created = upstream.create("me", "businesses", params).await?;
+        read_business(ctx, &created.id).await
+    }
+
+    /// Changes a business's name, vertical or primary page (admins only), then reads it back
+    /// with the selected fields.
+    async fn update_business(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateBusinessInput,
+    ) -> Result<Business> {
+        let id = checked_id("id", &id)?;
+        let mut params = Vec::new();
+        if let Some(name) = &input.name {
+            params.push(("name".to_owned(), checked_name("input.name", name)?));
+        }
+        if let Some(vertical) = input.vertical {
+            params.push(("vertical".to_owned(), vertical.as_graph().to_owned()));
+        }
+        if let Some(page) = &input.primary_page_id {
+            let page = checked_id("input.primaryPageId", page)?;
+            params.push(("primary_page".to_owned(), page.to_owned()));
+        }
+        if params.is_empty() {
+            return Err(invalid_argument(
+                "input",
+                "give at least one of name, vertical, primaryPageId",
+            ));
+        }
+        Upstream::of(ctx)?.update(id, params).await?;
+        read_business(ctx, id).await
+    }
+}

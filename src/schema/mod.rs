@@ -1,0 +1,41 @@
+//! The GraphQL schema: types and resolvers, one file per domain, merged into one root.
+
+pub mod assets;
+pub mod business;
+pub mod connection;
+pub mod error;
+pub mod scalars;
+pub mod upstream;
+pub mod user;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+pub use upstream::RequestAuth;
+
+/// The root query type.
+#[derive(MergedObject, Default)]
+pub struct Query(user::UserQuery, business::BusinessQuery);
+
+/// The root mutation type.
+#[derive(MergedObject, Default)]
+pub struct Mutation(business::BusinessMutation);
+
+/// The bizgraph schema.
+pub type BizgraphSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Deepest selection nesting accepted.
+pub const MAX_DEPTH: usize = 16;
+/// Highest complexity (roughly, fields times page sizes) accepted.
+pub const MAX_COMPLEXITY: usize = 20_000;
+
+/// The schema with its limits, without runtime data (the server adds the Graph client).
+pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The schema as SDL: what `bizgraph schema` prints and `schema.graphql` holds.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

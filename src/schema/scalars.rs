@@ -1,0 +1,130 @@
+//! Enums shared by several types, with their Graph spellings.
+
+use async_graphql::Enum;
+
+/// A business's industry, as Business Manager lists them.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+#[allow(missing_docs)]
+pub enum Vertical {
+    Advertising,
+    Automotive,
+    ConsumerPackagedGoods,
+    Ecommerce,
+    Education,
+    EnergyAndUtilities,
+    EntertainmentAndMedia,
+    FinancialServices,
+    Gaming,
+    GovernmentAndPolitics,
+    Marketing,
+    OrganizationsAndAssociations,
+    ProfessionalServices,
+    Retail,
+    Technology,
+    Telecom,
+    Travel,
+    Other,
+    NotSet,
+    Health,
+    Luxury,
+    NonProfit,
+    Restaurant,
+}
+
+impl Vertical {
+    const ALL: [(Vertical, &'static str); 23] = [
+        (Vertical::Advertising, "ADVERTISING"),
+        (Vertical::Automotive, "AUTOMOTIVE"),
+        (Vertical::ConsumerPackagedGoods, "CONSUMER_PACKAGED_GOODS"),
+        (Vertical::Ecommerce, "ECOMMERCE"),
+        (Vertical::Education, "EDUCATION"),
+        (Vertical::EnergyAndUtilities, "ENERGY_AND_UTILITIES"),
+        (Vertical::EntertainmentAndMedia, "ENTERTAINMENT_AND_MEDIA"),
+        (Vertical::FinancialServices, "FINANCIAL_SERVICES"),
+        (Vertical::Gaming, "GAMING"),
+        (Vertical::GovernmentAndPolitics, "GOVERNMENT_AND_POLITICS"),
+        (Vertical::Marketing, "MARKETING"),
+        (
+            Vertical::OrganizationsAndAssociations,
+            "ORGANIZATIONS_AND_ASSOCIATIONS",
+        ),
+        (Vertical::ProfessionalServices, "PROFESSIONAL_SERVICES"),
+        (Vertical::Retail, "RETAIL"),
+        (Vertical::Technology, "TECHNOLOGY"),
+        (Vertical::Telecom, "TELECOM"),
+        (Vertical::Travel, "TRAVEL"),
+        (Vertical::Other, "OTHER"),
+        (Vertical::NotSet, "NOT_SET"),
+        (Vertical::Health, "HEALTH"),
+        (Vertical::Luxury, "LUXURY"),
+        (Vertical::NonProfit, "NON_PROFIT"),
+        (Vertical::Restaurant, "RESTAURANT"),
+    ];
+
+    /// Graph's spelling.
+    pub fn as_graph(self) -> &'static str {
+        Vertical::ALL
+            .iter()
+            .find(|(v, _)| *v == self)
+            .map_or("OTHER", |(_, name)| name)
+    }
+
+    /// From Graph's spelling; `None` for a value Graph added after this gateway was built.
+    pub fn from_graph(name: &str) -> Option<Vertical> {
+        Vertical::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(v, _)| *v)
+    }
+}
+
+/// An ad account's status (Graph's `account_status` numbers).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+#[allow(missing_docs)]
+pub enum AdAccountStatus {
+    Active,
+    Disabled,
+    Unsettled,
+    PendingRiskReview,
+    PendingSettlement,
+    InGracePeriod,
+    PendingClosure,
+    Closed,
+    AnyActive,
+    AnyClosed,
+}
+
+impl AdAccountStatus {
+    /// From Graph's number; `None` for a number Graph added after this gateway was built.
+    pub fn from_graph(status: i64) -> Option<AdAccountStatus> {
+        Some(match status {
+            1 => AdAccountStatus::Active,
+            2 => AdAccountStatus::Disabled,
+            3 => AdAccountStatus::Unsettled,
+            7 => AdAccountStatus::PendingRiskReview,
+            8 => AdAccountStatus::PendingSettlement,
+            9 => AdAccountStatus::InGracePeriod,
+            100 => AdAccountStatus::PendingClosure,
+            101 => AdAccountStatus::Closed,
+            201 => AdAccountStatus::AnyActive,
+            202 => AdAccountStatus::AnyClosed,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_vertical_round_trips_through_its_graph_spelling() {
+        for (vertical, name) in Vertical::ALL {
+            assert_eq!(vertical.as_graph(), name);
+            assert_eq!(Vertical::from_graph(name), Some(vertical));
+        }
+        assert_eq!(Vertical::from_graph("SPACE_TRAVEL"), None);
+    }
+}

@@ -1,0 +1,108 @@
+//! User: the type, its field planning, and the `viewer`/`user` queries.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object, Result, SelectionField};
+
+use super::business::{Business, plan_business};
+use super::connection::{self, Conn, ParentEdges, plan_connection};
+use super::error::invalid_argument;
+use super::upstream::Upstream;
+use crate::graph::{FieldSet, is_node_id, model};
+
+/// A Facebook user or managed Meta (work) account.
+pub struct User {
+    data: model::User,
+    fetched: Arc<FieldSet>,
+}
+
+/// Adds the Graph fields a selection of `User` needs, with its edges expanded in place.
+pub fn plan_user(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
+    set.scalar("id");
+    for child in field.selection_set() {
+        match child.name() {
+            "name" => set.scalar("name"),
+            "isWorkAccount" => set.scalar("is_work_account"),
+            "businesses" => plan_connection(set, child, "businesses", plan_business)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn read_user(ctx: &Context<'_>, id: &str) -> Result<User> {
+    let mut fields = FieldSet::new();
+    plan_user(&mut fields, ctx.field())?;
+    let fields = Arc::new(fields);
+    let data = Upstream::of(ctx)?.node(id, &fields).await?;
+    Ok(User {
+        data,
+        fetched: fields,
+    })
+}
+
+#[Object]
+impl User {
+    /// The user's Graph id.
+    async fn id(&self) -> ID {
+        ID(self.data.id.clone())
+    }
+
+    /// The user's name. Interfaces about a business show the person's business persona name
+    /// instead (Business Manager's display rule).
+    async fn name(&self) -> Option<&str> {
+        self.data.name.as_deref()
+    }
+
+    /// Whether this is a managed Meta (work) account rather than a Facebook account.
+    async fn is_work_account(&self) -> Option<bool> {
+        self.data.is_work_account
+    }
+
+    /// Businesses the user belongs to, in any role. `first` is clamped to 100.
+    async fn businesses(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Business>> {
+        let parent = ParentEdges {
+            id: &self.data.id,
+            edges: &self.data.edges,
+            fetched: &self.fetched,
+        };
+        connection::resolve(
+            ctx,
+            parent,
+            "businesses",
+            (first, after),
+            plan_business,
+            Business::new,
+        )
+        .await
+    }
+}
+
+/// User queries.
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// The user the access token belongs to, with everything selected below it read in one
+    /// Graph call.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<User> {
+        read_user(ctx, "me").await
+    }
+
+    /// A user by id.
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
+        if !is_node_id(&id) || id.starts_with("act_") {
+            return Err(invalid_argument(
+                "id",
+                &format!("{:?} is not a Graph user id", id.as_str()),
+            ));
+        }
+        read_user(ctx, &id).await.map(Some)
+    }
+}

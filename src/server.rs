@@ -1,0 +1,345 @@
+//! The HTTP server: `POST /graphql` (and `GET` for queries only), GraphiQL, `/healthz`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{ErrorExtensionValues, ServerError};
+use async_graphql_axum::GraphQLResponse;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Settings;
+use crate::graph::{AccessToken, GraphClient, GraphError, GraphSettings};
+use crate::schema::{self, BizgraphSchema, RequestAuth};
+
+/// Largest request body accepted on `/graphql`. async-graphql-axum reads bodies itself, so
+/// axum's own limit would not apply; this one is enforced by tower-http in front.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Deepest bracket nesting accepted in a query text, checked before parsing: async-graphql's
+/// parser has no depth guard for argument values and overflows the stack on deep ones.
+pub const MAX_QUERY_NESTING: usize = 64;
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why binding failed.
+        source: std::io::Error,
+    },
+    /// The Graph API settings are unusable.
+    #[error("invalid Graph API settings: {0}")]
+    Graph(#[from] GraphError),
+}
+
+/// A gateway bound to its address, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    router: Router,
+}
+
+struct AppState {
+    schema: BizgraphSchema,
+    client: GraphClient,
+    graphiql: String,
+}
+
+impl Application {
+    /// Builds the gateway and binds its listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        let client = GraphClient::new(GraphSettings {
+            base_url: settings.graph_url.clone(),
+            version: settings.graph_version.clone(),
+            app_secret: settings.app_secret.clone(),
+            timeout: settings.upstream_timeout,
+        })?;
+        let schema = schema::builder().data(client.clone()).finish();
+        let authorization = settings
+            .graphiql_demo_token
+            .as_ref()
+            .map(|token| format!("Bearer {token}"));
+        let mut graphiql = GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("bizgraph");
+        if let Some(value) = &authorization {
+            graphiql = graphiql.header("Authorization", value);
+        }
+        let state = Arc::new(AppState {
+            schema,
+            client,
+            graphiql: graphiql.finish(),
+        });
+        let router = Router::new()
+            .route("/", get(graphiql_page))
+            .route("/graphiql", get(graphiql_page))
+            .route(
+                "/graphql",
+                get(graphql_get)
+                    .post(graphql_post)
+                    .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
+            )
+            .route("/healthz", get(healthz))
+            .layer(TraceLayer::new_for_http())
+            .with_state(state);
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: settings.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
+        Ok(Application {
+            listener,
+            addr,
+            router,
+        })
+    }
+
+    /// The address the gateway listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    /// Serves in a background task (for tests and the embedded setup).
+    pub fn spawn(self) -> tokio::task::JoinHandle<std::io::Result<()>> {
+        tokio::spawn(async move { axum::serve(self.listener, self.router).await })
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn graphiql_page(State(state): State<Arc<AppState>>) -> Html<String> {
+    Html(state.graphiql.clone())
+}
+
+async fn graphql_post(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    // Browsers send text/plain and form posts across origins without a preflight; accepting
+    // only JSON closes that CSRF route.
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_REQUEST",
+            "POST /graphql takes a JSON body: send `Content-Type: application/json`",
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the body is not a GraphQL request ({{\"query\": ...}}): {e}"),
+            );
+        }
+    };
+    execute(&state, &headers, request).await
+}
+
+async fn graphql_get(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+        Ok(request) => request,
+        Err(e) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the query string is not a GraphQL request: {e}"),
+            );
+        }
+    };
+    if request.query.trim().is_empty() {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "GET /graphql needs a `query` parameter; GraphiQL is at /",
+        );
+    }
+    if let Some(kind) = operation_type(&request)
+        && kind != OperationType::Query
+    {
+        return request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "only queries are accepted over GET; send mutations and subscriptions with POST",
+        );
+    }
+    execute(&state, &headers, request).await
+}
+
+/// The type of the operation a request will run, when its document parses.
+fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    match &document.operations {
+        DocumentOperations::Single(op) => Some(op.node.ty),
+        DocumentOperations::Multiple(ops) => match &request.operation_name {
+            Some(name) => ops
+                .iter()
+                .find(|(n, _)| n.as_str() == name)
+                .map(|(_, op)| op.node.ty),
+            // Without a name the request fails validation; refuse it if any operation writes.
+            None => ops
+                .values()
+                .map(|op| op.node.ty)
+                .find(|ty| *ty != OperationType::Query)
+                .or(Some(OperationType::Query)),
+        },
+    }
+}
+
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
+    if nesting_depth(&request.query) > MAX_QUERY_NESTING {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("the query nests deeper than {MAX_QUERY_NESTING} levels"),
+        );
+    }
+    let auth = match bearer_token(headers) {
+        Some(token) => RequestAuth::with_token(&state.client, token),
+        None => RequestAuth::anonymous(),
+    };
+    let mut response = state.schema.execute(request.data(auth)).await;
+    for error in &mut response.errors {
+        ensure_code(error);
+    }
+    GraphQLResponse::from(response).into_response()
+}
+
+/// The caller's token from `Authorization: Bearer <token>`.
+fn bearer_token(headers: &HeaderMap) -> Option<AccessToken> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| AccessToken::new(token))
+}
+
+/// Gives `extensions.code` to the errors async-graphql raises itself (parsing, validation,
+/// argument coercion, limits), so that every error a client sees has one.
+fn ensure_code(error: &mut ServerError) {
+    let extensions = error
+        .extensions
+        .get_or_insert_with(ErrorExtensionValues::default);
+    if extensions.get("code").is_some() {
+        return;
+    }
+    let code = if error.message.starts_with("Invalid value for argument")
+        || error.message.starts_with("Failed to parse")
+    {
+        "INVALID_ARGUMENT"
+    } else if error.path.is_empty() {
+        "GRAPHQL_VALIDATION_FAILED"
+    } else {
+        "INTERNAL"
+    };
+    extensions.set("code", code);
+}
+
+/// The deepest nesting of `{`, `[` and `(` outside string literals.
+fn nesting_depth(query: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in query.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' | '[' | '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            '}' | ']' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// A whole-request failure in GraphQL's response shape, with its code.
+fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{"message": message, "extensions": {"code": code}}],
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_counted_outside_strings_only() {
+        assert_eq!(nesting_depth("{ a { b(x: [1, [2]]) } }"), 5);
+        assert_eq!(nesting_depth(r#"{ a(s: "{{{{[[[[\"") }"#), 2);
+        assert_eq!(nesting_depth(&"[".repeat(5000)), 5000);
+    }
+
+    #[test]
+    fn only_bearer_tokens_are_taken() {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, "Bearer abc".parse().expect("header"));
+        assert_eq!(
+            bearer_token(&headers).map(|t| t.expose().to_owned()),
+            Some("abc".to_owned())
+        );
+        headers.insert(AUTHORIZATION, "Basic abc".parse().expect("header"));
+        assert!(bearer_token(&headers).is_none());
+        headers.insert(AUTHORIZATION, "Bearer ".parse().expect("header"));
+        assert!(bearer_token(&headers).is_none());
+    }
+}

@@ -1,0 +1,181 @@
+//! Tokens and the transport rules of `/graphql`.
+
+use serde_json::json;
+
+use crate::helpers::{first_error_code, first_error_message, spawn_app};
+
+#[tokio::test]
+async fn a_request_without_a_token_is_unauthenticated_before_any_upstream_call() {
+    let app = spawn_app().await;
+    let before = app.upstream_requests().await;
+    let answer = app.graphql(None, "{ viewer { id } }", json!({})).await;
+    assert_eq!(
+        first_error_code(&answer),
+        Some("UNAUTHENTICATED"),
+        "{answer}"
+    );
+    assert!(first_error_message(&answer).contains("Authorization: Bearer"));
+    assert_eq!(answer["data"], serde_json::Value::Null);
+    assert_eq!(app.upstream_requests().await, before);
+}
+
+#[tokio::test]
+async fn an_invalid_token_is_unauthenticated_with_graphs_details() {
+    let app = spawn_app().await;
+    let answer = app
+        .graphql(Some("not-a-real-token"), "{ viewer { id } }", json!({}))
+        .await;
+    assert_eq!(
+        first_error_code(&answer),
+        Some("UNAUTHENTICATED"),
+        "{answer}"
+    );
+    let graph_api = &answer["errors"][0]["extensions"]["graphApi"];
+    assert_eq!(graph_api["code"], 190);
+    assert_eq!(graph_api["type"], "OAuthException");
+    assert!(
+        !answer.to_string().contains("not-a-real-token"),
+        "the token leaked: {answer}"
+    );
+}
+
+#[tokio::test]
+async fn introspection_works_without_a_token() {
+    let app = spawn_app().await;
+    let answer = app
+        .graphql(None, "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(answer["data"]["__schema"]["queryType"]["name"], "Query");
+}
+
+#[tokio::test]
+async fn a_query_over_get_is_answered() {
+    let app = spawn_app().await;
+    let answer: serde_json::Value = app
+        .http
+        .get(format!("{}/graphql", app.gateway))
+        .query(&[("query", "{ viewer { name } }")])
+        .bearer_auth("demo-admin")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+}
+
+#[tokio::test]
+async fn a_mutation_over_get_is_refused_and_writes_nothing() {
+    let app = spawn_app().await;
+    let before = app.upstream_requests().await;
+    let response = app
+        .http
+        .get(format!("{}/graphql", app.gateway))
+        .query(&[(
+            "query",
+            r#"mutation { updateBusiness(id: "200001", input: {name: "Via GET"}) { name } }"#,
+        )])
+        .bearer_auth("demo-admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(first_error_code(&answer), Some("METHOD_NOT_ALLOWED"));
+    assert_eq!(app.upstream_requests().await, before);
+}
+
+#[tokio::test]
+async fn a_post_that_is_not_json_is_refused() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .post(format!("{}/graphql", app.gateway))
+        .header("content-type", "text/plain")
+        .bearer_auth("demo-admin")
+        .body(r#"{"query":"{ viewer { id } }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(first_error_code(&answer), Some("BAD_REQUEST"));
+}
+
+#[tokio::test]
+async fn a_deeply_nested_argument_is_refused_without_crashing() {
+    let app = spawn_app().await;
+    let deep = format!(
+        "{{ businesses(ids: {}\"1\"{}) {{ id }} }}",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    let answer = app.admin(&deep).await;
+    assert_eq!(first_error_code(&answer), Some("BAD_REQUEST"), "{answer}");
+    let health = app
+        .http
+        .get(format!("{}/healthz", app.gateway))
+        .send()
+        .await
+        .unwrap();
+    assert!(health.status().is_success());
+}
+
+#[tokio::test]
+async fn every_call_carries_an_appsecret_proof_when_a_secret_is_configured() {
+    let app = crate::helpers::spawn_app_with(
+        graph_sandbox::SandboxSettings {
+            app_secret: Some("test-secret".to_owned()),
+            require_appsecret_proof: true,
+            ..graph_sandbox::SandboxSettings::default()
+        },
+        |settings| settings.app_secret = Some("test-secret".to_owned()),
+    )
+    .await;
+    let answer = app.admin("{ viewer { name } }").await;
+    assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+}
+
+#[tokio::test]
+async fn a_missing_appsecret_proof_is_reported_when_graph_requires_one() {
+    let app = crate::helpers::spawn_app_with(
+        graph_sandbox::SandboxSettings {
+            app_secret: Some("test-secret".to_owned()),
+            require_appsecret_proof: true,
+            ..graph_sandbox::SandboxSettings::default()
+        },
+        |_| {},
+    )
+    .await;
+    let answer = app.admin("{ viewer { name } }").await;
+    assert_eq!(
+        answer["errors"][0]["extensions"]["graphApi"]["type"], "GraphMethodException",
+        "{answer}"
+    );
+    assert!(first_error_message(&answer).contains("appsecret_proof"));
+}
+
+#[tokio::test]
+async fn a_temporary_graph_failure_is_retried() {
+    let app = spawn_app().await;
+    app.control("faults", json!({"error_code": 2, "times": 1}))
+        .await;
+    let answer = app.admin("{ viewer { name } }").await;
+    assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_reported_with_a_retry_hint() {
+    let app = spawn_app().await;
+    app.control("faults", json!({"error_code": 4, "times": 1}))
+        .await;
+    let answer = app.admin("{ viewer { name } }").await;
+    assert_eq!(first_error_code(&answer), Some("RATE_LIMITED"), "{answer}");
+    assert!(
+        answer["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}

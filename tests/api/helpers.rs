@@ -1,0 +1,120 @@
+//! `spawn_app()`: a sandbox and a gateway in front of it, and helpers to query both.
+
+use std::time::Duration;
+
+use bizgraph::{Application, Settings};
+use graph_sandbox::{RunningSandbox, SandboxSettings};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+/// A gateway and the sandbox behind it, both on loopback.
+pub struct TestApp {
+    pub gateway: String,
+    pub sandbox: RunningSandbox,
+    pub http: reqwest::Client,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(SandboxSettings::default(), |_| {}).await
+}
+
+pub async fn spawn_app_with(
+    sandbox_settings: SandboxSettings,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = graph_sandbox::spawn(listener, sandbox_settings)
+        .await
+        .unwrap();
+    let mut settings = Settings::for_upstream(sandbox.url());
+    settings.upstream_timeout = Duration::from_secs(10);
+    configure(&mut settings);
+    let app = Application::build(settings).await.unwrap();
+    let gateway = format!("http://{}", app.addr());
+    app.spawn();
+    let http = reqwest::Client::new();
+    // Wait on the health endpoint rather than sleeping.
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("{gateway}/healthz")).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    TestApp {
+        gateway,
+        sandbox,
+        http,
+    }
+}
+
+impl TestApp {
+    /// Sends a GraphQL request with a bearer token (or none) and returns the JSON answer.
+    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.gateway))
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().json().await.unwrap()
+    }
+
+    /// A query as the demo admin.
+    pub async fn admin(&self, query: &str) -> Value {
+        self.graphql(Some("demo-admin"), query, json!({})).await
+    }
+
+    /// How many Graph API requests the sandbox has served so far.
+    pub async fn upstream_requests(&self) -> u64 {
+        let stats: Value = self
+            .http
+            .get(format!("{}/__sandbox/stats", self.sandbox.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        stats["requests"].as_u64().unwrap()
+    }
+
+    /// The sandbox's journal of Graph API requests.
+    pub async fn upstream_journal(&self) -> Vec<Value> {
+        let stats: Value = self
+            .http
+            .get(format!("{}/__sandbox/stats", self.sandbox.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        stats["journal"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Calls the sandbox's control plane.
+    pub async fn control(&self, path: &str, body: Value) -> Value {
+        self.http
+            .post(format!("{}/__sandbox/{path}", self.sandbox.url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn first_error_code(answer: &Value) -> Option<&str> {
+    answer["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// The message of the first error.
+pub fn first_error_message(answer: &Value) -> &str {
+    answer["errors"][0]["message"].as_str().unwrap_or("")
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the sandbox and the gateway on 127.0.0.1:0, queried over HTTP.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod auth;
+mod business;
+mod helpers;
+mod planning;
+mod schema_file;

@@ -1,0 +1,200 @@
+//! How many Graph API requests a GraphQL query costs, read from the sandbox's stats.
+
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn the_viewers_businesses_with_nested_fields_cost_one_upstream_request() {
+    let app = spawn_app().await;
+    let before = app.upstream_requests().await;
+
+    let answer = app
+        .admin(
+            "{ viewer { businesses(first: 10) { nodes { name vertical primaryPage { name } } } } }",
+        )
+        .await;
+
+    assert_eq!(app.upstream_requests().await - before, 1);
+    assert!(answer.get("errors").is_none(), "{answer}");
+    let nodes = answer["data"]["viewer"]["businesses"]["nodes"]
+        .as_array()
+        .unwrap();
+    assert!(nodes.contains(&json!({
+        "name": "Pomni Media",
+        "vertical": "ENTERTAINMENT_AND_MEDIA",
+        "primaryPage": {"name": "Pomni Media"}
+    })));
+    let journal = app.upstream_journal().await;
+    let call = journal.last().unwrap();
+    assert_eq!(call["path"], "/v25.0/me");
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(call["query"].as_str().unwrap().as_bytes())
+            .into_owned()
+            .collect();
+    let fields = &query.iter().find(|(k, _)| k == "fields").unwrap().1;
+    assert_eq!(
+        fields, "id,businesses.limit(10){id,name,vertical,primary_page{id,name}}",
+        "the edge is expanded into the same call"
+    );
+}
+
+#[tokio::test]
+async fn a_business_with_its_assets_and_counts_costs_one_upstream_request() {
+    let app = spawn_app().await;
+    let before = app.upstream_requests().await;
+
+    let answer = app
+        .admin(
+            r#"{ business(id: "200001") {
+                name createdBy { name }
+                pages(first: 1) { totalCount nodes { name } pageInfo { hasNextPage } }
+                adAccounts { nodes { id currency accountStatus } }
+                apps { nodes { name } }
+            } }"#,
+        )
+        .await;
+
+    assert_eq!(app.upstream_requests().await - before, 1);
+    assert_eq!(
+        answer["data"]["business"],
+        json!({
+            "name": "Pomni Media",
+            "createdBy": {"name": "Alex Rivera"},
+            "pages": {"totalCount": 2, "nodes": [{"name": "Pomni Media"}], "pageInfo": {"hasNextPage": true}},
+            "adAccounts": {"nodes": [
+                {"id": "act_400001", "currency": "USD", "accountStatus": "ACTIVE"},
+                {"id": "act_400002", "currency": "EUR", "accountStatus": "ACTIVE"}
+            ]},
+            "apps": {"nodes": [{"name": "Pomni Media Dashboard"}]}
+        }),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn paging_through_a_connection_with_cursors_visits_every_item_once() {
+    let app = spawn_app().await;
+    for i in 0..5 {
+        app.control(
+            "pages",
+            json!({"name": format!("Extra page {i}"), "admins": ["100001"], "owner_business": "200001"}),
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let answer = app
+            .graphql(
+                Some("demo-admin"),
+                r#"query($after: String) { business(id: "200001") {
+                    pages(first: 2, after: $after) { totalCount edges { cursor node { name } } pageInfo { hasNextPage endCursor } }
+                } }"#,
+                json!({"after": after}),
+            )
+            .await;
+        let pages = &answer["data"]["business"]["pages"];
+        assert_eq!(pages["totalCount"], 7, "{answer}");
+        for edge in pages["edges"].as_array().unwrap() {
+            seen.push(edge["node"]["name"].as_str().unwrap().to_owned());
+        }
+        if !pages["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = Some(pages["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+        assert!(seen.len() < 10, "paging does not end: {seen:?}");
+    }
+    assert_eq!(seen.len(), 7, "{seen:?}");
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 7, "an item came twice");
+}
+
+#[tokio::test]
+async fn resuming_from_a_middle_edge_cursor_continues_right_after_it() {
+    let app = spawn_app().await;
+    for i in 0..4 {
+        app.control(
+            "pages",
+            json!({"name": format!("Extra page {i}"), "admins": ["100001"], "owner_business": "200001"}),
+        )
+        .await;
+    }
+    let query = r#"query($after: String) { business(id: "200001") {
+        pages(first: 3, after: $after) { edges { cursor node { name } } } } }"#;
+    let first = app
+        .graphql(Some("demo-admin"), query, json!({"after": null}))
+        .await;
+    let edges = first["data"]["business"]["pages"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let middle = edges[0]["cursor"].as_str().unwrap();
+    let resumed = app
+        .graphql(Some("demo-admin"), query, json!({"after": middle}))
+        .await;
+    let names: Vec<&str> = resumed["data"]["business"]["pages"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], edges[1]["node"]["name"].as_str().unwrap());
+    assert_eq!(names[1], edges[2]["node"]["name"].as_str().unwrap());
+    assert_eq!(names.len(), 3);
+}
+
+#[tokio::test]
+async fn sixty_businesses_by_id_cost_two_upstream_requests() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        let created = app
+            .control(
+                "businesses",
+                json!({"name": format!("Batch business {i}"), "admins": ["100001"]}),
+            )
+            .await;
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    let before = app.upstream_requests().await;
+
+    let answer = app
+        .graphql(
+            Some("demo-admin"),
+            "query($ids: [ID!]!) { businesses(ids: $ids) { id name } }",
+            json!({"ids": ids}),
+        )
+        .await;
+
+    assert_eq!(app.upstream_requests().await - before, 2, "{answer}");
+    let found = answer["data"]["businesses"].as_array().unwrap();
+    assert_eq!(found.len(), 60);
+    for (i, business) in found.iter().enumerate() {
+        assert_eq!(business["id"], ids[i]);
+        assert_eq!(business["name"], format!("Batch business {i}"));
+    }
+    let journal = app.upstream_journal().await;
+    assert!(
+        journal
+            .iter()
+            .rev()
+            .take(2)
+            .all(|call| call["path"] == "/v25.0/")
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_id_among_many_is_reported_as_not_found() {
+    let app = spawn_app().await;
+    let answer = app
+        .admin(r#"{ businesses(ids: ["200001", "999999999"]) { name } }"#)
+        .await;
+    assert_eq!(
+        crate::helpers::first_error_code(&answer),
+        Some("NOT_FOUND"),
+        "{answer}"
+    );
+    assert!(crate::helpers::first_error_message(&answer).contains("999999999"));
+}
