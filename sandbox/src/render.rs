@@ -121,8 +121,17 @@ pub(crate) fn render_list(
     let window = window(items.len(), request);
     let data = items[window.start..window.end]
         .iter()
-        .map(|item| render_node(ctx, *item, children))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|item| {
+            let mut rendered = render_node(ctx, *item, children)?;
+            // Graph gives every list item its id, asked for or not; SDKs rely on it.
+            if let Value::Object(map) = &mut rendered
+                && !map.contains_key("id")
+            {
+                map.insert("id".to_owned(), json!(item.graph_id()));
+            }
+            Ok(rendered)
+        })
+        .collect::<Result<Vec<_>, GraphError>>()?;
     Ok(envelope(data, window, request.summary, links))
 }
 

@@ -177,3 +177,34 @@ async fn a_cursor_that_does_not_decode_is_a_code_100_error() {
         json!("(#100) The after parameter is not a valid cursor")
     );
 }
+
+#[tokio::test]
+async fn list_items_carry_their_id_even_when_fields_leave_it_out() {
+    let sandbox = spawn_sandbox().await;
+    let reply = sandbox
+        .get_as(
+            demo::ADMIN_TOKEN,
+            "/200001/owned_ad_accounts",
+            &[("fields", "currency")],
+        )
+        .await;
+    assert_eq!(
+        reply.body["data"],
+        json!([
+            {"currency": "USD", "id": "act_400001"},
+            {"currency": "EUR", "id": "act_400002"}
+        ])
+    );
+    let nested = sandbox
+        .get_as(demo::ADMIN_TOKEN, "/me", &[("fields", "businesses{name}")])
+        .await;
+    assert!(
+        nested.body["businesses"]["data"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .all(|b| b["id"].is_string()),
+        "{:?}",
+        nested.body
+    );
+}

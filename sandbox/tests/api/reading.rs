@@ -121,7 +121,7 @@ async fn nested_expansion_honours_limit_and_aliases() {
     assert_eq!(pomni["name"], json!("Pomni Media"));
     assert_eq!(
         pomni["first_page"]["data"],
-        json!([{"name": "Pomni Media"}])
+        json!([{"name": "Pomni Media", "id": "300001"}])
     );
     assert!(pomni["first_page"]["paging"]["next"].is_string());
     assert_eq!(
@@ -258,7 +258,7 @@ async fn the_system_user_sees_its_business_and_its_assets() {
                 "paging": reply.body["data"][0]["owned_ad_accounts"]["paging"].clone()
             },
             "owned_apps": {
-                "data": [{"name": "Pomni Media Dashboard"}],
+                "data": [{"name": "Pomni Media Dashboard", "id": "500001"}],
                 "paging": reply.body["data"][0]["owned_apps"]["paging"].clone()
             }
         }])
