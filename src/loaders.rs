@@ -11,7 +11,7 @@ use futures_util::future::try_join_all;
 use serde::de::DeserializeOwned;
 
 use crate::graph::client::MAX_IDS_PER_CALL;
-use crate::graph::{AccessToken, FieldSet, GraphClient, GraphError};
+use crate::graph::{AccessToken, ErrorClass, FieldSet, GraphClient, GraphError};
 
 /// The loaders of one GraphQL request, bound to the caller's token.
 pub struct Loaders {
@@ -85,43 +85,78 @@ impl<T> Loader<NodeKey<T>> for GraphNodes
 where
     T: DeserializeOwned + Clone + Send + Sync + 'static,
 {
-    type Value = T;
+    /// Each id's own outcome: one unreadable id does not fail its siblings.
+    type Value = Result<T, GraphError>;
+    /// A failure of the whole read (token, rate limit, transport).
     type Error = GraphError;
 
-    async fn load(&self, keys: &[NodeKey<T>]) -> Result<HashMap<NodeKey<T>, T>, GraphError> {
+    async fn load(
+        &self,
+        keys: &[NodeKey<T>],
+    ) -> Result<HashMap<NodeKey<T>, Result<T, GraphError>>, GraphError> {
         // Keys with the same fields share one call; the DataLoader already caps a batch at 50.
-        let mut by_fields: HashMap<Arc<str>, Vec<&NodeKey<T>>> = HashMap::new();
+        let mut by_fields: HashMap<Arc<str>, Vec<String>> = HashMap::new();
         for key in keys {
-            by_fields.entry(key.fields.clone()).or_default().push(key);
+            by_fields
+                .entry(key.fields.clone())
+                .or_default()
+                .push(key.id.clone());
         }
-        let calls = by_fields.into_iter().flat_map(|(fields, keys)| {
-            keys.chunks(MAX_IDS_PER_CALL)
-                .map(|chunk| {
-                    let ids: Vec<String> = chunk.iter().map(|k| k.id.clone()).collect();
-                    let fields = fields.clone();
-                    async move {
-                        let answer: HashMap<String, T> = self
-                            .client
-                            .nodes_with_fields(&self.token, &ids, &fields)
-                            .await?;
-                        Ok::<_, GraphError>(
-                            answer
-                                .into_iter()
-                                .map(|(id, node)| {
-                                    let key = NodeKey {
-                                        id,
-                                        fields: fields.clone(),
-                                        _type: PhantomData,
-                                    };
-                                    (key, node)
-                                })
-                                .collect::<Vec<_>>(),
-                        )
-                    }
-                })
+        let calls = by_fields.into_iter().flat_map(|(fields, ids)| {
+            ids.chunks(MAX_IDS_PER_CALL)
+                .map(|chunk| self.load_chunk::<T>(chunk.to_vec(), fields.clone()))
                 .collect::<Vec<_>>()
         });
         let answers = try_join_all(calls).await?;
         Ok(answers.into_iter().flatten().collect())
     }
+}
+
+impl GraphNodes {
+    /// Reads one chunk with `?ids=`. Graph fails the whole read when one id is unknown or
+    /// unreadable; the chunk is then read again as one batch call, which answers each id on
+    /// its own, so the others still arrive and the bad one gets its own error.
+    async fn load_chunk<T>(
+        &self,
+        ids: Vec<String>,
+        fields: Arc<str>,
+    ) -> Result<Vec<(NodeKey<T>, Result<T, GraphError>)>, GraphError>
+    where
+        T: DeserializeOwned,
+    {
+        let key = |id: String| NodeKey {
+            id,
+            fields: fields.clone(),
+            _type: PhantomData,
+        };
+        match self
+            .client
+            .nodes_with_fields::<T>(&self.token, &ids, &fields)
+            .await
+        {
+            Ok(found) => Ok(found
+                .into_iter()
+                .map(|(id, node)| (key(id), Ok(node)))
+                .collect()),
+            Err(error) if is_about_one_object(&error) => {
+                let answers = if ids.len() == 1 {
+                    vec![Err(error)]
+                } else {
+                    self.client
+                        .nodes_one_by_one::<T>(&self.token, &ids, &fields)
+                        .await?
+                };
+                Ok(ids.into_iter().map(key).zip(answers).collect())
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// Whether a failed read may concern only some of its ids (rather than the token or Graph).
+fn is_about_one_object(error: &GraphError) -> bool {
+    matches!(
+        error.class(),
+        ErrorClass::NotFound | ErrorClass::InvalidArgument | ErrorClass::Forbidden
+    )
 }

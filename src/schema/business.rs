@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SelectionField};
+use async_graphql::{Context, ID, InputObject, Object, PathSegment, Result, SelectionField};
 use chrono::{DateTime, Utc};
 
 use super::assets::{
@@ -231,7 +231,8 @@ impl BusinessQuery {
     }
 
     /// Businesses by id, in the order asked, read with one Graph `?ids=` call per 50 ids.
-    /// At most 500 ids.
+    /// At most 500 ids. An id that cannot be read is null with its own error (found with one
+    /// more Graph call); the others are still answered.
     async fn businesses(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Business>>> {
         if ids.len() > MAX_BUSINESS_IDS {
             return Err(invalid_argument(
@@ -250,9 +251,22 @@ impl BusinessQuery {
         let found = Upstream::of(ctx)?
             .nodes::<model::Business>(&wanted, &fields)
             .await?;
+        // An id that could not be read becomes null with its own error at its index; the
+        // others stay. (async-graphql would turn an item error into an error of the list.)
         Ok(wanted
             .iter()
-            .map(|id| found.get(id).map(|d| Business::new(d.clone(), &fields)))
+            .enumerate()
+            .map(|(index, id)| match found.get(id) {
+                Some(Ok(data)) => Some(Business::new(data.clone(), &fields)),
+                Some(Err(error)) => {
+                    let mut error =
+                        ctx.set_error_path(error.clone().into_server_error(ctx.item.pos));
+                    error.path.push(PathSegment::Index(index));
+                    ctx.add_error(error);
+                    None
+                }
+                None => None,
+            })
             .collect())
     }
 }

@@ -68,7 +68,12 @@ impl<'a> Upstream<'a> {
     }
 
     /// Reads many nodes through the request's DataLoader: `?ids=` calls of at most 50 ids.
-    pub async fn nodes<T>(&self, ids: &[String], fields: &FieldSet) -> Result<HashMap<String, T>>
+    /// Each id has its own outcome; the outer error is a failure of the whole read.
+    pub async fn nodes<T>(
+        &self,
+        ids: &[String],
+        fields: &FieldSet,
+    ) -> Result<HashMap<String, Result<T>>>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
@@ -79,7 +84,10 @@ impl<'a> Upstream<'a> {
             .load_many(keys)
             .await
             .map_err(|e| upstream(&e))?;
-        Ok(loaded.into_iter().map(|(k, v)| (k.id, v)).collect())
+        Ok(loaded
+            .into_iter()
+            .map(|(k, v)| (k.id, v.map_err(|e| upstream(&e))))
+            .collect())
     }
 
     /// Reads one page of an edge.

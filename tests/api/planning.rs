@@ -186,15 +186,41 @@ async fn sixty_businesses_by_id_cost_two_upstream_requests() {
 }
 
 #[tokio::test]
-async fn an_unknown_id_among_many_is_reported_as_not_found() {
+async fn an_unknown_id_among_many_is_null_with_its_own_error_and_the_others_are_answered() {
     let app = spawn_app().await;
+    let before = app.upstream_requests().await;
     let answer = app
-        .admin(r#"{ businesses(ids: ["200001", "999999999"]) { name } }"#)
+        .admin(r#"{ businesses(ids: ["200001", "999999999", "200002"]) { name } }"#)
+        .await;
+    assert_eq!(
+        answer["data"]["businesses"],
+        json!([{"name": "Pomni Media"}, null, {"name": "Kinger Labs"}]),
+        "{answer}"
+    );
+    let errors = answer["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{answer}");
+    assert_eq!(errors[0]["path"], json!(["businesses", 1]));
+    assert_eq!(errors[0]["extensions"]["code"], "NOT_FOUND");
+    assert!(errors[0]["message"].as_str().unwrap().contains("999999999"));
+    // The failed ?ids= read, then one batch call that answers each id on its own.
+    assert_eq!(app.upstream_requests().await - before, 2);
+}
+
+#[tokio::test]
+async fn a_bad_token_fails_a_many_id_read_once_without_a_second_call() {
+    let app = spawn_app().await;
+    let before = app.upstream_requests().await;
+    let answer = app
+        .graphql(
+            Some("not-a-token"),
+            r#"{ businesses(ids: ["200001", "200002"]) { name } }"#,
+            json!({}),
+        )
         .await;
     assert_eq!(
         crate::helpers::first_error_code(&answer),
-        Some("NOT_FOUND"),
+        Some("UNAUTHENTICATED"),
         "{answer}"
     );
-    assert!(crate::helpers::first_error_message(&answer).contains("999999999"));
+    assert_eq!(app.upstream_requests().await - before, 1);
 }
