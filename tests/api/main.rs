@@ -4,6 +4,7 @@
 
 mod auth;
 mod business;
+mod cli;
 mod helpers;
 mod planning;
 mod schema_file;
