@@ -5,26 +5,27 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{ErrorExtensionValues, ServerError};
 use async_graphql_axum::GraphQLResponse;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
 use crate::graph::{AccessToken, GraphClient, GraphError, GraphSettings};
 use crate::schema::{self, BizgraphSchema, RequestAuth};
 
-/// Largest request body accepted on `/graphql`. async-graphql-axum reads bodies itself, so
-/// axum's own limit would not apply; this one is enforced by tower-http in front.
+/// Largest request body accepted on `/graphql`. The handler reads the body with axum's
+/// `Bytes` extractor (not async-graphql-axum's, which ignores axum's limit), so axum's
+/// `DefaultBodyLimit` enforces it.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Deepest bracket nesting accepted in a query text, checked before parsing: async-graphql's
 /// parser has no depth guard for argument values and overflows the stack on deep ones.
@@ -91,7 +92,7 @@ impl Application {
                 "/graphql",
                 get(graphql_get)
                     .post(graphql_post)
-                    .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
+                    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
             )
             .route("/healthz", get(healthz))
             .layer(TraceLayer::new_for_http())
@@ -146,7 +147,7 @@ async fn graphiql_page(State(state): State<Arc<AppState>>) -> Html<String> {
 async fn graphql_post(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     // Browsers send text/plain and form posts across origins without a preflight; accepting
     // only JSON closes that CSRF route.
@@ -162,6 +163,19 @@ async fn graphql_post(
             "POST /graphql takes a JSON body: send `Content-Type: application/json`",
         );
     }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            return request_error(
+                rejection.status(),
+                "BAD_REQUEST",
+                &format!(
+                    "the request body could not be read (at most {MAX_BODY_BYTES} bytes): {}",
+                    rejection.body_text()
+                ),
+            );
+        }
+    };
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(e) => {
@@ -172,7 +186,7 @@ async fn graphql_post(
             );
         }
     };
-    execute(&state, &headers, request).await
+    execute(&state, &headers, request, Transport::Post).await
 }
 
 async fn graphql_get(
@@ -197,21 +211,14 @@ async fn graphql_get(
             "GET /graphql needs a `query` parameter; GraphiQL is at /",
         );
     }
-    if let Some(kind) = operation_type(&request)
-        && kind != OperationType::Query
-    {
-        return request_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
-            "only queries are accepted over GET; send mutations and subscriptions with POST",
-        );
-    }
-    execute(&state, &headers, request).await
+    execute(&state, &headers, request, Transport::Get).await
 }
 
 /// The type of the operation a request will run, when its document parses.
-fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+fn operation_type(
+    document: &ExecutableDocument,
+    request: &async_graphql::Request,
+) -> Option<OperationType> {
     match &document.operations {
         DocumentOperations::Single(op) => Some(op.node.ty),
         DocumentOperations::Multiple(ops) => match &request.operation_name {
@@ -229,16 +236,46 @@ fn operation_type(request: &async_graphql::Request) -> Option<OperationType> {
     }
 }
 
+/// How a request arrived: GET may only read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Get,
+    Post,
+}
+
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     request: async_graphql::Request,
+    transport: Transport,
 ) -> Response {
     if nesting_depth(&request.query) > MAX_QUERY_NESTING {
         return request_error(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
             &format!("the query nests deeper than {MAX_QUERY_NESTING} levels"),
+        );
+    }
+    // Parsed here as well as in the executor: to tell parse errors from validation errors,
+    // and to see whether a GET request would write.
+    let document = match async_graphql::parser::parse_query(&request.query) {
+        Ok(document) => document,
+        Err(error) => {
+            return request_error(
+                StatusCode::OK,
+                "GRAPHQL_PARSE_FAILED",
+                &format!("the query does not parse: {error}"),
+            );
+        }
+    };
+    if transport == Transport::Get
+        && let Some(kind) = operation_type(&document, &request)
+        && kind != OperationType::Query
+    {
+        return request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "only queries are accepted over GET; send mutations and subscriptions with POST",
         );
     }
     let auth = match bearer_token(headers) {

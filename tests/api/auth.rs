@@ -179,3 +179,50 @@ async fn a_rate_limit_is_reported_with_a_retry_hint() {
             > 0
     );
 }
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_a_coded_error() {
+    let app = spawn_app().await;
+    let query = format!("{{ viewer {{ id }} }} # {}", "x".repeat(300 * 1024));
+    let response = app
+        .http
+        .post(format!("{}/graphql", app.gateway))
+        .bearer_auth("demo-admin")
+        .json(&json!({"query": query}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(first_error_code(&answer), Some("BAD_REQUEST"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_query_that_does_not_parse_is_reported_as_such() {
+    let app = spawn_app().await;
+    let answer = app.admin("{ viewer { ").await;
+    assert_eq!(
+        first_error_code(&answer),
+        Some("GRAPHQL_PARSE_FAILED"),
+        "{answer}"
+    );
+    assert!(first_error_message(&answer).contains("does not parse"));
+}
+
+#[tokio::test]
+async fn a_variable_of_the_wrong_type_is_an_invalid_argument() {
+    let app = spawn_app().await;
+    let answer = app
+        .graphql(
+            Some("demo-admin"),
+            "query($id: ID!) { business(id: $id) { name } }",
+            json!({"id": {"not": "an id"}}),
+        )
+        .await;
+    assert_eq!(
+        first_error_code(&answer),
+        Some("INVALID_ARGUMENT"),
+        "{answer}"
+    );
+    assert!(first_error_message(&answer).contains("\"id\""));
+}
