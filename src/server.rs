@@ -282,10 +282,27 @@ async fn execute(
         Some(token) => RequestAuth::with_token(&state.client, token),
         None => RequestAuth::anonymous(),
     };
+    let operation = request.operation_name.clone();
+    let started = std::time::Instant::now();
     let mut response = state.schema.execute(request.data(auth)).await;
     for error in &mut response.errors {
         ensure_code(error);
     }
+    let codes: Vec<String> = response
+        .errors
+        .iter()
+        .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
+            async_graphql::Value::String(code) => Some(code.clone()),
+            other => Some(other.to_string()),
+        })
+        .collect();
+    tracing::info!(
+        operation = operation.as_deref().unwrap_or("-"),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        errors = codes.len(),
+        codes = %codes.join(","),
+        "graphql request"
+    );
     GraphQLResponse::from(response).into_response()
 }
 

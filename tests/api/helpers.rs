@@ -67,32 +67,47 @@ impl TestApp {
         self.graphql(Some("demo-admin"), query, json!({})).await
     }
 
-    /// How many Graph API requests the sandbox has served so far.
-    pub async fn upstream_requests(&self) -> u64 {
-        let stats: Value = self
-            .http
+    /// The sandbox's stats: `{"requests": N, "journal": [...]}`.
+    async fn upstream_stats(&self) -> Value {
+        self.http
             .get(format!("{}/__sandbox/stats", self.sandbox.url()))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
-        stats["requests"].as_u64().unwrap()
+            .unwrap()
+    }
+
+    /// How many Graph API requests the sandbox has served so far.
+    pub async fn upstream_requests(&self) -> u64 {
+        self.upstream_stats().await["requests"].as_u64().unwrap()
     }
 
     /// The sandbox's journal of Graph API requests.
     pub async fn upstream_journal(&self) -> Vec<Value> {
-        let stats: Value = self
-            .http
-            .get(format!("{}/__sandbox/stats", self.sandbox.url()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        stats["journal"].as_array().cloned().unwrap_or_default()
+        self.upstream_stats().await["journal"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Sends a request that the gateway must refuse on its own: asserts that it made no
+    /// upstream call, and returns the answer.
+    pub async fn refused_before_upstream(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        let before = self.upstream_requests().await;
+        let answer = self.graphql(Some(token), query, variables).await;
+        assert_eq!(
+            self.upstream_requests().await,
+            before,
+            "the gateway called Graph for a request it should refuse: {answer}"
+        );
+        answer
     }
 
     /// Calls the sandbox's control plane.

@@ -224,3 +224,70 @@ async fn a_bad_token_fails_a_many_id_read_once_without_a_second_call() {
     );
     assert_eq!(app.upstream_requests().await - before, 1);
 }
+
+#[tokio::test]
+async fn one_edge_asked_twice_with_different_arguments_costs_one_upstream_request() {
+    let app = spawn_app().await;
+    let before = app.upstream_requests().await;
+    let answer = app
+        .admin(
+            r#"{ business(id: "200001") {
+                first: pages(first: 1) { nodes { name } }
+                all: pages { totalCount nodes { id } }
+                pages(first: 2) { nodes { category } }
+            } }"#,
+        )
+        .await;
+    assert_eq!(app.upstream_requests().await - before, 1);
+    assert_eq!(
+        answer["data"]["business"],
+        json!({
+            "first": {"nodes": [{"name": "Pomni Media"}]},
+            "all": {"totalCount": 2, "nodes": [{"id": "300001"}, {"id": "300002"}]},
+            "pages": {"nodes": [{"category": "Media/news company"}, {"category": "Video creator"}]}
+        }),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn fragments_are_planned_into_the_same_single_request() {
+    let app = spawn_app().await;
+    let before = app.upstream_requests().await;
+    let answer = app
+        .admin(
+            r#"query {
+                viewer { ...Who businesses(first: 5) { nodes { ... on Business { ...Summary } } } }
+            }
+            fragment Who on User { name isWorkAccount }
+            fragment Summary on Business { name apps { nodes { name } } }"#,
+        )
+        .await;
+    assert_eq!(app.upstream_requests().await - before, 1, "{answer}");
+    let viewer = &answer["data"]["viewer"];
+    assert_eq!(viewer["name"], "Alex Rivera");
+    assert!(
+        viewer["businesses"]["nodes"].as_array().unwrap().contains(
+            &json!({"name": "Pomni Media", "apps": {"nodes": [{"name": "Pomni Media Dashboard"}]}})
+        ),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_created_business_is_written_once_and_read_back_once() {
+    let app = spawn_app().await;
+    let before = app.upstream_requests().await;
+    let answer = app
+        .admin(
+            r#"mutation { createBusiness(input: {name: "Two Calls", vertical: OTHER, primaryPageId: "300006"}) {
+                name primaryPage { name } pages { totalCount } } }"#,
+        )
+        .await;
+    assert_eq!(
+        answer["data"]["createBusiness"],
+        json!({"name": "Two Calls", "primaryPage": {"name": "Alex Rivera Travel Notes"}, "pages": {"totalCount": 1}}),
+        "{answer}"
+    );
+    assert_eq!(app.upstream_requests().await - before, 2);
+}
