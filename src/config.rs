@@ -55,6 +55,10 @@ pub struct ServeArgs {
     /// Seconds an upstream Graph API call may take before it is abandoned.
     #[arg(long, env = "BIZGRAPH_UPSTREAM_TIMEOUT_SECS", default_value_t = 20)]
     pub upstream_timeout_secs: u64,
+    /// Browser origins allowed to call /graphql from other sites (CORS), comma-separated,
+    /// e.g. `https://app.example.com`. None by default: only same-origin pages may call.
+    #[arg(long, env = "BIZGRAPH_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
 }
 
 /// Flags of `bizgraph sandbox`.
@@ -89,6 +93,8 @@ pub struct Settings {
     pub upstream_timeout: Duration,
     /// A token GraphiQL is pre-filled with (set only when running on the embedded demo world).
     pub graphiql_demo_token: Option<String>,
+    /// Origins allowed to call from browsers on other sites (CORS).
+    pub cors_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -107,6 +113,7 @@ impl std::fmt::Debug for Settings {
                 &self.webhook_verify_token.as_ref().map(|_| "<redacted>"),
             )
             .field("upstream_timeout", &self.upstream_timeout)
+            .field("cors_origins", &self.cors_origins)
             .finish()
     }
 }
@@ -122,6 +129,7 @@ impl Settings {
             webhook_verify_token: None,
             upstream_timeout: Duration::from_secs(20),
             graphiql_demo_token: None,
+            cors_origins: Vec::new(),
         }
     }
 
@@ -135,6 +143,12 @@ impl Settings {
             webhook_verify_token: args.webhook_verify_token.clone(),
             upstream_timeout: Duration::from_secs(args.upstream_timeout_secs.max(1)),
             graphiql_demo_token: None,
+            cors_origins: args
+                .cors_origins
+                .iter()
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
         }
     }
 }

@@ -13,10 +13,11 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
@@ -45,6 +46,9 @@ pub enum StartError {
     /// The Graph API settings are unusable.
     #[error("invalid Graph API settings: {0}")]
     Graph(#[from] GraphError),
+    /// A CORS origin is not a valid origin.
+    #[error("invalid CORS origin {0:?}: give scheme://host[:port], e.g. https://app.example.com")]
+    CorsOrigin(String),
 }
 
 /// A gateway bound to its address, ready to serve.
@@ -85,6 +89,7 @@ impl Application {
             client,
             graphiql: graphiql.finish(),
         });
+        let cors = cors_layer(&settings.cors_origins)?;
         let router = Router::new()
             .route("/", get(graphiql_page))
             .route("/graphiql", get(graphiql_page))
@@ -95,6 +100,7 @@ impl Application {
                     .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
             )
             .route("/healthz", get(healthz))
+            .layer(cors)
             .layer(TraceLayer::new_for_http())
             .with_state(state);
         let listener =
@@ -134,6 +140,27 @@ impl Application {
     pub fn spawn(self) -> tokio::task::JoinHandle<std::io::Result<()>> {
         tokio::spawn(async move { axum::serve(self.listener, self.router).await })
     }
+}
+
+/// CORS for the configured origins: they may POST JSON with an `Authorization` header.
+/// With none configured the layer adds nothing, and browsers keep other sites out.
+fn cors_layer(origins: &[String]) -> Result<CorsLayer, StartError> {
+    let origins = origins
+        .iter()
+        .map(|origin| {
+            let valid = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.ends_with('/');
+            HeaderValue::from_str(origin)
+                .ok()
+                .filter(|_| valid)
+                .ok_or_else(|| StartError::CorsOrigin(origin.clone()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600)))
 }
 
 async fn healthz() -> &'static str {
