@@ -49,7 +49,8 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
     let (settings, embedded) = match &args.graph_url {
         Some(url) => (Settings::from_args(&args, url.clone()), None),
         None => {
-            let listener = bind("127.0.0.1:0".parse().map_err(|_| io_other("loopback"))?).await?;
+            // The embedded sandbox listens on a free loopback port; only the gateway uses it.
+            let listener = bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await?;
             let sandbox = graph_sandbox::spawn(
                 listener,
                 SandboxSettings {
@@ -137,13 +138,6 @@ async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, RunError> {
             context: format!("cannot listen on {addr}"),
             source,
         })
-}
-
-fn io_other(what: &str) -> RunError {
-    RunError::Io {
-        context: what.to_owned(),
-        source: std::io::Error::other("invalid address"),
-    }
 }
 
 async fn shutdown_signal() {
