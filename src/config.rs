@@ -74,6 +74,10 @@ pub struct SandboxArgs {
     /// The emulated app's secret, to check appsecret_proof.
     #[arg(long, env = "BIZGRAPH_SANDBOX_APP_SECRET", hide_env_values = true)]
     pub app_secret: Option<String>,
+    /// Refuse Graph calls without an appsecret_proof, as an app with "Require App Secret" on
+    /// does (needs --app-secret).
+    #[arg(long, env = "BIZGRAPH_SANDBOX_REQUIRE_APPSECRET_PROOF", requires = "app_secret")]
+    pub require_appsecret_proof: bool,
 }
 
 /// Everything the gateway needs to run, built from flags or, in tests, in code.

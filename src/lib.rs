@@ -112,6 +112,7 @@ async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
         listener,
         SandboxSettings {
             app_secret: args.app_secret,
+            require_appsecret_proof: args.require_appsecret_proof,
             ..SandboxSettings::default()
         },
     )
