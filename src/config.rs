@@ -49,9 +49,6 @@ pub struct ServeArgs {
     /// The Meta app's secret: when set, every call carries an appsecret_proof.
     #[arg(long, env = "BIZGRAPH_APP_SECRET", hide_env_values = true)]
     pub app_secret: Option<String>,
-    /// The verify token Meta's webhook handshake must present.
-    #[arg(long, env = "BIZGRAPH_WEBHOOK_VERIFY_TOKEN", hide_env_values = true)]
-    pub webhook_verify_token: Option<String>,
     /// Seconds an upstream Graph API call may take before it is abandoned.
     #[arg(long, env = "BIZGRAPH_UPSTREAM_TIMEOUT_SECS", default_value_t = 20)]
     pub upstream_timeout_secs: u64,
@@ -76,7 +73,11 @@ pub struct SandboxArgs {
     pub app_secret: Option<String>,
     /// Refuse Graph calls without an appsecret_proof, as an app with "Require App Secret" on
     /// does (needs --app-secret).
-    #[arg(long, env = "BIZGRAPH_SANDBOX_REQUIRE_APPSECRET_PROOF", requires = "app_secret")]
+    #[arg(
+        long,
+        env = "BIZGRAPH_SANDBOX_REQUIRE_APPSECRET_PROOF",
+        requires = "app_secret"
+    )]
     pub require_appsecret_proof: bool,
 }
 
@@ -91,8 +92,6 @@ pub struct Settings {
     pub graph_version: String,
     /// App secret for appsecret_proof, if configured.
     pub app_secret: Option<String>,
-    /// Verify token for Meta's webhook handshake, if configured.
-    pub webhook_verify_token: Option<String>,
     /// Timeout of one upstream call.
     pub upstream_timeout: Duration,
     /// A token GraphiQL is pre-filled with (set only when running on the embedded demo world).
@@ -112,10 +111,6 @@ impl std::fmt::Debug for Settings {
                 "app_secret",
                 &self.app_secret.as_ref().map(|_| "<redacted>"),
             )
-            .field(
-                "webhook_verify_token",
-                &self.webhook_verify_token.as_ref().map(|_| "<redacted>"),
-            )
             .field("upstream_timeout", &self.upstream_timeout)
             .field("cors_origins", &self.cors_origins)
             .finish()
@@ -130,7 +125,6 @@ impl Settings {
             graph_url: graph_url.into(),
             graph_version: "v25.0".to_owned(),
             app_secret: None,
-            webhook_verify_token: None,
             upstream_timeout: Duration::from_secs(20),
             graphiql_demo_token: None,
             cors_origins: Vec::new(),
@@ -144,7 +138,6 @@ impl Settings {
             graph_url,
             graph_version: args.graph_version.clone(),
             app_secret: args.app_secret.clone(),
-            webhook_verify_token: args.webhook_verify_token.clone(),
             upstream_timeout: Duration::from_secs(args.upstream_timeout_secs.max(1)),
             graphiql_demo_token: None,
             cors_origins: args
