@@ -27,7 +27,7 @@ impl Viewer {
 }
 
 /// How far `appsecret_time` may be from the sandbox clock, in seconds.
-const PROOF_TIME_TOLERANCE_SECONDS: i64 = 300;
+const PROOF_TIME_TOLERANCE_SECONDS: u64 = 300;
 
 /// The lowercase hex HMAC-SHA256 of `message` keyed with the app secret.
 fn proof_for(secret: &str, message: &str) -> Option<String> {
@@ -70,8 +70,9 @@ pub(crate) fn check_appsecret_proof(
     let message = match params.get("appsecret_time") {
         Some(time) => {
             let seconds: i64 = time.trim().parse().map_err(|_| invalid_proof())?;
-            // [guess] A stale appsecret_time is reported as an invalid proof.
-            if (now - seconds).abs() > PROOF_TIME_TOLERANCE_SECONDS {
+            // [guess] A stale appsecret_time is reported as an invalid proof. `abs_diff` keeps an
+            // absurd time (`i64::MIN`) from overflowing the subtraction.
+            if now.abs_diff(seconds) > PROOF_TIME_TOLERANCE_SECONDS {
                 return Err(invalid_proof());
             }
             format!("{token}|{}", time.trim())

@@ -1,7 +1,7 @@
 //! Batch requests (UPSTREAM §4): `POST /` with `batch=[...]`, each operation run through the
 //! same dispatcher as a plain request, with `{result=name:$.path}` references between them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
@@ -39,6 +39,7 @@ pub(crate) fn run(
         )));
     }
     let include_headers = call.params.get("include_headers") != Some("false");
+    let referenced = referenced_names(&operations);
     let mut named: HashMap<String, NamedResult> = HashMap::new();
     let mut results = Vec::with_capacity(operations.len());
     for operation in &operations {
@@ -62,10 +63,12 @@ pub(crate) fn run(
             }
             Outcome::Answered(answer) => {
                 let succeeded = answer.status.is_success();
+                // [doc] The result of an operation that a later one refers to with
+                // `{result=...}` is not returned unless `omit_response_on_success` is false.
                 let omit = operation
                     .get("omit_response_on_success")
                     .and_then(Value::as_bool)
-                    .unwrap_or(false);
+                    .unwrap_or_else(|| name.as_ref().is_some_and(|n| referenced.contains(n)));
                 let element = if succeeded && omit {
                     Value::Null
                 } else {
@@ -206,6 +209,20 @@ fn element_for(answer: &Answer, include_headers: bool) -> Value {
     }
     element.insert("body".into(), json!(answer.body.to_string()));
     Value::Object(element)
+}
+
+/// The names that some operation of the batch refers to with `{result=name:path}`.
+fn referenced_names(operations: &[Value]) -> HashSet<String> {
+    operations
+        .iter()
+        .flat_map(|operation| {
+            let url = operation.get("relative_url").and_then(Value::as_str);
+            let body = operation.get("body").map(scalar_text);
+            let mut names = references(url.unwrap_or(""));
+            names.extend(references(body.as_deref().unwrap_or("")));
+            names
+        })
+        .collect()
 }
 
 /// The names of the operations a text refers to with `{result=name:path}`.

@@ -185,11 +185,12 @@ pub(crate) fn create(
     if user_id != viewer.user_id {
         return Err(GraphError::permissions());
     }
+    // UPSTREAM §8.1's order: every code 100 parameter error first, then 3947, 3973/3974,
+    // 3998 and 3918.
     let name = required(params, "name")?;
     let vertical = required(params, "vertical")?;
     let primary_page = required(params, "primary_page")?;
     let vertical = validate_vertical(vertical)?;
-    let name = validate_name(name)?;
     let timezone_id = params
         .get("timezone_id")
         .map(validate_timezone)
@@ -197,7 +198,8 @@ pub(crate) fn create(
         // [guess] Graph's default when no timezone is given.
         .unwrap_or(0);
     let email = params.get("email").map(validate_email).transpose()?;
-    check_duplicate_name(world, viewer.user_id, &name, None)?;
+    check_duplicate_name(world, viewer.user_id, name.trim(), None)?;
+    let name = validate_name(name)?;
     let page = page_id(primary_page)
         .and_then(|id| world.pages.get(&id))
         .filter(|page| page.admins.contains(&viewer.user_id))
@@ -257,11 +259,13 @@ pub(crate) fn update(
             "You do not have permission to edit this business",
         ));
     }
-    let name = params.get("name").map(validate_name).transpose()?;
-    if let Some(name) = &name {
-        check_duplicate_name(world, viewer.user_id, name, Some(business_id))?;
-    }
+    // The create order (UPSTREAM §8.1): code 100 parameter errors, then 3947, 3973/3974 and
+    // the primary page's 3996.
     let vertical = params.get("vertical").map(validate_vertical).transpose()?;
+    if let Some(name) = params.get("name") {
+        check_duplicate_name(world, viewer.user_id, name.trim(), Some(business_id))?;
+    }
+    let name = params.get("name").map(validate_name).transpose()?;
     let primary_page = match params.get("primary_page") {
         Some(value) => Some(
             page_id(value)

@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use crate::Sandbox;
 use crate::business::VERTICALS;
 use crate::render::graph_time;
 use crate::seed::{demo_permissions, seeded_world};
-use crate::store::{Business, Fault, Membership, Page, Role, User, World};
+use crate::store::{Business, Fault, LAST_CLOCK_YEAR, Membership, Page, Role, User, World};
 
 /// Why a control-plane request was refused; answered as HTTP 400 `{"error":"..."}`.
 #[derive(Debug, thiserror::Error)]
@@ -51,14 +51,20 @@ impl IntoResponse for ControlError {
 /// The control-plane routes.
 pub(crate) fn routes() -> Router<Sandbox> {
     Router::new()
-        .route("/__sandbox/health", get(health))
-        .route("/__sandbox/reset", post(reset))
-        .route("/__sandbox/stats", get(stats))
-        .route("/__sandbox/users", post(create_user))
-        .route("/__sandbox/businesses", post(create_business))
-        .route("/__sandbox/pages", post(create_page))
-        .route("/__sandbox/clock", post(advance_clock))
-        .route("/__sandbox/faults", post(arm_fault))
+        .route("/__sandbox/health", get(health).fallback(wrong_method))
+        .route("/__sandbox/reset", post(reset).fallback(wrong_method))
+        .route("/__sandbox/stats", get(stats).fallback(wrong_method))
+        .route("/__sandbox/users", post(create_user).fallback(wrong_method))
+        .route(
+            "/__sandbox/businesses",
+            post(create_business).fallback(wrong_method),
+        )
+        .route("/__sandbox/pages", post(create_page).fallback(wrong_method))
+        .route(
+            "/__sandbox/clock",
+            post(advance_clock).fallback(wrong_method),
+        )
+        .route("/__sandbox/faults", post(arm_fault).fallback(wrong_method))
         .route("/__sandbox/{*rest}", any(unknown_endpoint))
 }
 
@@ -104,6 +110,15 @@ async fn unknown_endpoint() -> Response {
     (
         StatusCode::NOT_FOUND,
         axum::Json(json!({ "error": "no such control-plane endpoint" })),
+    )
+        .into_response()
+}
+
+/// A known endpoint asked with a method it does not take: JSON like every other answer.
+async fn wrong_method(method: Method) -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(json!({ "error": format!("this endpoint does not take {method}") })),
     )
         .into_response()
 }
@@ -286,10 +301,13 @@ async fn advance_clock(
     body: Bytes,
 ) -> Result<axum::Json<Value>, ControlError> {
     let advance: ClockAdvance = parse(&body)?;
-    let now = sandbox.with_world(|world| {
-        world.advance_clock(i64::from(advance.advance_seconds));
-        world.now()
-    });
+    let now = sandbox
+        .with_world(|world| world.advance_clock(i64::from(advance.advance_seconds)))
+        .ok_or_else(|| {
+            ControlError::Invalid(format!(
+                "the clock cannot move past the year {LAST_CLOCK_YEAR}"
+            ))
+        })?;
     Ok(axum::Json(json!({ "now": graph_time(now) })))
 }
 

@@ -6,6 +6,10 @@
 
 use crate::error::GraphError;
 
+/// How many levels of `{...}` a selection may nest.
+// [guess] Graph's own limit is unpublished; no real query comes close to this one.
+const MAX_DEPTH: usize = 16;
+
 /// One selected field or edge, with its modifiers and nested selection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FieldSelection {
@@ -181,6 +185,13 @@ impl Parser<'_> {
         }
         self.skip_whitespace();
         if self.peek() == Some('{') {
+            // The parser and the renderer recurse once per level, so an unbounded depth
+            // would let one request overflow the stack and abort the whole sandbox.
+            if depth >= MAX_DEPTH {
+                return Err(GraphError::invalid_param(&format!(
+                    "Fields can be nested at most {MAX_DEPTH} levels deep"
+                )));
+            }
             self.pos += 1;
             let children = self.list(depth + 1)?;
             if self.peek() != Some('}') {

@@ -188,12 +188,13 @@ fn run(
     scope: &mut Scope,
     nesting: Nesting,
 ) -> Result<Value, GraphError> {
+    // An empty `access_token=` parameter is no token at all, so the header still counts.
     let token = call
         .params
         .get("access_token")
+        .filter(|token| !token.is_empty())
         .map(str::to_owned)
-        .or_else(|| call.header_token.clone())
-        .filter(|token| !token.is_empty());
+        .or_else(|| call.header_token.clone());
     let grant = token.as_ref().and_then(|t| world.tokens.get(t)).cloned();
     if grant.is_some() {
         scope.token.clone_from(&token);

@@ -6,12 +6,15 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
 
 use crate::usage::Usage;
 
 /// The first id handed out for objects created while the sandbox runs.
 pub(crate) const FIRST_NEW_ID: u64 = 1_000_000_000;
+
+/// The last year the sandbox clock may reach.
+pub(crate) const LAST_CLOCK_YEAR: i32 = 9999;
 
 /// How many Graph requests the journal keeps.
 pub(crate) const JOURNAL_CAPACITY: usize = 1000;
@@ -220,9 +223,16 @@ impl World {
         self.clock_start + TimeDelta::seconds(self.clock_offset_seconds)
     }
 
-    /// Moves the sandbox clock forward.
-    pub(crate) fn advance_clock(&mut self, seconds: i64) {
-        self.clock_offset_seconds = self.clock_offset_seconds.saturating_add(seconds);
+    /// Moves the sandbox clock forward and answers the new time, or leaves it and answers
+    /// `None` when the new time would pass the last year that Graph's time format writes
+    /// with four digits (far beyond that, chrono's arithmetic would panic on every request).
+    pub(crate) fn advance_clock(&mut self, seconds: i64) -> Option<DateTime<Utc>> {
+        let offset = self.clock_offset_seconds.checked_add(seconds)?;
+        let now = TimeDelta::try_seconds(offset)
+            .and_then(|delta| self.clock_start.checked_add_signed(delta))
+            .filter(|now| now.year() <= LAST_CLOCK_YEAR)?;
+        self.clock_offset_seconds = offset;
+        Some(now)
     }
 
     /// A fresh id from the one counter every new object draws from.

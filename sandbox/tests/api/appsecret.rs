@@ -96,3 +96,30 @@ async fn batch_operations_inherit_the_batch_appsecret_proof() {
         .await;
     assert_eq!(reply.body[0]["code"], json!(200), "{:?}", reply.body);
 }
+
+#[tokio::test]
+async fn an_appsecret_time_far_out_of_range_is_an_invalid_proof_not_a_crash() {
+    let sandbox = strict_sandbox().await;
+    let time = i64::MIN.to_string();
+    let timed = proof(&format!("{}|{time}", demo::ADMIN_TOKEN));
+    let reply = sandbox
+        .get_as(
+            demo::ADMIN_TOKEN,
+            "/me",
+            &[("appsecret_proof", &timed), ("appsecret_time", &time)],
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.body["error"]["message"],
+        json!("Invalid appsecret_proof provided in the API argument")
+    );
+    let after = sandbox
+        .get_as(
+            demo::ADMIN_TOKEN,
+            "/me",
+            &[("appsecret_proof", &proof(demo::ADMIN_TOKEN))],
+        )
+        .await;
+    assert_eq!(after.status, 200);
+}

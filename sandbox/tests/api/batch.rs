@@ -56,7 +56,8 @@ async fn a_reference_feeds_one_operation_result_into_a_later_operation() {
             "method": "POST",
             "relative_url": "me/businesses",
             "name": "create",
-            "body": "name=Batch%20Co&vertical=OTHER&primary_page=300006"
+            "body": "name=Batch%20Co&vertical=OTHER&primary_page=300006",
+            "omit_response_on_success": false
         },
         {"method": "GET", "relative_url": "{result=create:$.id}?fields=name,primary_page{id}"},
         {"method": "GET", "relative_url": "me/businesses?fields=id", "name": "list"},
@@ -161,5 +162,30 @@ async fn a_batch_needs_a_top_level_token_and_a_json_array() {
     assert_eq!(
         not_json.body["error"]["message"],
         json!("(#100) The parameter batch must be a JSON array")
+    );
+}
+
+#[tokio::test]
+async fn a_referenced_operation_is_left_out_of_the_answer_unless_asked_for() {
+    let sandbox = spawn_sandbox().await;
+    let batch = json!([
+        {"method": "GET", "relative_url": "me?fields=id", "name": "who"},
+        {"method": "GET", "relative_url": "{result=who:$.id}?fields=name"},
+        {"method": "GET", "relative_url": "me?fields=id", "name": "kept", "omit_response_on_success": false},
+        {"method": "GET", "relative_url": "{result=kept:$.id}?fields=name"},
+        {"method": "GET", "relative_url": "me?fields=id", "name": "unreferenced"}
+    ]);
+    let reply = sandbox
+        .post_as(
+            demo::ADMIN_TOKEN,
+            "/",
+            &[("batch", &batch.to_string()), ("include_headers", "false")],
+        )
+        .await;
+    let alex = json!({"code": 200, "body": "{\"name\":\"Alex Rivera\"}"});
+    let id = json!({"code": 200, "body": "{\"id\":\"100001\"}"});
+    assert_eq!(
+        reply.body,
+        json!([Value::Null, alex.clone(), id.clone(), alex, id])
     );
 }

@@ -420,3 +420,53 @@ async fn a_user_businesses_edge_lists_every_membership() {
         json!([{"id": "200001", "name": "Pomni Media"}])
     );
 }
+
+#[tokio::test]
+async fn creating_reports_a_bad_timezone_before_a_bad_name() {
+    let sandbox = spawn_sandbox().await;
+    let reply = create(
+        &sandbox,
+        demo::ADMIN_TOKEN,
+        &[
+            ("name", "A <b> Co"),
+            ("vertical", "OTHER"),
+            ("primary_page", demo::PHOTOGRAPHY_PAGE_ID),
+            ("timezone_id", "999"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.error_code(), 100);
+    assert_eq!(
+        message(&reply),
+        "(#100) Param timezone_id must be an integer between 0 and 592"
+    );
+}
+
+#[tokio::test]
+async fn updating_reports_an_unknown_vertical_before_a_duplicate_name() {
+    let sandbox = spawn_sandbox().await;
+    let other = sandbox
+        .control(
+            "/__sandbox/businesses",
+            json!({"name": "Rivera Co", "admins": [demo::ADMIN_USER_ID]}),
+        )
+        .await;
+    assert_eq!(other.status, 200, "{:?}", other.body);
+    let reply = sandbox
+        .post_as(
+            demo::ADMIN_TOKEN,
+            "/v25.0/200001",
+            &[("name", "rivera co"), ("vertical", "SPACE_TRAVEL")],
+        )
+        .await;
+    assert_eq!(reply.error_code(), 100);
+    assert!(
+        message(&reply).starts_with("(#100) Param vertical must be one of {"),
+        "{}",
+        message(&reply)
+    );
+    let duplicate = sandbox
+        .post_as(demo::ADMIN_TOKEN, "/v25.0/200001", &[("name", "rivera co")])
+        .await;
+    assert_eq!(duplicate.error_code(), 3947);
+}

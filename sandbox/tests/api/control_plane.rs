@@ -236,3 +236,45 @@ async fn a_latency_fault_delays_the_answer() {
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert_eq!(reply.status, 200);
 }
+
+#[tokio::test]
+async fn the_clock_refuses_to_move_past_the_year_9999_and_keeps_serving() {
+    let sandbox = spawn_sandbox().await;
+    let mut last_now = String::new();
+    let mut refusal = None;
+    // u32::MAX seconds is about 136 years, so 100 advances would reach the year 15000.
+    for _ in 0..100 {
+        let clock = sandbox
+            .control("/__sandbox/clock", json!({"advance_seconds": u32::MAX}))
+            .await;
+        if clock.status != 200 {
+            refusal = Some(clock);
+            break;
+        }
+        last_now = clock.body["now"].as_str().expect("a time").to_owned();
+    }
+    let refusal = refusal.expect("the clock stops before the year 10000");
+    assert_eq!(refusal.status, 400);
+    assert_eq!(
+        refusal.body,
+        json!({"error": "the clock cannot move past the year 9999"})
+    );
+    assert!(last_now.starts_with("99"), "{last_now}");
+    let unchanged = sandbox
+        .control("/__sandbox/clock", json!({"advance_seconds": 0}))
+        .await;
+    assert_eq!(unchanged.body["now"], json!(last_now));
+    let graph = sandbox.get_as(demo::ADMIN_TOKEN, "/me", &[]).await;
+    assert_eq!(graph.status, 200);
+}
+
+#[tokio::test]
+async fn a_control_plane_endpoint_asked_with_the_wrong_method_answers_json() {
+    let sandbox = spawn_sandbox().await;
+    let reply = sandbox.get("/__sandbox/reset", &[]).await;
+    assert_eq!(reply.status, 405);
+    assert_eq!(
+        reply.body,
+        json!({"error": "this endpoint does not take GET"})
+    );
+}

@@ -310,3 +310,40 @@ async fn one_unknown_id_fails_the_whole_ids_read() {
     let message = reply.body["error"]["message"].as_str().expect("a message");
     assert!(message.contains("Object with ID '987654'"), "{message}");
 }
+
+#[tokio::test]
+async fn fields_nested_too_deep_are_a_code_100_error_and_the_sandbox_keeps_serving() {
+    let sandbox = spawn_sandbox().await;
+    let nested = |depth: usize| format!("{}id{}", "owned_pages{".repeat(depth), "}".repeat(depth));
+    let too_deep = sandbox
+        .get_as(
+            demo::ADMIN_TOKEN,
+            "/v25.0/200001",
+            &[("fields", &nested(17))],
+        )
+        .await;
+    assert_eq!(too_deep.status, 400);
+    assert_eq!(
+        too_deep.body_without_trace(),
+        json!({"error": {
+            "message": "(#100) Fields can be nested at most 16 levels deep",
+            "type": "OAuthException",
+            "code": 100
+        }})
+    );
+
+    // Deep enough to overflow a recursive parser's stack; sent as a GET body.
+    let response = sandbox
+        .client
+        .get(sandbox.url("/v25.0/200001"))
+        .form(&[
+            ("access_token", demo::ADMIN_TOKEN),
+            ("fields", &nested(50_000)),
+        ])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 400);
+    let still_serving = sandbox.get_as(demo::ADMIN_TOKEN, "/me", &[]).await;
+    assert_eq!(still_serving.status, 200);
+}

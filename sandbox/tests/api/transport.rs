@@ -179,3 +179,18 @@ async fn an_unknown_token_is_code_190_with_a_www_authenticate_challenge() {
         "OAuth \"Facebook Platform\" \"invalid_token\" \"Invalid OAuth access token - Cannot parse access token\""
     );
 }
+
+#[tokio::test]
+async fn an_empty_access_token_parameter_leaves_the_authorization_header_in_charge() {
+    let sandbox = spawn_sandbox().await;
+    let response = sandbox
+        .client
+        .get(sandbox.url("/v25.0/me?access_token="))
+        .header("Authorization", format!("OAuth {}", demo::EMPLOYEE_TOKEN))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 200);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body, json!({"id": "100002", "name": "Sam Chen"}));
+}
