@@ -52,6 +52,12 @@ pub struct ServeArgs {
     /// Seconds an upstream Graph API call may take before it is abandoned.
     #[arg(long, env = "BIZGRAPH_UPSTREAM_TIMEOUT_SECS", default_value_t = 20)]
     pub upstream_timeout_secs: u64,
+    /// Seconds an upstream answer may be served from the per-token cache; 0 turns it off.
+    #[arg(long, env = "BIZGRAPH_CACHE_TTL_SECS", default_value_t = 30)]
+    pub cache_ttl_secs: u64,
+    /// Mebibytes of upstream answers the cache may hold.
+    #[arg(long, env = "BIZGRAPH_CACHE_MAX_MB", default_value_t = 64)]
+    pub cache_max_mb: u64,
     /// Browser origins allowed to call /graphql from other sites (CORS), comma-separated,
     /// e.g. `https://app.example.com`. None by default: only same-origin pages may call.
     #[arg(long, env = "BIZGRAPH_CORS_ORIGINS", value_delimiter = ',')]
@@ -98,6 +104,10 @@ pub struct Settings {
     pub graphiql_demo_token: Option<String>,
     /// Origins allowed to call from browsers on other sites (CORS).
     pub cors_origins: Vec<String>,
+    /// How long upstream answers are cached (zero: no cache).
+    pub cache_ttl: Duration,
+    /// Most bytes of upstream answers cached.
+    pub cache_max_bytes: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -113,6 +123,8 @@ impl std::fmt::Debug for Settings {
             )
             .field("upstream_timeout", &self.upstream_timeout)
             .field("cors_origins", &self.cors_origins)
+            .field("cache_ttl", &self.cache_ttl)
+            .field("cache_max_bytes", &self.cache_max_bytes)
             .finish()
     }
 }
@@ -128,6 +140,8 @@ impl Settings {
             upstream_timeout: Duration::from_secs(20),
             graphiql_demo_token: None,
             cors_origins: Vec::new(),
+            cache_ttl: Duration::from_secs(30),
+            cache_max_bytes: 64 * 1024 * 1024,
         }
     }
 
@@ -146,6 +160,8 @@ impl Settings {
                 .map(|o| o.trim().to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
+            cache_ttl: Duration::from_secs(args.cache_ttl_secs),
+            cache_max_bytes: args.cache_max_mb.saturating_mul(1024 * 1024),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! The library does the work; `main.rs` only parses the command line. See ARCHITECTURE.md
 //! for the code map.
 
+pub mod cache;
 pub mod config;
 pub mod graph;
 pub mod loaders;

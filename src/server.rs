@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::cache::{CacheSettings, UpstreamCache};
 use crate::config::Settings;
 use crate::graph::{AccessToken, GraphClient, GraphError, GraphSettings};
 use crate::schema::{self, BizgraphSchema, RequestAuth};
@@ -72,6 +73,10 @@ impl Application {
             version: settings.graph_version.clone(),
             app_secret: settings.app_secret.clone(),
             timeout: settings.upstream_timeout,
+            cache: UpstreamCache::new(CacheSettings {
+                ttl: settings.cache_ttl,
+                max_bytes: settings.cache_max_bytes,
+            }),
         })?;
         let schema = schema::builder().data(client.clone()).finish();
         let authorization = settings

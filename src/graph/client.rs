@@ -17,6 +17,7 @@ use super::paging::{GraphList, PageRequest};
 use super::proof::appsecret_proof;
 use super::usage::{parse_app_usage, parse_business_usage};
 use super::{AccessToken, is_node_id};
+use crate::cache::{CacheKey, UpstreamCache};
 
 /// Graph reads at most this many ids in one `?ids=` call (UPSTREAM.md §2).
 pub const MAX_IDS_PER_CALL: usize = 50;
@@ -35,6 +36,8 @@ pub struct GraphSettings {
     pub app_secret: Option<String>,
     /// Timeout of one HTTP call.
     pub timeout: Duration,
+    /// The answer cache reads go through.
+    pub cache: UpstreamCache,
 }
 
 /// A Graph API client, cheap to clone; one per gateway process.
@@ -46,8 +49,9 @@ pub struct GraphClient {
 struct Inner {
     http: reqwest::Client,
     base: Url,
-    version: String,
+    version: Arc<str>,
     app_secret: Option<String>,
+    cache: UpstreamCache,
 }
 
 /// A Graph path: the node id and, for edge calls, the edge name.
@@ -80,8 +84,9 @@ impl GraphClient {
             inner: Arc::new(Inner {
                 http,
                 base,
-                version: settings.version,
+                version: settings.version.into(),
                 app_secret: settings.app_secret,
+                cache: settings.cache,
             }),
         })
     }
@@ -94,8 +99,7 @@ impl GraphClient {
         fields: &FieldSet,
     ) -> Result<T, GraphError> {
         let params = fields_param(fields);
-        self.call_json(Method::GET, &[checked(id)?], params, token)
-            .await
+        self.read(&[checked(id)?], params, token).await
     }
 
     /// Reads up to [`MAX_IDS_PER_CALL`] nodes in one call (`GET /?ids=a,b&fields=`), keyed by id.
@@ -132,7 +136,7 @@ impl GraphClient {
         if !fields.is_empty() {
             params.push(("fields".to_owned(), fields.to_owned()));
         }
-        self.call_json(Method::GET, &[""], params, token).await
+        self.read(&[""], params, token).await
     }
 
     /// Reads up to [`MAX_IDS_PER_CALL`] nodes with one batch call of single reads, so that
@@ -171,8 +175,9 @@ impl GraphClient {
             ),
             ("include_headers".to_owned(), "false".to_owned()),
         ];
-        let answers: Vec<Option<BatchAnswer>> =
-            self.call_json(Method::POST, &[""], params, token).await?;
+        // A read, though sent as a POST: it is neither cached nor an invalidating write.
+        let body = self.send(&Method::POST, &[""], &params, token).await?;
+        let answers: Vec<Option<BatchAnswer>> = decode(&body)?;
         if answers.len() != ids.len() {
             return Err(GraphError::Decode(format!(
                 "a batch of {} operations was answered with {} results",
@@ -220,8 +225,7 @@ impl GraphClient {
         if page.total_count {
             params.push(("summary".to_owned(), "total_count".to_owned()));
         }
-        self.call_json(Method::GET, &[checked(id)?, edge], params, token)
-            .await
+        self.read(&[checked(id)?, edge], params, token).await
     }
 
     /// Creates an object on an edge (`POST /{parent}/{edge}`); answers the new id.
@@ -232,8 +236,10 @@ impl GraphClient {
         edge: &str,
         params: Vec<(String, String)>,
     ) -> Result<Created, GraphError> {
-        self.call_json(Method::POST, &[checked(parent)?, edge], params, token)
-            .await
+        let body = self
+            .write(Method::POST, &[checked(parent)?, edge], params, token)
+            .await?;
+        decode(&body)
     }
 
     /// Updates a node (`POST /{id}`). The answer's shape differs between node types, so it is
@@ -244,7 +250,7 @@ impl GraphClient {
         id: &str,
         params: Vec<(String, String)>,
     ) -> Result<(), GraphError> {
-        self.call(Method::POST, &[checked(id)?], params, token)
+        self.write(Method::POST, &[checked(id)?], params, token)
             .await
             .map(drop)
     }
@@ -259,41 +265,69 @@ impl GraphClient {
     ) -> Result<(), GraphError> {
         let id = checked(id)?;
         let segments: Vec<&str> = std::iter::once(id).chain(edge).collect();
-        self.call(Method::DELETE, &segments, params, token)
+        self.write(Method::DELETE, &segments, params, token)
             .await
             .map(drop)
     }
 
-    async fn call_json<T: DeserializeOwned>(
+    /// A read: served from the cache when it holds the same read of the same token, else
+    /// sent (with retries of temporary failures; concurrent identical reads share one call).
+    async fn read<T: DeserializeOwned>(
         &self,
-        method: Method,
         segments: Segments<'_>,
         params: Vec<(String, String)>,
         token: &AccessToken,
     ) -> Result<T, GraphError> {
-        let body = self.call(method, segments, params, token).await?;
-        serde_json::from_slice(&body).map_err(|e| GraphError::Decode(e.to_string()))
+        let cache = &self.inner.cache;
+        let key = CacheKey {
+            token: cache.fingerprint(token),
+            version: self.inner.version.clone(),
+            path: segments.join("/"),
+            params: url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&params)
+                .finish(),
+        };
+        let answer = cache
+            .get_or_load(key, self.send_with_retries(segments, &params, token))
+            .await?;
+        decode(&answer.body)
     }
 
-    /// Sends one request, retrying reads whose failure is temporary, and returns the body of
-    /// a successful answer.
-    async fn call(
+    /// A write: sent once (a write that failed in transit may still have happened, so it is
+    /// never sent twice), then the cache forgets what it may have changed: the first path
+    /// segment is the object written to or below.
+    async fn write(
         &self,
         method: Method,
         segments: Segments<'_>,
         params: Vec<(String, String)>,
         token: &AccessToken,
     ) -> Result<Vec<u8>, GraphError> {
-        let retries = if method == Method::GET {
-            READ_RETRIES
-        } else {
-            // A write that failed in transit may still have happened: never send it twice.
-            0
-        };
+        let result = self.send(&method, segments, &params, token).await;
+        // Graph refused the write (an error envelope): nothing changed. Otherwise, even when
+        // the answer was lost, it may have happened.
+        if !matches!(result, Err(GraphError::Api(_))) {
+            let touched: Vec<String> = segments
+                .first()
+                .map(|s| (*s).to_owned())
+                .into_iter()
+                .collect();
+            self.inner.cache.invalidate_after_write(token, &touched);
+        }
+        result
+    }
+
+    /// Sends a read, retrying it while its failure is temporary.
+    async fn send_with_retries(
+        &self,
+        segments: Segments<'_>,
+        params: &[(String, String)],
+        token: &AccessToken,
+    ) -> Result<Vec<u8>, GraphError> {
         let mut attempt = 0;
         loop {
-            match self.send(&method, segments, &params, token).await {
-                Err(error) if attempt < retries && error.is_retryable() => {
+            match self.send(&Method::GET, segments, params, token).await {
+                Err(error) if attempt < READ_RETRIES && error.is_retryable() => {
                     attempt += 1;
                     let backoff = Duration::from_millis(100 * 2u64.pow(attempt - 1))
                         + Duration::from_millis(rand::rng().random_range(0..100));
@@ -395,6 +429,10 @@ struct BatchAnswer {
     body: String,
 }
 
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
+    serde_json::from_slice(body).map_err(|e| GraphError::Decode(e.to_string()))
+}
+
 fn is_version(version: &str) -> bool {
     version
         .strip_prefix('v')
@@ -486,6 +524,7 @@ mod tests {
             version: "v25.0".to_owned(),
             app_secret: None,
             timeout: Duration::from_secs(1),
+            cache: UpstreamCache::disabled(),
         };
         assert!(GraphClient::new(settings("http://127.0.0.1:9")).is_ok());
         assert!(GraphClient::new(settings("not a url")).is_err());

@@ -4,6 +4,7 @@
 
 mod auth;
 mod business;
+mod cache;
 mod cli;
 mod helpers;
 mod planning;

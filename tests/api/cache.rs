@@ -1,0 +1,119 @@
+//! The per-token upstream cache: warm reads cost nothing, tokens never share answers, writes
+//! invalidate what they touched, errors are never cached, identical reads in flight coalesce.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+const NESTED: &str =
+    "{ viewer { businesses(first: 10) { nodes { name vertical primaryPage { name } } } } }";
+
+#[tokio::test]
+async fn a_repeated_query_is_answered_from_the_cache_without_upstream_calls() {
+    let app = spawn_app().await;
+    let first = app.admin(NESTED).await;
+    let before = app.upstream_requests().await;
+    let second = app.admin(NESTED).await;
+    assert_eq!(app.upstream_requests().await - before, 0);
+    assert_eq!(first, second);
+}
+
+#[tokio::test]
+async fn another_token_is_never_served_the_first_tokens_answer() {
+    let app = spawn_app().await;
+    let admin = app.admin("{ viewer { name } }").await;
+    let before = app.upstream_requests().await;
+    let employee = app
+        .graphql(Some("demo-employee"), "{ viewer { name } }", json!({}))
+        .await;
+    assert_eq!(app.upstream_requests().await - before, 1);
+    assert_eq!(admin["data"]["viewer"]["name"], "Alex Rivera");
+    assert_eq!(employee["data"]["viewer"]["name"], "Sam Chen");
+}
+
+#[tokio::test]
+async fn an_update_invalidates_the_writers_and_other_tokens_answers_about_the_business() {
+    let app = spawn_app().await;
+    let read = r#"{ business(id: "200001") { name } }"#;
+    app.admin(read).await;
+    app.graphql(Some("demo-employee"), read, json!({})).await;
+
+    let updated = app
+        .admin(r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Media Group"}) { name } }"#)
+        .await;
+    assert_eq!(
+        updated["data"]["updateBusiness"]["name"], "Pomni Media Group",
+        "{updated}"
+    );
+
+    let admin = app.admin(read).await;
+    let employee = app.graphql(Some("demo-employee"), read, json!({})).await;
+    assert_eq!(admin["data"]["business"]["name"], "Pomni Media Group");
+    assert_eq!(employee["data"]["business"]["name"], "Pomni Media Group");
+    let nested = app.graphql(Some("demo-employee"), NESTED, json!({})).await;
+    assert_eq!(
+        nested["data"]["viewer"]["businesses"]["nodes"][0]["name"],
+        "Pomni Media Group"
+    );
+}
+
+#[tokio::test]
+async fn a_created_business_shows_in_the_creators_next_list() {
+    let app = spawn_app().await;
+    let list = "{ viewer { businesses { totalCount } } }";
+    let before = app.admin(list).await;
+    assert_eq!(before["data"]["viewer"]["businesses"]["totalCount"], 2);
+    app.admin(r#"mutation { createBusiness(input: {name: "Fresh Co", vertical: OTHER, primaryPageId: "300006"}) { id } }"#)
+        .await;
+    let after = app.admin(list).await;
+    assert_eq!(
+        after["data"]["viewer"]["businesses"]["totalCount"], 3,
+        "{after}"
+    );
+}
+
+#[tokio::test]
+async fn an_error_is_never_cached() {
+    let app = spawn_app().await;
+    app.control("faults", json!({"error_code": 4, "times": 1}))
+        .await;
+    let failed = app.admin("{ viewer { name } }").await;
+    assert_eq!(
+        failed["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{failed}"
+    );
+    let answered = app.admin("{ viewer { name } }").await;
+    assert_eq!(
+        answered["data"]["viewer"]["name"], "Alex Rivera",
+        "{answered}"
+    );
+}
+
+#[tokio::test]
+async fn identical_reads_in_flight_at_once_share_one_upstream_call() {
+    let app = spawn_app().await;
+    // The first call is held for a while, so the others arrive while it is in flight.
+    app.control("faults", json!({"latency_ms": 1500, "times": 1}))
+        .await;
+    let before = app.upstream_requests().await;
+    let queries = (0..8).map(|_| app.admin("{ viewer { name } }"));
+    let answers = futures_util::future::join_all(queries).await;
+    for answer in &answers {
+        assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+    }
+    assert_eq!(app.upstream_requests().await - before, 1);
+}
+
+#[tokio::test]
+async fn a_zero_lifetime_turns_the_cache_off() {
+    let app = spawn_app_with(graph_sandbox::SandboxSettings::default(), |settings| {
+        settings.cache_ttl = Duration::ZERO;
+    })
+    .await;
+    let before = app.upstream_requests().await;
+    app.admin("{ viewer { name } }").await;
+    app.admin("{ viewer { name } }").await;
+    assert_eq!(app.upstream_requests().await - before, 2);
+}
