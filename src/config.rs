@@ -31,6 +31,19 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Print the GraphQL schema (SDL), which is what schema.graphql holds.
     Schema,
+    /// Measure upstream calls per query, throughput and latency against an in-process sandbox.
+    Bench(BenchArgs),
+}
+
+/// Flags of `bizgraph bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// GraphQL requests per scenario.
+    #[arg(long, default_value_t = 2000)]
+    pub requests: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
 }
 
 /// Flags of `bizgraph serve`.

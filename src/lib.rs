@@ -3,6 +3,7 @@
 //! The library does the work; `main.rs` only parses the command line. See ARCHITECTURE.md
 //! for the code map.
 
+pub mod bench;
 pub mod cache;
 pub mod config;
 pub mod graph;
@@ -23,6 +24,9 @@ pub enum RunError {
     /// The gateway could not start.
     #[error(transparent)]
     Start(#[from] server::StartError),
+    /// The benchmark failed.
+    #[error(transparent)]
+    Bench(#[from] bench::BenchError),
     /// An I/O failure while binding or serving.
     #[error("{context}: {source}")]
     Io {
@@ -41,6 +45,11 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         Some(Command::Sandbox(args)) => sandbox(args).await,
         Some(Command::Schema) => {
             print!("{}", schema::sdl());
+            Ok(())
+        }
+        Some(Command::Bench(args)) => {
+            let reports = bench::run(&args).await?;
+            print!("{}", bench::render(&reports, &args));
             Ok(())
         }
     }

@@ -328,13 +328,14 @@ async fn execute(
             other => Some(other.to_string()),
         })
         .collect();
-    tracing::info!(
-        operation = operation.as_deref().unwrap_or("-"),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        errors = codes.len(),
-        codes = %codes.join(","),
-        "graphql request"
-    );
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let operation = operation.as_deref().unwrap_or("-");
+    // Failed requests are worth an operator's attention; the rest only when debugging.
+    if codes.is_empty() {
+        tracing::debug!(operation, elapsed_ms, "graphql request");
+    } else {
+        tracing::info!(operation, elapsed_ms, errors = codes.len(), codes = %codes.join(","), "graphql request failed");
+    }
     GraphQLResponse::from(response).into_response()
 }
 

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod auth;
+mod bench;
 mod business;
 mod cache;
 mod cli;
