@@ -81,34 +81,33 @@ async fn rig(cache_ttl: Duration) -> Result<Rig, BenchError> {
     })
 }
 
+/// Sends a request and reads its JSON answer.
+async fn send_json(request: reqwest::RequestBuilder) -> Result<Value, BenchError> {
+    let failed = |e: reqwest::Error| BenchError::Request(e.without_url().to_string());
+    request
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(failed)?
+        .json()
+        .await
+        .map_err(failed)
+}
+
 impl Rig {
     async fn upstream_requests(&self) -> Result<u64, BenchError> {
-        let stats: Value = self
-            .http
-            .get(format!("{}/__sandbox/stats", self.sandbox))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| BenchError::Request(e.without_url().to_string()))?
-            .json()
-            .await
-            .map_err(|e| BenchError::Request(e.without_url().to_string()))?;
+        let stats = send_json(self.http.get(format!("{}/__sandbox/stats", self.sandbox))).await?;
         Ok(stats["requests"].as_u64().unwrap_or(0))
     }
 
     async fn query(&self, body: &Value) -> Result<(Duration, bool), BenchError> {
         let started = Instant::now();
-        let answer: Value = self
+        let request = self
             .http
             .post(&self.gateway)
             .bearer_auth(graph_sandbox::demo::ADMIN_TOKEN)
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| BenchError::Request(e.without_url().to_string()))?
-            .json()
-            .await
-            .map_err(|e| BenchError::Request(e.without_url().to_string()))?;
+            .json(body);
+        let answer = send_json(request).await?;
         Ok((started.elapsed(), answer.get("errors").is_some()))
     }
 
@@ -172,16 +171,11 @@ pub async fn run(args: &BenchArgs) -> Result<Vec<ScenarioReport>, BenchError> {
 
     let mut ids = Vec::new();
     for i in 0..60 {
-        let created: Value = cold
+        let request = cold
             .http
             .post(format!("{}/__sandbox/businesses", cold.sandbox))
-            .json(&json!({"name": format!("Bench business {i}"), "admins": [graph_sandbox::demo::ADMIN_USER_ID]}))
-            .send()
-            .await
-            .map_err(|e| BenchError::Request(e.without_url().to_string()))?
-            .json()
-            .await
-            .map_err(|e| BenchError::Request(e.without_url().to_string()))?;
+            .json(&json!({"name": format!("Bench business {i}"), "admins": [graph_sandbox::demo::ADMIN_USER_ID]}));
+        let created = send_json(request).await?;
         if let Some(id) = created["id"].as_str() {
             ids.push(id.to_owned());
         }

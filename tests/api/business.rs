@@ -4,6 +4,16 @@ use serde_json::json;
 
 use crate::helpers::{first_error_code, first_error_message, spawn_app};
 
+/// The answer is an `INVALID_ARGUMENT` error whose message names `what`.
+fn assert_invalid_argument(answer: &serde_json::Value, what: &str) {
+    assert_eq!(
+        first_error_code(answer),
+        Some("INVALID_ARGUMENT"),
+        "{answer}"
+    );
+    assert!(first_error_message(answer).contains(what), "{answer}");
+}
+
 #[tokio::test]
 async fn the_viewer_reads_their_businesses() {
     let app = spawn_app().await;
@@ -120,15 +130,7 @@ async fn creating_a_business_without_a_primary_page_is_rejected_before_any_upstr
             json!({"input": {"name": "No Page Co", "vertical": "RETAIL"}}),
         )
         .await;
-    assert_eq!(
-        first_error_code(&answer),
-        Some("INVALID_ARGUMENT"),
-        "{answer}"
-    );
-    assert!(
-        first_error_message(&answer).contains("primaryPageId"),
-        "{answer}"
-    );
+    assert_invalid_argument(&answer, "primaryPageId");
 }
 
 #[tokio::test]
@@ -141,15 +143,7 @@ async fn creating_a_business_with_an_unknown_vertical_is_rejected_before_any_ups
             json!({"input": {"name": "Space Co", "vertical": "SPACE_TRAVEL", "primaryPageId": "300004"}}),
         )
         .await;
-    assert_eq!(
-        first_error_code(&answer),
-        Some("INVALID_ARGUMENT"),
-        "{answer}"
-    );
-    assert!(
-        first_error_message(&answer).contains("SPACE_TRAVEL"),
-        "{answer}"
-    );
+    assert_invalid_argument(&answer, "SPACE_TRAVEL");
 }
 
 #[tokio::test]
