@@ -63,6 +63,38 @@ struct AppState {
     schema: BizgraphSchema,
     client: GraphClient,
     graphiql: String,
+    explorer: String,
+    sdl: String,
+}
+
+/// The query both explorers open with: the README's first query.
+const FIRST_QUERY: &str = "{
+  viewer {
+    name
+    businesses(first: 10) {
+      nodes { id name vertical primaryPage { name } }
+    }
+  }
+}
+";
+
+/// GraphiQL's page loads its scripts from a CDN; on a machine without internet it would stay
+/// blank, so after a few seconds without GraphiQL it sends the visitor to the offline explorer.
+const GRAPHIQL_FALLBACK: &str = r#"<script>
+  setTimeout(function () {
+    if (typeof window.GraphiQL === "undefined") { window.location.replace("/explorer?from=graphiql"); }
+  }, 8000);
+</script>"#;
+
+/// The offline explorer page (no script from outside), with its start query and token.
+fn explorer_page(demo_token: Option<&str>) -> String {
+    let config = serde_json::json!({"query": FIRST_QUERY, "token": demo_token});
+    // `<` is escaped so that nothing in the data can close the script element.
+    let config = config.to_string().replace('<', "\\u003c");
+    include_str!("explorer.html").replace(
+        "<!--CONFIG-->",
+        &format!(r#"<script type="application/json" id="config">{config}</script>"#),
+    )
 }
 
 impl Application {
@@ -89,10 +121,16 @@ impl Application {
         if let Some(value) = &authorization {
             graphiql = graphiql.header("Authorization", value);
         }
+        let graphiql =
+            graphiql
+                .finish()
+                .replacen("<head>", &format!("<head>\n{GRAPHIQL_FALLBACK}"), 1);
         let state = Arc::new(AppState {
+            sdl: schema.sdl(),
             schema,
             client,
-            graphiql: graphiql.finish(),
+            graphiql,
+            explorer: explorer_page(settings.graphiql_demo_token.as_deref()),
         });
         let cors = cors_layer(&settings.cors_origins)?;
         let router = Router::new()
@@ -104,6 +142,8 @@ impl Application {
                     .post(graphql_post)
                     .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
             )
+            .route("/explorer", get(explorer_page_handler))
+            .route("/schema.graphql", get(sdl))
             .route("/healthz", get(healthz))
             .layer(cors)
             .layer(TraceLayer::new_for_http())
@@ -174,6 +214,18 @@ async fn healthz() -> &'static str {
 
 async fn graphiql_page(State(state): State<Arc<AppState>>) -> Html<String> {
     Html(state.graphiql.clone())
+}
+
+async fn explorer_page_handler(State(state): State<Arc<AppState>>) -> Html<String> {
+    Html(state.explorer.clone())
+}
+
+async fn sdl(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+        state.sdl.clone(),
+    )
+        .into_response()
 }
 
 async fn graphql_post(

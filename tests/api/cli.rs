@@ -94,3 +94,55 @@ fn the_schema_command_prints_the_committed_schema() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert_eq!(String::from_utf8(output.stdout).unwrap(), committed);
 }
+
+#[tokio::test]
+async fn the_offline_explorer_and_the_schema_are_served_without_outside_scripts() {
+    let app = crate::helpers::spawn_app().await;
+    let page = app
+        .http
+        .get(format!("{}/explorer", app.gateway))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"id="config""#),
+        "the page carries its start query"
+    );
+    assert!(page.contains("viewer"));
+    assert!(
+        !page.contains("<script src="),
+        "the explorer loads no script from anywhere"
+    );
+    assert!(
+        !page.contains("https://"),
+        "the explorer needs nothing from the internet"
+    );
+
+    let sdl = app
+        .http
+        .get(format!("{}/schema.graphql", app.gateway))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(sdl, bizgraph::schema::sdl());
+
+    let graphiql = app
+        .http
+        .get(format!("{}/graphiql", app.gateway))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        graphiql.contains("/explorer?from=graphiql"),
+        "GraphiQL falls back offline"
+    );
+}
