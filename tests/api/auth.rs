@@ -266,3 +266,53 @@ async fn an_invalid_cors_origin_stops_the_gateway_from_starting() {
     let error = bizgraph::Application::build(settings).await.err().unwrap();
     assert!(error.to_string().contains("app.example.com/"), "{error}");
 }
+
+#[tokio::test]
+async fn a_graph_call_slower_than_the_timeout_is_upstream_unavailable() {
+    let app =
+        crate::helpers::spawn_app_with(graph_sandbox::SandboxSettings::default(), |settings| {
+            settings.upstream_timeout = std::time::Duration::from_millis(300);
+        })
+        .await;
+    // Slow enough for the first try and both retries to time out.
+    app.control("faults", json!({"latency_ms": 1000, "times": 3}))
+        .await;
+    let answer = app.admin("{ viewer { name } }").await;
+    assert_eq!(
+        first_error_code(&answer),
+        Some("UPSTREAM_UNAVAILABLE"),
+        "{answer}"
+    );
+    assert!(first_error_message(&answer).contains("did not answer in time"));
+}
+
+#[tokio::test]
+async fn an_unreachable_graph_is_upstream_unavailable() {
+    // A port that was free a moment ago and has nobody listening now.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let app =
+        bizgraph::Application::build(bizgraph::Settings::for_upstream(format!("http://{closed}")))
+            .await
+            .unwrap();
+    let gateway = format!("http://{}/graphql", app.addr());
+    app.spawn();
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(gateway)
+        .bearer_auth("demo-admin")
+        .json(&json!({"query": "{ viewer { name } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        first_error_code(&answer),
+        Some("UPSTREAM_UNAVAILABLE"),
+        "{answer}"
+    );
+    assert!(!answer.to_string().contains("demo-admin"));
+}
