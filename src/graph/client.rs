@@ -15,6 +15,7 @@ use super::fields::FieldSet;
 use super::model::Created;
 use super::paging::{GraphList, PageRequest};
 use super::proof::appsecret_proof;
+use super::throttle::{Admission, UsageGovernor};
 use super::usage::{parse_app_usage, parse_business_usage};
 use super::{AccessToken, is_node_id};
 use crate::cache::{CacheKey, UpstreamCache};
@@ -52,6 +53,7 @@ struct Inner {
     version: Arc<str>,
     app_secret: Option<String>,
     cache: UpstreamCache,
+    governor: UsageGovernor,
 }
 
 /// A Graph path: the node id and, for edge calls, the edge name.
@@ -87,6 +89,7 @@ impl GraphClient {
                 version: settings.version.into(),
                 app_secret: settings.app_secret,
                 cache: settings.cache,
+                governor: UsageGovernor::new(),
             }),
         })
     }
@@ -379,8 +382,22 @@ impl GraphClient {
             request.query(&params)
         };
 
-        let started = Instant::now();
         let path = segments.join("/");
+        let fingerprint = inner.cache.fingerprint(token);
+        let node = segments.first().copied().filter(|id| !id.is_empty());
+        match inner.governor.admit(fingerprint, node) {
+            Admission::HoldBack(wait) => {
+                tracing::info!(path = %path, wait_s = wait.as_secs(), "held a Graph call back while Graph throttles");
+                return Err(GraphError::HeldBack(wait));
+            }
+            Admission::Proceed(pause) if !pause.is_zero() => {
+                tracing::info!(path = %path, pause_ms = pause.as_millis() as u64, "spacing Graph calls out near the rate limit");
+                tokio::time::sleep(pause).await;
+            }
+            Admission::Proceed(_) => {}
+        }
+
+        let started = Instant::now();
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -395,11 +412,13 @@ impl GraphClient {
         note_usage(&headers);
 
         if (200..300).contains(&status) {
+            inner.governor.observe(fingerprint, &headers, None);
             return Ok(body.to_vec());
         }
         match ApiError::from_body(status, &body) {
             Some(mut api) => {
                 api.retry_after = retry_after(&headers, api.code);
+                inner.governor.observe(fingerprint, &headers, Some(&api));
                 tracing::info!(
                     method = %method,
                     path = %path,

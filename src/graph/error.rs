@@ -20,6 +20,12 @@ pub enum GraphError {
     /// Graph answered something this client cannot read.
     #[error("the Graph API gave an answer bizgraph cannot read: {0}")]
     Decode(String),
+    /// Graph throttles this caller or business, so the call was not sent.
+    #[error(
+        "Graph's rate limit for this caller was reached; bizgraph holds calls back for {} more seconds",
+        .0.as_secs().max(1)
+    )]
+    HeldBack(Duration),
 }
 
 /// Graph's error envelope, `{"error":{...}}`, with the HTTP status it came with.
@@ -134,6 +140,7 @@ impl GraphError {
             GraphError::Api(api) => classify(api.code, api.subcode),
             GraphError::Transport(_) | GraphError::Timeout => ErrorClass::UpstreamUnavailable,
             GraphError::Decode(_) => ErrorClass::Internal,
+            GraphError::HeldBack(_) => ErrorClass::RateLimited,
         }
     }
 
@@ -144,7 +151,16 @@ impl GraphError {
         match self {
             GraphError::Api(api) => matches!(api.code, 1 | 2),
             GraphError::Transport(_) | GraphError::Timeout => true,
-            GraphError::Decode(_) => false,
+            GraphError::Decode(_) | GraphError::HeldBack(_) => false,
+        }
+    }
+
+    /// How long the caller should wait before trying again, when known.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            GraphError::Api(api) => api.retry_after,
+            GraphError::HeldBack(wait) => Some(*wait),
+            _ => None,
         }
     }
 

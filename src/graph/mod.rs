@@ -6,6 +6,7 @@ pub mod fields;
 pub mod model;
 pub mod paging;
 pub mod proof;
+pub mod throttle;
 pub mod usage;
 
 pub use client::{GraphClient, GraphSettings};

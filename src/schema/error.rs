@@ -68,14 +68,12 @@ pub fn upstream(error: &GraphError) -> Error {
                 );
             }
             e.set("graphApi", Value::Object(graph));
-            if let Some(wait) = api.retry_after {
-                e.set("retryAfterSeconds", wait.as_secs());
-            }
         });
     }
-    if class == ErrorClass::RateLimited && error.api().is_some_and(|a| a.retry_after.is_none()) {
+    if class == ErrorClass::RateLimited {
         // Graph gives no figure for app and user limits; its docs advise minutes, not seconds.
-        err = err.extend_with(|_, e| e.set("retryAfterSeconds", 60));
+        let wait = error.retry_after().map_or(60, |wait| wait.as_secs().max(1));
+        err = err.extend_with(move |_, e| e.set("retryAfterSeconds", wait));
     }
     err
 }

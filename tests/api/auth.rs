@@ -316,3 +316,57 @@ async fn an_unreachable_graph_is_upstream_unavailable() {
     );
     assert!(!answer.to_string().contains("demo-admin"));
 }
+
+#[tokio::test]
+async fn after_graph_throttles_a_token_its_calls_are_held_back_and_other_tokens_go_on() {
+    let app = spawn_app().await;
+    app.control("faults", json!({"error_code": 4, "times": 1}))
+        .await;
+    let throttled = app.admin("{ viewer { name } }").await;
+    assert_eq!(
+        first_error_code(&throttled),
+        Some("RATE_LIMITED"),
+        "{throttled}"
+    );
+
+    let before = app.upstream_requests().await;
+    let held = app.admin("{ viewer { id } }").await;
+    assert_eq!(first_error_code(&held), Some("RATE_LIMITED"), "{held}");
+    assert!(
+        held["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(
+        app.upstream_requests().await,
+        before,
+        "a held-back call reached Graph"
+    );
+
+    let other = app
+        .graphql(Some("demo-employee"), "{ viewer { name } }", json!({}))
+        .await;
+    assert_eq!(other["data"]["viewer"]["name"], "Sam Chen", "{other}");
+}
+
+#[tokio::test]
+async fn a_token_that_used_up_its_hourly_calls_is_held_back_before_graph_refuses_it() {
+    let app = crate::helpers::spawn_app_with(
+        graph_sandbox::SandboxSettings {
+            app_calls_per_hour: 4,
+            ..graph_sandbox::SandboxSettings::default()
+        },
+        |settings| settings.cache_ttl = std::time::Duration::ZERO,
+    )
+    .await;
+    // Four calls use the whole hour; the fourth answer says so in x-app-usage.
+    for _ in 0..4 {
+        let answer = app.admin("{ viewer { name } }").await;
+        assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+    }
+    let before = app.upstream_requests().await;
+    let held = app.admin("{ viewer { name } }").await;
+    assert_eq!(first_error_code(&held), Some("RATE_LIMITED"), "{held}");
+    assert_eq!(app.upstream_requests().await, before);
+}
