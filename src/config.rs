@@ -71,6 +71,14 @@ pub struct ServeArgs {
     /// Mebibytes of upstream answers the cache may hold.
     #[arg(long, env = "BIZGRAPH_CACHE_MAX_MB", default_value_t = 64)]
     pub cache_max_mb: u64,
+    /// The most Graph API calls one GraphQL request may make (the planner needs one for most
+    /// queries); protects the app's shared Graph quota from queries of many aliased fields.
+    #[arg(
+        long,
+        env = "BIZGRAPH_MAX_GRAPH_CALLS_PER_REQUEST",
+        default_value_t = 50
+    )]
+    pub max_graph_calls_per_request: usize,
     /// Browser origins allowed to call /graphql from other sites (CORS), comma-separated,
     /// e.g. `https://app.example.com`. None by default: only same-origin pages may call.
     #[arg(long, env = "BIZGRAPH_CORS_ORIGINS", value_delimiter = ',')]
@@ -121,6 +129,8 @@ pub struct Settings {
     pub cache_ttl: Duration,
     /// Most bytes of upstream answers cached.
     pub cache_max_bytes: u64,
+    /// Most Graph calls one GraphQL request may make.
+    pub max_upstream_calls: usize,
 }
 
 impl std::fmt::Debug for Settings {
@@ -138,6 +148,7 @@ impl std::fmt::Debug for Settings {
             .field("cors_origins", &self.cors_origins)
             .field("cache_ttl", &self.cache_ttl)
             .field("cache_max_bytes", &self.cache_max_bytes)
+            .field("max_upstream_calls", &self.max_upstream_calls)
             .finish()
     }
 }
@@ -155,6 +166,7 @@ impl Settings {
             cors_origins: Vec::new(),
             cache_ttl: Duration::from_secs(30),
             cache_max_bytes: 64 * 1024 * 1024,
+            max_upstream_calls: 50,
         }
     }
 
@@ -175,6 +187,7 @@ impl Settings {
                 .collect(),
             cache_ttl: Duration::from_secs(args.cache_ttl_secs),
             cache_max_bytes: args.cache_max_mb.saturating_mul(1024 * 1024),
+            max_upstream_calls: args.max_graph_calls_per_request,
         }
     }
 }

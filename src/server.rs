@@ -65,6 +65,7 @@ struct AppState {
     graphiql: String,
     explorer: String,
     sdl: String,
+    max_upstream_calls: usize,
 }
 
 /// The query both explorers open with: the README's first query.
@@ -131,6 +132,7 @@ impl Application {
             client,
             graphiql,
             explorer: explorer_page(settings.graphiql_demo_token.as_deref()),
+            max_upstream_calls: settings.max_upstream_calls,
         });
         let cors = cors_layer(&settings.cors_origins)?;
         let router = Router::new()
@@ -363,7 +365,7 @@ async fn execute(
         );
     }
     let auth = match bearer_token(headers) {
-        Some(token) => RequestAuth::with_token(&state.client, token),
+        Some(token) => RequestAuth::with_token(&state.client, token, state.max_upstream_calls),
         None => RequestAuth::anonymous(),
     };
     let operation = request.operation_name.clone();

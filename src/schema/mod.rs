@@ -10,7 +10,7 @@ pub mod user;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
-pub use upstream::RequestAuth;
+pub use upstream::{RequestAuth, UPSTREAM_BUDGET_EXCEEDED};
 
 /// The root query type.
 #[derive(MergedObject, Default)]

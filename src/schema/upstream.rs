@@ -2,33 +2,77 @@
 //! with every failure already mapped to a coded GraphQL error.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::{Context, Result};
 use serde::de::DeserializeOwned;
 
 use super::error::{UNAUTHENTICATED, coded, upstream};
+use crate::graph::client::MAX_IDS_PER_CALL;
 use crate::graph::model::Created;
 use crate::graph::{AccessToken, FieldSet, GraphClient, GraphList, PageRequest};
 use crate::loaders::{Loaders, NodeKey};
 
-/// Per-request data: the caller's token, if any, and loaders bound to it.
+/// The `extensions.code` of a request that would need more Graph calls than allowed.
+pub const UPSTREAM_BUDGET_EXCEEDED: &str = "UPSTREAM_BUDGET_EXCEEDED";
+
+/// Per-request data: the caller's token, if any, loaders bound to it, and what is left of the
+/// request's budget of Graph calls.
 pub struct RequestAuth {
     token: Option<(AccessToken, Loaders)>,
+    budget: CallBudget,
 }
 
 impl RequestAuth {
-    /// A request that carried `Authorization: Bearer <token>`.
-    pub fn with_token(client: &GraphClient, token: AccessToken) -> RequestAuth {
+    /// A request that carried `Authorization: Bearer <token>`, allowed `max_calls` Graph calls.
+    pub fn with_token(client: &GraphClient, token: AccessToken, max_calls: usize) -> RequestAuth {
         let loaders = Loaders::new(client.clone(), token.clone());
         RequestAuth {
             token: Some((token, loaders)),
+            budget: CallBudget::new(max_calls),
         }
     }
 
     /// A request without a usable token: every field that needs Graph fails with
     /// `UNAUTHENTICATED` before any upstream call.
     pub fn anonymous() -> RequestAuth {
-        RequestAuth { token: None }
+        RequestAuth {
+            token: None,
+            budget: CallBudget::new(0),
+        }
+    }
+}
+
+/// How many Graph calls one GraphQL request may still make. A query of many aliased root
+/// fields would otherwise turn into as many Graph calls, spending the app's shared quota.
+struct CallBudget {
+    max: usize,
+    spent: AtomicUsize,
+}
+
+impl CallBudget {
+    fn new(max: usize) -> CallBudget {
+        CallBudget {
+            max,
+            spent: AtomicUsize::new(0),
+        }
+    }
+
+    /// Takes `calls` from the budget, or refuses when they are not left.
+    fn spend(&self, calls: usize) -> Result<()> {
+        let before = self.spent.fetch_add(calls, Ordering::Relaxed);
+        if before + calls <= self.max {
+            Ok(())
+        } else {
+            Err(coded(
+                UPSTREAM_BUDGET_EXCEEDED,
+                format!(
+                    "this request needs more than {} Graph API calls, the most one request may \
+                     make; ask for fewer aliased fields or split it into several requests",
+                    self.max
+                ),
+            ))
+        }
     }
 }
 
@@ -37,20 +81,20 @@ pub struct Upstream<'a> {
     client: &'a GraphClient,
     token: &'a AccessToken,
     loaders: &'a Loaders,
+    budget: &'a CallBudget,
 }
 
 impl<'a> Upstream<'a> {
     /// The caller's view of Graph; `UNAUTHENTICATED` when the request has no token.
     pub fn of(ctx: &Context<'a>) -> Result<Upstream<'a>> {
         let client = ctx.data::<GraphClient>()?;
-        match ctx
-            .data_opt::<RequestAuth>()
-            .and_then(|auth| auth.token.as_ref())
-        {
-            Some((token, loaders)) => Ok(Upstream {
+        let auth = ctx.data_opt::<RequestAuth>();
+        match auth.and_then(|auth| Some((auth.token.as_ref()?, &auth.budget))) {
+            Some(((token, loaders), budget)) => Ok(Upstream {
                 client,
                 token,
                 loaders,
+                budget,
             }),
             None => Err(coded(
                 UNAUTHENTICATED,
@@ -61,6 +105,7 @@ impl<'a> Upstream<'a> {
 
     /// Reads one node.
     pub async fn node<T: DeserializeOwned>(&self, id: &str, fields: &FieldSet) -> Result<T> {
+        self.budget.spend(1)?;
         self.client
             .node(self.token, id, fields)
             .await
@@ -77,6 +122,7 @@ impl<'a> Upstream<'a> {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
+        self.budget.spend(ids.len().div_ceil(MAX_IDS_PER_CALL))?;
         let keys = ids.iter().map(|id| NodeKey::<T>::new(id.clone(), fields));
         let loaded = self
             .loaders
@@ -98,6 +144,7 @@ impl<'a> Upstream<'a> {
         fields: &FieldSet,
         page: &PageRequest,
     ) -> Result<GraphList<T>> {
+        self.budget.spend(1)?;
         self.client
             .edge(self.token, id, edge, fields, page)
             .await
@@ -111,6 +158,7 @@ impl<'a> Upstream<'a> {
         edge: &str,
         params: Vec<(String, String)>,
     ) -> Result<Created> {
+        self.budget.spend(1)?;
         self.client
             .create(self.token, parent, edge, params)
             .await
@@ -119,6 +167,7 @@ impl<'a> Upstream<'a> {
 
     /// Updates a node.
     pub async fn update(&self, id: &str, params: Vec<(String, String)>) -> Result<()> {
+        self.budget.spend(1)?;
         self.client
             .update(self.token, id, params)
             .await

@@ -291,3 +291,29 @@ async fn a_created_business_is_written_once_and_read_back_once() {
     );
     assert_eq!(app.upstream_requests().await - before, 2);
 }
+
+#[tokio::test]
+async fn a_query_needing_more_graph_calls_than_allowed_is_stopped_at_the_budget() {
+    let app =
+        crate::helpers::spawn_app_with(graph_sandbox::SandboxSettings::default(), |settings| {
+            settings.max_upstream_calls = 3;
+        })
+        .await;
+    let before = app.upstream_requests().await;
+    let answer = app
+        .admin(
+            r#"{ a: business(id: "200001") { name } b: business(id: "200002") { name }
+                 c: viewer { name } d: user(id: "100002") { name } }"#,
+        )
+        .await;
+    assert_eq!(app.upstream_requests().await - before, 3, "{answer}");
+    let errors = answer["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{answer}");
+    assert_eq!(errors[0]["extensions"]["code"], "UPSTREAM_BUDGET_EXCEEDED");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than 3 Graph API calls")
+    );
+}
