@@ -2,7 +2,7 @@
 //! token's answers are never served to another and no token is ever held in a key.
 //!
 //! Identical reads of one token that are in flight at the same time share one upstream call
-//! (moka's `try_get_with`). Errors are never cached. A write invalidates every answer of the
+//! (moka's entry API). Errors are never cached. A write invalidates every answer of the
 //! writing token and every answer, of any token, that mentions an object it touched.
 
 use std::sync::Arc;
@@ -142,19 +142,31 @@ impl UpstreamCache {
     }
 
     /// The cached answer for `key`, or the one `load` produces, which is cached when it
-    /// succeeds. Concurrent calls with the same key share one `load`.
-    pub async fn get_or_load<E, F>(&self, key: CacheKey, load: F) -> Result<Arc<CachedAnswer>, E>
+    /// succeeds. Concurrent calls with the same key share one `load`. The flag says whether
+    /// the answer came without a `load` of this call's own (a hit).
+    pub async fn get_or_load<E, F>(
+        &self,
+        key: CacheKey,
+        load: F,
+    ) -> Result<(Arc<CachedAnswer>, bool), E>
     where
         F: Future<Output = Result<Vec<u8>, E>>,
         E: Clone + Send + Sync + 'static,
     {
         match &self.answers {
-            None => load.await.map(|body| Arc::new(CachedAnswer::new(body))),
+            None => load
+                .await
+                .map(|body| (Arc::new(CachedAnswer::new(body)), false)),
             Some(answers) => answers
-                .try_get_with(key, async move {
+                .entry(key)
+                .or_try_insert_with(async move {
                     load.await.map(|body| Arc::new(CachedAnswer::new(body)))
                 })
                 .await
+                .map(|entry| {
+                    let hit = !entry.is_fresh();
+                    (entry.into_value(), hit)
+                })
                 .map_err(|shared| shared.as_ref().clone()),
         }
     }

@@ -23,6 +23,7 @@ use tower_http::trace::TraceLayer;
 use crate::cache::{CacheSettings, UpstreamCache};
 use crate::config::Settings;
 use crate::graph::{AccessToken, GraphClient, GraphError, GraphSettings};
+use crate::metrics::Metrics;
 use crate::schema::{self, BizgraphSchema, RequestAuth};
 
 /// Largest request body accepted on `/graphql`. The handler reads the body with axum's
@@ -66,6 +67,7 @@ struct AppState {
     explorer: String,
     sdl: String,
     max_upstream_calls: usize,
+    metrics: Arc<Metrics>,
 }
 
 /// The query both explorers open with: the README's first query.
@@ -101,6 +103,7 @@ fn explorer_page(demo_token: Option<&str>) -> String {
 impl Application {
     /// Builds the gateway and binds its listener (port 0 picks a free port).
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        let metrics = Arc::new(Metrics::new());
         let client = GraphClient::new(GraphSettings {
             base_url: settings.graph_url.clone(),
             version: settings.graph_version.clone(),
@@ -110,6 +113,7 @@ impl Application {
                 ttl: settings.cache_ttl,
                 max_bytes: settings.cache_max_bytes,
             }),
+            metrics: metrics.clone(),
         })?;
         let schema = schema::builder().data(client.clone()).finish();
         let authorization = settings
@@ -133,6 +137,7 @@ impl Application {
             graphiql,
             explorer: explorer_page(settings.graphiql_demo_token.as_deref()),
             max_upstream_calls: settings.max_upstream_calls,
+            metrics,
         });
         let cors = cors_layer(&settings.cors_origins)?;
         let router = Router::new()
@@ -147,6 +152,7 @@ impl Application {
             .route("/explorer", get(explorer_page_handler))
             .route("/schema.graphql", get(sdl))
             .route("/healthz", get(healthz))
+            .route("/metrics", get(metrics_text))
             .layer(cors)
             .layer(TraceLayer::new_for_http())
             .with_state(state);
@@ -208,6 +214,14 @@ fn cors_layer(origins: &[String]) -> Result<CorsLayer, StartError> {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([AUTHORIZATION, CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(600)))
+}
+
+async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn healthz() -> &'static str {
@@ -382,6 +396,9 @@ async fn execute(
             other => Some(other.to_string()),
         })
         .collect();
+    state
+        .metrics
+        .graphql_request(codes.first().map(String::as_str), started.elapsed());
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let operation = operation.as_deref().unwrap_or("-");
     // Failed requests are worth an operator's attention; the rest only when debugging.

@@ -19,6 +19,7 @@ use super::throttle::{Admission, UsageGovernor};
 use super::usage::{parse_app_usage, parse_business_usage};
 use super::{AccessToken, is_node_id};
 use crate::cache::{CacheKey, UpstreamCache};
+use crate::metrics::Metrics;
 
 /// Graph reads at most this many ids in one `?ids=` call (UPSTREAM.md §2).
 pub const MAX_IDS_PER_CALL: usize = 50;
@@ -39,6 +40,8 @@ pub struct GraphSettings {
     pub timeout: Duration,
     /// The answer cache reads go through.
     pub cache: UpstreamCache,
+    /// Where calls are counted.
+    pub metrics: Arc<Metrics>,
 }
 
 /// A Graph API client, cheap to clone; one per gateway process.
@@ -54,6 +57,7 @@ struct Inner {
     app_secret: Option<String>,
     cache: UpstreamCache,
     governor: UsageGovernor,
+    metrics: Arc<Metrics>,
 }
 
 /// A Graph path: the node id and, for edge calls, the edge name.
@@ -90,6 +94,7 @@ impl GraphClient {
                 app_secret: settings.app_secret,
                 cache: settings.cache,
                 governor: UsageGovernor::new(),
+                metrics: settings.metrics,
             }),
         })
     }
@@ -290,9 +295,13 @@ impl GraphClient {
                 .extend_pairs(&params)
                 .finish(),
         };
-        let answer = cache
+        let loaded = cache
             .get_or_load(key, self.send_with_retries(segments, &params, token))
-            .await?;
+            .await;
+        self.inner
+            .metrics
+            .cache_lookup(matches!(loaded, Ok((_, true))));
+        let (answer, _) = loaded?;
         decode(&answer.body)
     }
 
@@ -387,6 +396,9 @@ impl GraphClient {
         let node = segments.first().copied().filter(|id| !id.is_empty());
         match inner.governor.admit(fingerprint, node) {
             Admission::HoldBack(wait) => {
+                inner
+                    .metrics
+                    .graph_call(method.as_str(), "held_back", None, None);
                 tracing::info!(path = %path, wait_s = wait.as_secs(), "held a Graph call back while Graph throttles");
                 return Err(GraphError::HeldBack(wait));
             }
@@ -398,24 +410,54 @@ impl GraphClient {
         }
 
         let started = Instant::now();
-        let response = request.send().await.map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(transport_error)?;
+        let received = match request.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                response.bytes().await.map(|body| (status, headers, body))
+            }
+            Err(error) => Err(error),
+        };
+        let (status, headers, body) = match received {
+            Ok(received) => received,
+            Err(error) => {
+                let error = transport_error(error);
+                let outcome = if matches!(error, GraphError::Timeout) {
+                    "timeout"
+                } else {
+                    "transport"
+                };
+                inner
+                    .metrics
+                    .graph_call(method.as_str(), outcome, None, Some(started.elapsed()));
+                return Err(error);
+            }
+        };
+        let elapsed = started.elapsed();
         tracing::debug!(
             method = %method,
             path = %path,
             status,
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            elapsed_ms = elapsed.as_millis() as u64,
             "graph call"
         );
         note_usage(&headers);
 
         if (200..300).contains(&status) {
+            inner
+                .metrics
+                .graph_call(method.as_str(), "ok", None, Some(elapsed));
             inner.governor.observe(fingerprint, &headers, None);
             return Ok(body.to_vec());
         }
-        match ApiError::from_body(status, &body) {
+        let api = ApiError::from_body(status, &body);
+        inner.metrics.graph_call(
+            method.as_str(),
+            "graph_error",
+            api.as_ref().map(|api| api.code),
+            Some(elapsed),
+        );
+        match api {
             Some(mut api) => {
                 api.retry_after = retry_after(&headers, api.code);
                 inner.governor.observe(fingerprint, &headers, Some(&api));
@@ -544,6 +586,7 @@ mod tests {
             app_secret: None,
             timeout: Duration::from_secs(1),
             cache: UpstreamCache::disabled(),
+            metrics: Arc::new(Metrics::new()),
         };
         assert!(GraphClient::new(settings("http://127.0.0.1:9")).is_ok());
         assert!(GraphClient::new(settings("not a url")).is_err());

@@ -146,3 +146,48 @@ async fn the_offline_explorer_and_the_schema_are_served_without_outside_scripts(
         "GraphiQL falls back offline"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_requests_graph_calls_and_cache_hits_without_tokens() {
+    let app = crate::helpers::spawn_app().await;
+    app.admin("{ viewer { name } }").await;
+    app.admin("{ viewer { name } }").await;
+    app.graphql(Some("not-a-token"), "{ viewer { name } }", json!({}))
+        .await;
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.gateway))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"bizgraph_graphql_requests_total{outcome="ok"} 2"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"bizgraph_graphql_requests_total{outcome="UNAUTHENTICATED"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"bizgraph_graph_calls_total{method="GET",outcome="ok",code=""} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"bizgraph_graph_calls_total{method="GET",outcome="graph_error",code="190"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"bizgraph_cache_lookups_total{result="hit"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"bizgraph_cache_lookups_total{result="miss"} 2"#),
+        "{text}"
+    );
+    assert!(!text.contains("demo-admin") && !text.contains("not-a-token"));
+}

@@ -1,0 +1,180 @@
+//! Prometheus metrics (`GET /metrics`): GraphQL requests, Graph API calls, cache lookups and
+//! held-back calls. Labels are methods, outcomes and error codes only: never a token, an id
+//! or anything else a caller chooses.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// Labels of a GraphQL request.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    /// `ok`, or the `extensions.code` of the request's first error.
+    outcome: String,
+}
+
+/// Labels of a Graph API call.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    /// `GET`, `POST` or `DELETE`.
+    method: String,
+    /// `ok`, `graph_error`, `transport`, `timeout` or `held_back`.
+    outcome: String,
+    /// Graph's error code, empty unless the outcome is `graph_error`.
+    code: String,
+}
+
+/// Labels of a cache lookup.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    /// `hit` (answered without a call of its own) or `miss`.
+    result: String,
+}
+
+/// The gateway's metrics, shared by the server and the Graph client.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    request_seconds: Histogram,
+    calls: Family<CallLabels, Counter>,
+    call_seconds: Histogram,
+    cache: Family<CacheLabels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+fn latency_histogram() -> Histogram {
+    // 1 ms to about 16 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+impl Metrics {
+    /// A fresh registry with every bizgraph metric.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("bizgraph");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let request_seconds = latency_histogram();
+        let calls = Family::<CallLabels, Counter>::default();
+        let call_seconds = latency_histogram();
+        let cache = Family::<CacheLabels, Counter>::default();
+        registry.register(
+            "graphql_requests",
+            "GraphQL requests answered, by outcome",
+            requests.clone(),
+        );
+        registry.register(
+            "graphql_request_duration_seconds",
+            "Time to answer a GraphQL request",
+            request_seconds.clone(),
+        );
+        registry.register(
+            "graph_calls",
+            "Graph API calls, by method and outcome",
+            calls.clone(),
+        );
+        registry.register(
+            "graph_call_duration_seconds",
+            "Time of one Graph API call",
+            call_seconds.clone(),
+        );
+        registry.register(
+            "cache_lookups",
+            "Reads looked up in the upstream cache, by result",
+            cache.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            request_seconds,
+            calls,
+            call_seconds,
+            cache,
+        }
+    }
+
+    /// Counts a GraphQL request and its time; `error_code` is its first error's code.
+    pub fn graphql_request(&self, error_code: Option<&str>, elapsed: Duration) {
+        let outcome = error_code.unwrap_or("ok").to_owned();
+        self.requests
+            .get_or_create(&RequestLabels { outcome })
+            .inc();
+        self.request_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a Graph API call that was sent (`elapsed` is `Some`) or held back.
+    pub fn graph_call(
+        &self,
+        method: &str,
+        outcome: &str,
+        code: Option<i64>,
+        elapsed: Option<Duration>,
+    ) {
+        let labels = CallLabels {
+            method: method.to_owned(),
+            outcome: outcome.to_owned(),
+            code: code.map(|c| c.to_string()).unwrap_or_default(),
+        };
+        self.calls.get_or_create(&labels).inc();
+        if let Some(elapsed) = elapsed {
+            self.call_seconds.observe(elapsed.as_secs_f64());
+        }
+    }
+
+    /// Counts a cache lookup.
+    pub fn cache_lookup(&self, hit: bool) {
+        let result = if hit { "hit" } else { "miss" }.to_owned();
+        self.cache.get_or_create(&CacheLabels { result }).inc();
+    }
+
+    /// The metrics in Prometheus' text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_render_in_prometheus_text_format() {
+        let metrics = Metrics::new();
+        metrics.graphql_request(None, Duration::from_millis(3));
+        metrics.graphql_request(Some("NOT_FOUND"), Duration::from_millis(3));
+        metrics.graph_call(
+            "GET",
+            "graph_error",
+            Some(100),
+            Some(Duration::from_millis(2)),
+        );
+        metrics.graph_call("GET", "held_back", None, None);
+        metrics.cache_lookup(true);
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"bizgraph_graphql_requests_total{outcome="ok"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"bizgraph_graphql_requests_total{outcome="NOT_FOUND"} 1"#));
+        assert!(text.contains(
+            r#"bizgraph_graph_calls_total{method="GET",outcome="graph_error",code="100"} 1"#
+        ));
+        assert!(
+            text.contains(
+                r#"bizgraph_graph_calls_total{method="GET",outcome="held_back",code=""} 1"#
+            )
+        );
+        assert!(text.contains(r#"bizgraph_cache_lookups_total{result="hit"} 1"#));
+        assert!(text.contains("bizgraph_graph_call_duration_seconds_count 1"));
+    }
+}
