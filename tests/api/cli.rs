@@ -98,15 +98,7 @@ fn the_schema_command_prints_the_committed_schema() {
 #[tokio::test]
 async fn the_offline_explorer_and_the_schema_are_served_without_outside_scripts() {
     let app = crate::helpers::spawn_app().await;
-    let page = app
-        .http
-        .get(format!("{}/explorer", app.gateway))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page("/explorer").await;
     assert!(
         page.contains(r#"id="config""#),
         "the page carries its start query"
@@ -121,26 +113,10 @@ async fn the_offline_explorer_and_the_schema_are_served_without_outside_scripts(
         "the explorer needs nothing from the internet"
     );
 
-    let sdl = app
-        .http
-        .get(format!("{}/schema.graphql", app.gateway))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let sdl = app.page("/schema.graphql").await;
     assert_eq!(sdl, bizgraph::schema::sdl());
 
-    let graphiql = app
-        .http
-        .get(format!("{}/graphiql", app.gateway))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let graphiql = app.page("/graphiql").await;
     assert!(
         graphiql.contains("/explorer?from=graphiql"),
         "GraphiQL falls back offline"
@@ -154,15 +130,7 @@ async fn metrics_count_requests_graph_calls_and_cache_hits_without_tokens() {
     app.admin("{ viewer { name } }").await;
     app.graphql(Some("not-a-token"), "{ viewer { name } }", json!({}))
         .await;
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.gateway))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.page("/metrics").await;
     assert!(
         text.contains(r#"bizgraph_graphql_requests_total{outcome="ok"} 2"#),
         "{text}"

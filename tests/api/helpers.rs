@@ -62,6 +62,18 @@ impl TestApp {
         request.send().await.unwrap().json().await.unwrap()
     }
 
+    /// The text the gateway serves at `path` (a page, the schema, the metrics).
+    pub async fn page(&self, path: &str) -> String {
+        self.http
+            .get(format!("{}{path}", self.gateway))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// A query as the demo admin.
     pub async fn admin(&self, query: &str) -> Value {
         self.graphql(Some("demo-admin"), query, json!({})).await
