@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use reqwest::header::{AUTHORIZATION, HeaderMap};
+use reqwest::header::AUTHORIZATION;
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 
@@ -16,7 +16,7 @@ use super::model::Created;
 use super::paging::{GraphList, PageRequest};
 use super::proof::appsecret_proof;
 use super::throttle::{Admission, UsageGovernor};
-use super::usage::{parse_app_usage, parse_business_usage};
+use super::usage::UsageReport;
 use super::{AccessToken, is_node_id};
 use crate::cache::{CacheKey, UpstreamCache};
 use crate::metrics::Metrics;
@@ -441,13 +441,13 @@ impl GraphClient {
             elapsed_ms = elapsed.as_millis() as u64,
             "graph call"
         );
-        note_usage(&headers);
+        let usage = UsageReport::from_headers(&headers);
 
         if (200..300).contains(&status) {
             inner
                 .metrics
                 .graph_call(method.as_str(), "ok", None, Some(elapsed));
-            inner.governor.observe(fingerprint, &headers, None);
+            inner.governor.observe(fingerprint, &usage, None);
             return Ok(body.to_vec());
         }
         let api = ApiError::from_body(status, &body);
@@ -459,8 +459,11 @@ impl GraphClient {
         );
         match api {
             Some(mut api) => {
-                api.retry_after = retry_after(&headers, api.code);
-                inner.governor.observe(fingerprint, &headers, Some(&api));
+                // Business use case throttles say when access returns; the others do not.
+                if (80000..=80014).contains(&api.code) {
+                    api.retry_after = usage.regain_wait();
+                }
+                inner.governor.observe(fingerprint, &usage, Some(&api));
                 tracing::info!(
                     method = %method,
                     path = %path,
@@ -529,41 +532,6 @@ fn transport_error(error: reqwest::Error) -> GraphError {
         // The URL is dropped from the message: it is not secret, but it is noise for callers.
         GraphError::Transport(error.without_url().to_string())
     }
-}
-
-/// Logs when the app's usage nears Graph's limit, so operators see throttling coming.
-fn note_usage(headers: &HeaderMap) {
-    let app = headers
-        .get("x-app-usage")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_app_usage);
-    if let Some(usage) = app
-        && usage.peak() >= 80
-    {
-        tracing::warn!(
-            call_count = usage.call_count,
-            total_time = usage.total_time,
-            total_cputime = usage.total_cputime,
-            "Graph app usage is near its limit"
-        );
-    }
-}
-
-/// For business use case throttles, the wait Graph announces in its usage header.
-fn retry_after(headers: &HeaderMap, code: i64) -> Option<Duration> {
-    if !(80000..=80014).contains(&code) {
-        return None;
-    }
-    let usage = headers
-        .get("x-business-use-case-usage")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_business_usage)?;
-    usage
-        .values()
-        .flatten()
-        .map(|u| u.estimated_time_to_regain_access)
-        .max()
-        .map(|minutes| Duration::from_secs(minutes * 60))
 }
 
 #[cfg(test)]

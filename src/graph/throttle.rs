@@ -5,13 +5,13 @@
 
 use std::time::{Duration, Instant};
 
-use moka::sync::Cache;
-use reqwest::header::HeaderMap;
-
 use super::error::ApiError;
-use super::usage::{parse_app_usage, parse_business_usage};
+use super::usage::UsageReport;
 use crate::cache::TokenFingerprint;
+use moka::sync::Cache;
 
+/// Usage from which operators are warned in the log.
+const WARN_FROM: u32 = 80;
 /// Usage from which calls are spaced out.
 const SLOW_DOWN_FROM: u32 = 90;
 /// The longest pause put before one call.
@@ -90,24 +90,26 @@ impl UsageGovernor {
     }
 
     /// Notes the usage an answer reports, and a throttle if the answer is one.
-    pub fn observe(&self, token: TokenFingerprint, headers: &HeaderMap, error: Option<&ApiError>) {
+    pub fn observe(&self, token: TokenFingerprint, usage: &UsageReport, error: Option<&ApiError>) {
         let now = Instant::now();
         let throttled = error.is_some_and(|e| is_throttle(e.code));
         let hold = error.and_then(|e| e.retry_after).unwrap_or(DEFAULT_HOLD);
-        let app = headers
-            .get("x-app-usage")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_app_usage);
-        if app.is_some() || throttled {
-            let peak = app.map_or(100, |usage| usage.peak());
+        if let Some(app) = usage.app
+            && app.peak() >= WARN_FROM
+        {
+            tracing::warn!(
+                call_count = app.call_count,
+                total_time = app.total_time,
+                total_cputime = app.total_cputime,
+                "Graph app usage is near its limit"
+            );
+        }
+        if usage.app.is_some() || throttled {
+            let peak = usage.app.map_or(100, |app| app.peak());
             let held_until = (peak >= 100 || throttled).then(|| now + hold);
             self.tokens.insert(token, Seen { peak, held_until });
         }
-        let businesses = headers
-            .get("x-business-use-case-usage")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_business_usage);
-        for (business, usages) in businesses.into_iter().flatten() {
+        for (business, usages) in &usage.businesses {
             let peak = usages.iter().map(|u| u.peak()).max().unwrap_or(0);
             let regain = usages
                 .iter()
@@ -116,7 +118,8 @@ impl UsageGovernor {
                 .unwrap_or(0);
             let held_until = (peak >= 100 || regain > 0)
                 .then(|| now + Duration::from_secs(regain * 60).max(Duration::from_secs(1)));
-            self.businesses.insert(business, Seen { peak, held_until });
+            self.businesses
+                .insert(business.clone(), Seen { peak, held_until });
         }
     }
 }
@@ -132,8 +135,8 @@ mod tests {
     use crate::cache::UpstreamCache;
     use crate::graph::AccessToken;
 
-    fn headers(app: &str, business: Option<&str>) -> HeaderMap {
-        let mut headers = HeaderMap::new();
+    fn headers(app: &str, business: Option<&str>) -> UsageReport {
+        let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("x-app-usage", app.parse().expect("header"));
         if let Some(business) = business {
             headers.insert(
@@ -141,7 +144,7 @@ mod tests {
                 business.parse().expect("header"),
             );
         }
-        headers
+        UsageReport::from_headers(&headers)
     }
 
     #[test]

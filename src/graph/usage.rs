@@ -52,6 +52,38 @@ impl BusinessUseCaseUsage {
     }
 }
 
+/// The usage headers of one answer, read once.
+#[derive(Debug, Clone, Default)]
+pub struct UsageReport {
+    /// `x-app-usage`, when present and readable (absent does not mean zero).
+    pub app: Option<AppUsage>,
+    /// `x-business-use-case-usage`, keyed by business id.
+    pub businesses: HashMap<String, Vec<BusinessUseCaseUsage>>,
+}
+
+impl UsageReport {
+    /// Reads both usage headers of an answer.
+    pub fn from_headers(headers: &reqwest::header::HeaderMap) -> UsageReport {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        UsageReport {
+            app: header("x-app-usage").and_then(parse_app_usage),
+            businesses: header("x-business-use-case-usage")
+                .and_then(parse_business_usage)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The longest wait any business use case announces, when one does.
+    pub fn regain_wait(&self) -> Option<std::time::Duration> {
+        self.businesses
+            .values()
+            .flatten()
+            .map(|u| u.estimated_time_to_regain_access)
+            .max()
+            .map(|minutes| std::time::Duration::from_secs(minutes * 60))
+    }
+}
+
 /// Reads `x-app-usage`; `None` when absent or unreadable (which does not mean zero).
 pub fn parse_app_usage(header: &str) -> Option<AppUsage> {
     serde_json::from_str(header).ok()
