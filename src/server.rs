@@ -33,6 +33,10 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Deepest bracket nesting accepted in a query text, checked before parsing: async-graphql's
 /// parser has no depth guard for argument values and overflows the stack on deep ones.
 pub const MAX_QUERY_NESTING: usize = 64;
+/// Most fields a document may select once its fragments are spread out, checked before
+/// validation: a few fragments that spread each other twice make validation and execution
+/// take seconds on a tiny document, whatever the depth and complexity limits.
+pub const MAX_EXPANDED_FIELDS: usize = 2_000;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -368,6 +372,16 @@ async fn execute(
             );
         }
     };
+    if expanded_field_count(&document) > MAX_EXPANDED_FIELDS {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!(
+                "the query selects more than {MAX_EXPANDED_FIELDS} fields once its fragments are \
+                 spread out; select fewer fields or spread fragments fewer times"
+            ),
+        );
+    }
     if transport == Transport::Get
         && let Some(kind) = operation_type(&document, &request)
         && kind != OperationType::Query
@@ -439,6 +453,69 @@ fn ensure_code(error: &mut ServerError) {
     extensions.set("code", code);
 }
 
+/// How many fields the document's operations select once every fragment spread is replaced by
+/// the fragment, saturating past the limit. Fragment sizes are memoised, so this is linear in
+/// the document even when the expansion is exponential; a fragment cycle (which validation
+/// refuses) counts as too many.
+fn expanded_field_count(document: &ExecutableDocument) -> usize {
+    use std::collections::HashMap;
+
+    use async_graphql::parser::types::{Selection, SelectionSet};
+
+    fn count<'a>(
+        set: &'a SelectionSet,
+        document: &'a ExecutableDocument,
+        memo: &mut HashMap<&'a str, usize>,
+        visiting: &mut Vec<&'a str>,
+    ) -> usize {
+        let mut total = 0usize;
+        for item in &set.items {
+            let size = match &item.node {
+                Selection::Field(field) => {
+                    1 + count(&field.node.selection_set.node, document, memo, visiting)
+                }
+                Selection::InlineFragment(inline) => {
+                    count(&inline.node.selection_set.node, document, memo, visiting)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    match (memo.get(name), document.fragments.get(name)) {
+                        (Some(size), _) => *size,
+                        _ if visiting.contains(&name) => usize::MAX,
+                        (None, Some(fragment)) => {
+                            visiting.push(name);
+                            let size =
+                                count(&fragment.node.selection_set.node, document, memo, visiting);
+                            visiting.pop();
+                            memo.insert(name, size);
+                            size
+                        }
+                        // An unknown fragment is validation's to report.
+                        (None, None) => 0,
+                    }
+                }
+            };
+            total = total.saturating_add(size);
+        }
+        total
+    }
+
+    let mut memo = HashMap::new();
+    let mut visiting = Vec::new();
+    let operations: Vec<_> = match &document.operations {
+        DocumentOperations::Single(op) => vec![op],
+        DocumentOperations::Multiple(ops) => ops.values().collect(),
+    };
+    operations.iter().fold(0usize, |total, op| {
+        total.saturating_add(count(
+            &op.node.selection_set.node,
+            document,
+            &mut memo,
+            &mut visiting,
+        ))
+    })
+}
+
 /// The deepest nesting of `{`, `[` and `(` outside string literals.
 fn nesting_depth(query: &str) -> usize {
     let (mut depth, mut deepest) = (0usize, 0usize);
@@ -485,6 +562,27 @@ mod tests {
         assert_eq!(nesting_depth("{ a { b(x: [1, [2]]) } }"), 5);
         assert_eq!(nesting_depth(r#"{ a(s: "{{{{[[[[\"") }"#), 2);
         assert_eq!(nesting_depth(&"[".repeat(5000)), 5000);
+    }
+
+    #[test]
+    fn fragments_are_counted_as_spread_out_in_linear_time() {
+        let parse = |q: &str| async_graphql::parser::parse_query(q).expect("parses");
+        let plain = parse("{ viewer { name businesses { nodes { id } } } }");
+        assert_eq!(expanded_field_count(&plain), 5);
+        // Forty fragments, each spreading the next twice: 2^40 fields once spread out.
+        let mut doubling = String::from("query { ...F0 }\n");
+        for i in 0..40 {
+            doubling.push_str(&format!(
+                "fragment F{i} on Query {{ ...F{} ...F{} }}\n",
+                i + 1,
+                i + 1
+            ));
+        }
+        doubling.push_str("fragment F40 on Query { viewer { id } }\n");
+        assert!(expanded_field_count(&parse(&doubling)) > MAX_EXPANDED_FIELDS);
+        let cycle =
+            parse("query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }");
+        assert!(expanded_field_count(&cycle) > MAX_EXPANDED_FIELDS);
     }
 
     #[test]

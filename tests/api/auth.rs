@@ -370,3 +370,51 @@ async fn a_token_that_used_up_its_hourly_calls_is_held_back_before_graph_refuses
     assert_eq!(first_error_code(&held), Some("RATE_LIMITED"), "{held}");
     assert_eq!(app.upstream_requests().await, before);
 }
+
+#[tokio::test]
+async fn a_tiny_document_whose_fragments_fan_out_is_refused_before_validation() {
+    let app = spawn_app().await;
+    let mut query = String::from("query { ...F0 }\n");
+    for i in 0..30 {
+        query.push_str(&format!(
+            "fragment F{i} on Query {{ ...F{next} ...F{next} }}\n",
+            next = i + 1
+        ));
+    }
+    query.push_str("fragment F30 on Query { viewer { id } }\n");
+    let before = app.upstream_requests().await;
+    let answer = app.admin(&query).await;
+    assert_eq!(first_error_code(&answer), Some("BAD_REQUEST"), "{answer}");
+    assert!(first_error_message(&answer).contains("fragments are spread out"));
+    assert_eq!(app.upstream_requests().await, before);
+}
+
+/// The introspection query GraphiQL sends (graphql-js `getIntrospectionQuery` with every option).
+const INTROSPECTION: &str = r#"query IntrospectionQuery {
+  __schema {
+    queryType { name kind }
+    mutationType { name kind }
+    subscriptionType { name kind }
+    types { ...FullType }
+    directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description specifiedByURL isOneOf
+  fields(includeDeprecated: true) { name description args(includeDeprecated: true) { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
+fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } } }
+"#;
+
+#[tokio::test]
+async fn graphiqls_full_introspection_query_is_within_the_limits() {
+    let app = spawn_app().await;
+    let answer = app.graphql(None, INTROSPECTION, json!({})).await;
+    assert!(answer.get("errors").is_none(), "{answer}");
+    assert_eq!(answer["data"]["__schema"]["queryType"]["name"], "Query");
+}
