@@ -65,6 +65,9 @@ pub struct ServeArgs {
     /// Seconds an upstream Graph API call may take before it is abandoned.
     #[arg(long, env = "BIZGRAPH_UPSTREAM_TIMEOUT_SECS", default_value_t = 20)]
     pub upstream_timeout_secs: u64,
+    /// Seconds one GraphQL request may take in all, retries and pauses included.
+    #[arg(long, env = "BIZGRAPH_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
     /// Seconds an upstream answer may be served from the per-token cache; 0 turns it off.
     #[arg(long, env = "BIZGRAPH_CACHE_TTL_SECS", default_value_t = 30)]
     pub cache_ttl_secs: u64,
@@ -121,6 +124,8 @@ pub struct Settings {
     pub app_secret: Option<String>,
     /// Timeout of one upstream call.
     pub upstream_timeout: Duration,
+    /// Timeout of one whole GraphQL request.
+    pub request_timeout: Duration,
     /// A token GraphiQL is pre-filled with (set only when running on the embedded demo world).
     pub graphiql_demo_token: Option<String>,
     /// Origins allowed to call from browsers on other sites (CORS).
@@ -145,6 +150,7 @@ impl std::fmt::Debug for Settings {
                 &self.app_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("upstream_timeout", &self.upstream_timeout)
+            .field("request_timeout", &self.request_timeout)
             .field("cors_origins", &self.cors_origins)
             .field("cache_ttl", &self.cache_ttl)
             .field("cache_max_bytes", &self.cache_max_bytes)
@@ -162,6 +168,7 @@ impl Settings {
             graph_version: "v25.0".to_owned(),
             app_secret: None,
             upstream_timeout: Duration::from_secs(20),
+            request_timeout: Duration::from_secs(30),
             graphiql_demo_token: None,
             cors_origins: Vec::new(),
             cache_ttl: Duration::from_secs(30),
@@ -178,6 +185,7 @@ impl Settings {
             graph_version: args.graph_version.clone(),
             app_secret: args.app_secret.clone(),
             upstream_timeout: Duration::from_secs(args.upstream_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
             graphiql_demo_token: None,
             cors_origins: args
                 .cors_origins

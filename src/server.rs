@@ -71,6 +71,7 @@ struct AppState {
     explorer: String,
     sdl: String,
     max_upstream_calls: usize,
+    request_timeout: std::time::Duration,
     metrics: Arc<Metrics>,
 }
 
@@ -141,6 +142,7 @@ impl Application {
             graphiql,
             explorer: explorer_page(settings.graphiql_demo_token.as_deref()),
             max_upstream_calls: settings.max_upstream_calls,
+            request_timeout: settings.request_timeout,
             metrics,
         });
         let cors = cors_layer(&settings.cors_origins)?;
@@ -398,7 +400,21 @@ async fn execute(
     };
     let operation = request.operation_name.clone();
     let started = std::time::Instant::now();
-    let mut response = state.schema.execute(request.data(auth)).await;
+    let execution = state.schema.execute(request.data(auth));
+    let Ok(mut response) = tokio::time::timeout(state.request_timeout, execution).await else {
+        state
+            .metrics
+            .graphql_request(Some("GATEWAY_TIMEOUT"), started.elapsed());
+        return request_error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "GATEWAY_TIMEOUT",
+            &format!(
+                "the request took longer than {} seconds and was abandoned; a mutation in it may \
+                 still have been applied",
+                state.request_timeout.as_secs_f64()
+            ),
+        );
+    };
     for error in &mut response.errors {
         ensure_code(error);
     }

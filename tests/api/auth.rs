@@ -418,3 +418,29 @@ async fn graphiqls_full_introspection_query_is_within_the_limits() {
     assert!(answer.get("errors").is_none(), "{answer}");
     assert_eq!(answer["data"]["__schema"]["queryType"]["name"], "Query");
 }
+
+#[tokio::test]
+async fn a_request_that_outlives_its_deadline_is_abandoned_with_a_coded_error() {
+    let app =
+        crate::helpers::spawn_app_with(graph_sandbox::SandboxSettings::default(), |settings| {
+            settings.request_timeout = std::time::Duration::from_millis(300);
+        })
+        .await;
+    app.control("faults", json!({"latency_ms": 2000, "times": 1}))
+        .await;
+    let response = app
+        .http
+        .post(format!("{}/graphql", app.gateway))
+        .bearer_auth("demo-admin")
+        .json(&json!({"query": "{ viewer { name } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 504);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        first_error_code(&answer),
+        Some("GATEWAY_TIMEOUT"),
+        "{answer}"
+    );
+}
