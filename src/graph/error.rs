@@ -164,6 +164,31 @@ impl GraphError {
         }
     }
 
+    /// The error with every occurrence of `secret` in Graph's texts replaced. Graph echoes a
+    /// malformed access token in its message ("Malformed access token EAAB..."), and no error
+    /// that leaves bizgraph may carry a token.
+    pub fn without_secret(&self, secret: &str) -> GraphError {
+        let scrub = |text: &str| {
+            if secret.is_empty() {
+                text.to_owned()
+            } else {
+                text.replace(secret, "[access token]")
+            }
+        };
+        match self {
+            GraphError::Api(api) => {
+                let mut api = api.clone();
+                api.message = scrub(&api.message);
+                api.user_msg = api.user_msg.as_deref().map(scrub);
+                api.user_title = api.user_title.as_deref().map(scrub);
+                GraphError::Api(api)
+            }
+            GraphError::Transport(text) => GraphError::Transport(scrub(text)),
+            GraphError::Decode(text) => GraphError::Decode(scrub(text)),
+            other => other.clone(),
+        }
+    }
+
     /// The Graph envelope, when Graph answered with one.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
@@ -219,6 +244,20 @@ mod tests {
         assert!(api(2, None).is_retryable());
         assert!(!api(4, None).is_retryable());
         assert!(!api(100, None).is_retryable());
+    }
+
+    #[test]
+    fn an_echoed_token_is_scrubbed_from_graphs_texts() {
+        let GraphError::Api(mut api) = api(190, None) else {
+            unreachable!("api() builds an Api error")
+        };
+        api.message = "Malformed access token EAABsecret123".to_owned();
+        api.user_msg = Some("token EAABsecret123 is bad".to_owned());
+        let scrubbed = GraphError::Api(api).without_secret("EAABsecret123");
+        let api = scrubbed.api().expect("still an Api error");
+        assert_eq!(api.message, "Malformed access token [access token]");
+        assert_eq!(api.user_msg.as_deref(), Some("token [access token] is bad"));
+        assert_eq!(api.code, 190);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use super::error::{UNAUTHENTICATED, coded, upstream};
 use crate::graph::client::MAX_IDS_PER_CALL;
 use crate::graph::model::Created;
-use crate::graph::{AccessToken, FieldSet, GraphClient, GraphList, PageRequest};
+use crate::graph::{AccessToken, FieldSet, GraphClient, GraphError, GraphList, PageRequest};
 use crate::loaders::{Loaders, NodeKey};
 
 /// The `extensions.code` of a request that would need more Graph calls than allowed.
@@ -103,13 +103,18 @@ impl<'a> Upstream<'a> {
         }
     }
 
+    /// The GraphQL error for a failed call, with the caller's token scrubbed from Graph's texts.
+    fn fail(&self, error: &GraphError) -> async_graphql::Error {
+        upstream(&error.without_secret(self.token.expose()))
+    }
+
     /// Reads one node.
     pub async fn node<T: DeserializeOwned>(&self, id: &str, fields: &FieldSet) -> Result<T> {
         self.budget.spend(1)?;
         self.client
             .node(self.token, id, fields)
             .await
-            .map_err(|e| upstream(&e))
+            .map_err(|e| self.fail(&e))
     }
 
     /// Reads many nodes through the request's DataLoader: `?ids=` calls of at most 50 ids.
@@ -129,10 +134,10 @@ impl<'a> Upstream<'a> {
             .nodes
             .load_many(keys)
             .await
-            .map_err(|e| upstream(&e))?;
+            .map_err(|e| self.fail(&e))?;
         Ok(loaded
             .into_iter()
-            .map(|(k, v)| (k.id, v.map_err(|e| upstream(&e))))
+            .map(|(k, v)| (k.id, v.map_err(|e| self.fail(&e))))
             .collect())
     }
 
@@ -148,7 +153,7 @@ impl<'a> Upstream<'a> {
         self.client
             .edge(self.token, id, edge, fields, page)
             .await
-            .map_err(|e| upstream(&e))
+            .map_err(|e| self.fail(&e))
     }
 
     /// Creates an object on an edge; answers its id.
@@ -162,7 +167,7 @@ impl<'a> Upstream<'a> {
         self.client
             .create(self.token, parent, edge, params)
             .await
-            .map_err(|e| upstream(&e))
+            .map_err(|e| self.fail(&e))
     }
 
     /// Updates a node.
@@ -171,6 +176,6 @@ impl<'a> Upstream<'a> {
         self.client
             .update(self.token, id, params)
             .await
-            .map_err(|e| upstream(&e))
+            .map_err(|e| self.fail(&e))
     }
 }
