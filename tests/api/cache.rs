@@ -96,7 +96,7 @@ async fn an_error_is_never_cached() {
 async fn identical_reads_in_flight_at_once_share_one_upstream_call() {
     let app = spawn_app().await;
     // The first call is held for a while, so the others arrive while it is in flight.
-    app.control("faults", json!({"latency_ms": 1500, "times": 1}))
+    app.control("faults", json!({"latency_ms": 3000, "times": 1}))
         .await;
     let before = app.upstream_requests().await;
     let queries = (0..8).map(|_| app.admin("{ viewer { name } }"));
