@@ -346,7 +346,14 @@ impl BusinessMutation {
         }
         let upstream = Upstream::of(ctx)?;
         let created = upstream.create("me", "businesses", params).await?;
-        read_business(ctx, &created.id).await
+        read_business(ctx, &created.id).await.map_err(|mut error| {
+            // The business exists: say so, with its id, rather than let a retry create another.
+            error.message = format!(
+                "business {} was created, but reading it back failed: {}",
+                created.id, error.message
+            );
+            error
+        })
     }
 
     /// Changes a business's name, vertical or primary page (admins only), then reads it back
@@ -376,6 +383,12 @@ impl BusinessMutation {
             ));
         }
         Upstream::of(ctx)?.update(id, params).await?;
-        read_business(ctx, id).await
+        read_business(ctx, id).await.map_err(|mut error| {
+            error.message = format!(
+                "business {id} was updated, but reading it back failed: {}",
+                error.message
+            );
+            error
+        })
     }
 }

@@ -58,21 +58,35 @@ impl CallBudget {
         }
     }
 
+    /// Refuses unless `calls` are left, without taking them: a write checks that its read-back
+    /// fits too, so that it is never made only to fail afterwards.
+    fn ensure_left(&self, calls: usize) -> Result<()> {
+        if self.spent.load(Ordering::Relaxed) + calls <= self.max {
+            Ok(())
+        } else {
+            Err(self.exceeded())
+        }
+    }
+
     /// Takes `calls` from the budget, or refuses when they are not left.
     fn spend(&self, calls: usize) -> Result<()> {
         let before = self.spent.fetch_add(calls, Ordering::Relaxed);
         if before + calls <= self.max {
             Ok(())
         } else {
-            Err(coded(
-                UPSTREAM_BUDGET_EXCEEDED,
-                format!(
-                    "this request needs more than {} Graph API calls, the most one request may \
-                     make; ask for fewer aliased fields or split it into several requests",
-                    self.max
-                ),
-            ))
+            Err(self.exceeded())
         }
+    }
+
+    fn exceeded(&self) -> async_graphql::Error {
+        coded(
+            UPSTREAM_BUDGET_EXCEEDED,
+            format!(
+                "this request needs more than {} Graph API calls, the most one request may \
+                 make; ask for fewer aliased fields or split it into several requests",
+                self.max
+            ),
+        )
     }
 }
 
@@ -156,13 +170,15 @@ impl<'a> Upstream<'a> {
             .map_err(|e| self.fail(&e))
     }
 
-    /// Creates an object on an edge; answers its id.
+    /// Creates an object on an edge; answers its id. Needs room in the budget for the read-back
+    /// that follows.
     pub async fn create(
         &self,
         parent: &str,
         edge: &str,
         params: Vec<(String, String)>,
     ) -> Result<Created> {
+        self.budget.ensure_left(2)?;
         self.budget.spend(1)?;
         self.client
             .create(self.token, parent, edge, params)
@@ -170,8 +186,9 @@ impl<'a> Upstream<'a> {
             .map_err(|e| self.fail(&e))
     }
 
-    /// Updates a node.
+    /// Updates a node. Needs room in the budget for the read-back that follows.
     pub async fn update(&self, id: &str, params: Vec<(String, String)>) -> Result<()> {
+        self.budget.ensure_left(2)?;
         self.budget.spend(1)?;
         self.client
             .update(self.token, id, params)

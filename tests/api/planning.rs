@@ -317,3 +317,23 @@ async fn a_query_needing_more_graph_calls_than_allowed_is_stopped_at_the_budget(
             .contains("more than 3 Graph API calls")
     );
 }
+
+#[tokio::test]
+async fn a_write_whose_read_back_would_exceed_the_budget_is_not_made() {
+    let app =
+        crate::helpers::spawn_app_with(graph_sandbox::SandboxSettings::default(), |settings| {
+            settings.max_upstream_calls = 1;
+        })
+        .await;
+    let answer = app
+        .refused_before_upstream(
+            "demo-admin",
+            r#"mutation { createBusiness(input: {name: "Half Done", vertical: OTHER, primaryPageId: "300006"}) { id } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"], "UPSTREAM_BUDGET_EXCEEDED",
+        "{answer}"
+    );
+}
