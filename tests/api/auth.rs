@@ -229,11 +229,10 @@ async fn a_variable_of_the_wrong_type_is_an_invalid_argument() {
 
 #[tokio::test]
 async fn a_configured_origin_may_call_from_a_browser_and_others_may_not() {
-    let app =
-        crate::helpers::spawn_app_with(graph_sandbox::SandboxSettings::default(), |settings| {
-            settings.cors_origins = vec!["https://app.example.com".to_owned()];
-        })
-        .await;
+    let app = crate::helpers::spawn_app_configured(|settings| {
+        settings.cors_origins = vec!["https://app.example.com".to_owned()];
+    })
+    .await;
     let preflight = |origin: &'static str| {
         app.http
             .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.gateway))
@@ -269,11 +268,10 @@ async fn an_invalid_cors_origin_stops_the_gateway_from_starting() {
 
 #[tokio::test]
 async fn a_graph_call_slower_than_the_timeout_is_upstream_unavailable() {
-    let app =
-        crate::helpers::spawn_app_with(graph_sandbox::SandboxSettings::default(), |settings| {
-            settings.upstream_timeout = std::time::Duration::from_millis(300);
-        })
-        .await;
+    let app = crate::helpers::spawn_app_configured(|settings| {
+        settings.upstream_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
     // Slow enough for the first try and both retries to time out.
     app.control("faults", json!({"latency_ms": 1000, "times": 3}))
         .await;
@@ -421,11 +419,10 @@ async fn graphiqls_full_introspection_query_is_within_the_limits() {
 
 #[tokio::test]
 async fn a_request_that_outlives_its_deadline_is_abandoned_with_a_coded_error() {
-    let app =
-        crate::helpers::spawn_app_with(graph_sandbox::SandboxSettings::default(), |settings| {
-            settings.request_timeout = std::time::Duration::from_millis(300);
-        })
-        .await;
+    let app = crate::helpers::spawn_app_configured(|settings| {
+        settings.request_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
     app.control("faults", json!({"latency_ms": 2000, "times": 1}))
         .await;
     let response = app

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_configured};
 
 const NESTED: &str =
     "{ viewer { businesses(first: 10) { nodes { name vertical primaryPage { name } } } } }";
@@ -109,7 +109,7 @@ async fn identical_reads_in_flight_at_once_share_one_upstream_call() {
 
 #[tokio::test]
 async fn a_zero_lifetime_turns_the_cache_off() {
-    let app = spawn_app_with(graph_sandbox::SandboxSettings::default(), |settings| {
+    let app = spawn_app_configured(|settings| {
         settings.cache_ttl = Duration::ZERO;
     })
     .await;

@@ -18,6 +18,11 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(SandboxSettings::default(), |_| {}).await
 }
 
+/// A gateway with some settings changed, in front of a default sandbox.
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with(SandboxSettings::default(), configure).await
+}
+
 pub async fn spawn_app_with(
     sandbox_settings: SandboxSettings,
     configure: impl FnOnce(&mut Settings),
