@@ -152,9 +152,28 @@ async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, RunError> {
         })
 }
 
+/// Completes on Ctrl-C or, on Unix, SIGTERM: container platforms stop a container with SIGTERM,
+/// and a process running as PID 1 ignores it unless it handles it.
 async fn shutdown_signal() {
-    // If the signal handler cannot be installed, run until killed.
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
+    let interrupt = async {
+        // If the handler cannot be installed, this signal never ends the gateway.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupted: shutting down"),
+        () = terminate => tracing::info!("terminated: shutting down"),
     }
 }

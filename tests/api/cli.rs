@@ -15,8 +15,8 @@ impl Drop for Running {
     }
 }
 
-#[tokio::test]
-async fn the_binary_serves_the_demo_world_on_the_embedded_sandbox() {
+/// Starts `bizgraph serve` on a free port and returns it with its banner's lines.
+async fn start_binary() -> (Running, Vec<String>) {
     let child = Command::new(env!("CARGO_BIN_EXE_bizgraph"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env_remove("BIZGRAPH_GRAPH_URL")
@@ -44,6 +44,12 @@ async fn the_binary_serves_the_demo_world_on_the_embedded_sandbox() {
         .await
         .expect("the banner is printed within a minute")
         .unwrap();
+    (running, banner)
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_demo_world_on_the_embedded_sandbox() {
+    let (_running, banner) = start_binary().await;
     let graphiql = banner
         .iter()
         .find_map(|line| line.trim().strip_prefix("GraphiQL"))
@@ -81,6 +87,23 @@ async fn the_binary_serves_the_demo_world_on_the_embedded_sandbox() {
         json!({"name": "Pomni Media", "vertical": "ENTERTAINMENT_AND_MEDIA", "primaryPage": {"name": "Pomni Media"}}),
         "{answer}"
     );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_binary_stops_cleanly_on_sigterm_as_container_platforms_send() {
+    let (mut running, _banner) = start_binary().await;
+    let pid = running.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    for _ in 0..200 {
+        if let Some(status) = running.0.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status:?}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("bizgraph did not stop within 10 seconds of SIGTERM");
 }
 
 #[test]
