@@ -22,7 +22,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::cache::{CacheSettings, UpstreamCache};
 use crate::config::Settings;
-use crate::graph::{AccessToken, GraphClient, GraphError, GraphSettings};
+use crate::graph::{AccessToken, CallStats, GraphClient, GraphError, GraphSettings};
 use crate::metrics::Metrics;
 use crate::schema::{self, BizgraphSchema, RequestAuth};
 
@@ -120,7 +120,8 @@ impl Application {
             }),
             metrics: metrics.clone(),
         })?;
-        let schema = schema::builder().data(client.clone()).finish();
+        // Resolvers reach Graph through each request's own client handle (in `RequestAuth`).
+        let schema = schema::builder().finish();
         let authorization = settings
             .graphiql_demo_token
             .as_ref()
@@ -394,9 +395,11 @@ async fn execute(
             "only queries are accepted over GET; send mutations and subscriptions with POST",
         );
     }
+    let stats = Arc::new(CallStats::default());
+    let client = state.client.counting_into(stats.clone());
     let auth = match bearer_token(headers) {
-        Some(token) => RequestAuth::with_token(&state.client, token, state.max_upstream_calls),
-        None => RequestAuth::anonymous(),
+        Some(token) => RequestAuth::with_token(&client, token, state.max_upstream_calls),
+        None => RequestAuth::anonymous(&client),
     };
     let operation = request.operation_name.clone();
     let started = std::time::Instant::now();
@@ -418,6 +421,20 @@ async fn execute(
     for error in &mut response.errors {
         ensure_code(error);
     }
+    // What the request cost upstream, for callers who watch their queries' price.
+    let cost = async_graphql::indexmap::IndexMap::from([
+        (
+            async_graphql::Name::new("graphCalls"),
+            async_graphql::Value::from(stats.graph_calls()),
+        ),
+        (
+            async_graphql::Name::new("cacheHits"),
+            async_graphql::Value::from(stats.cache_hits()),
+        ),
+    ]);
+    response
+        .extensions
+        .insert("cost".to_owned(), async_graphql::Value::Object(cost));
     let codes: Vec<String> = response
         .errors
         .iter()

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -48,6 +49,27 @@ pub struct GraphSettings {
 #[derive(Clone)]
 pub struct GraphClient {
     inner: Arc<Inner>,
+    /// Where this handle counts its calls, when it serves one GraphQL request.
+    stats: Option<Arc<CallStats>>,
+}
+
+/// What one GraphQL request cost upstream, counted by the handles made for it.
+#[derive(Debug, Default)]
+pub struct CallStats {
+    graph_calls: AtomicU64,
+    cache_hits: AtomicU64,
+}
+
+impl CallStats {
+    /// HTTP calls sent to Graph (retries included).
+    pub fn graph_calls(&self) -> u64 {
+        self.graph_calls.load(Ordering::Relaxed)
+    }
+
+    /// Reads answered from the cache (or by an identical read already in flight).
+    pub fn cache_hits(&self) -> u64 {
+        self.cache_hits.load(Ordering::Relaxed)
+    }
 }
 
 struct Inner {
@@ -87,6 +109,7 @@ impl GraphClient {
             .build()
             .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
         Ok(GraphClient {
+            stats: None,
             inner: Arc::new(Inner {
                 http,
                 base,
@@ -97,6 +120,14 @@ impl GraphClient {
                 metrics: settings.metrics,
             }),
         })
+    }
+
+    /// A handle on the same client that counts its calls into `stats` (one per GraphQL request).
+    pub fn counting_into(&self, stats: Arc<CallStats>) -> GraphClient {
+        GraphClient {
+            inner: self.inner.clone(),
+            stats: Some(stats),
+        }
     }
 
     /// Reads one node with the given fields (`GET /{id}?fields=`).
@@ -298,9 +329,11 @@ impl GraphClient {
         let loaded = cache
             .get_or_load(key, self.send_with_retries(segments, &params, token))
             .await;
-        self.inner
-            .metrics
-            .cache_lookup(matches!(loaded, Ok((_, true))));
+        let hit = matches!(loaded, Ok((_, true)));
+        self.inner.metrics.cache_lookup(hit);
+        if hit && let Some(stats) = &self.stats {
+            stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+        }
         let (answer, _) = loaded?;
         decode(&answer.body)
     }
@@ -409,6 +442,9 @@ impl GraphClient {
             Admission::Proceed(_) => {}
         }
 
+        if let Some(stats) = &self.stats {
+            stats.graph_calls.fetch_add(1, Ordering::Relaxed);
+        }
         let started = Instant::now();
         let received = match request.send().await {
             Ok(response) => {

@@ -9,7 +9,7 @@ pub mod proof;
 pub mod throttle;
 pub mod usage;
 
-pub use client::{GraphClient, GraphSettings};
+pub use client::{CallStats, GraphClient, GraphSettings};
 pub use error::{ApiError, ErrorClass, GraphError};
 pub use fields::{EdgeArgs, FieldSet};
 pub use paging::{GraphList, PageRequest};

@@ -21,24 +21,29 @@ pub const UPSTREAM_BUDGET_EXCEEDED: &str = "UPSTREAM_BUDGET_EXCEEDED";
 pub struct RequestAuth {
     token: Option<(AccessToken, Loaders)>,
     budget: CallBudget,
+    /// The client handle of this request, counting its calls.
+    client: GraphClient,
 }
 
 impl RequestAuth {
     /// A request that carried `Authorization: Bearer <token>`, allowed `max_calls` Graph calls.
+    /// `client` should be the request's own handle (see [`GraphClient::counting_into`]).
     pub fn with_token(client: &GraphClient, token: AccessToken, max_calls: usize) -> RequestAuth {
         let loaders = Loaders::new(client.clone(), token.clone());
         RequestAuth {
             token: Some((token, loaders)),
             budget: CallBudget::new(max_calls),
+            client: client.clone(),
         }
     }
 
     /// A request without a usable token: every field that needs Graph fails with
     /// `UNAUTHENTICATED` before any upstream call.
-    pub fn anonymous() -> RequestAuth {
+    pub fn anonymous(client: &GraphClient) -> RequestAuth {
         RequestAuth {
             token: None,
             budget: CallBudget::new(0),
+            client: client.clone(),
         }
     }
 }
@@ -101,14 +106,13 @@ pub struct Upstream<'a> {
 impl<'a> Upstream<'a> {
     /// The caller's view of Graph; `UNAUTHENTICATED` when the request has no token.
     pub fn of(ctx: &Context<'a>) -> Result<Upstream<'a>> {
-        let client = ctx.data::<GraphClient>()?;
-        let auth = ctx.data_opt::<RequestAuth>();
-        match auth.and_then(|auth| Some((auth.token.as_ref()?, &auth.budget))) {
-            Some(((token, loaders), budget)) => Ok(Upstream {
-                client,
+        let auth = ctx.data::<RequestAuth>()?;
+        match &auth.token {
+            Some((token, loaders)) => Ok(Upstream {
+                client: &auth.client,
                 token,
                 loaders,
-                budget,
+                budget: &auth.budget,
             }),
             None => Err(coded(
                 UNAUTHENTICATED,

@@ -17,7 +17,8 @@ async fn a_repeated_query_is_answered_from_the_cache_without_upstream_calls() {
     let before = app.upstream_requests().await;
     let second = app.admin(NESTED).await;
     assert_eq!(app.upstream_requests().await - before, 0);
-    assert_eq!(first, second);
+    assert_eq!(first["data"], second["data"]);
+    assert_eq!(second["extensions"]["cost"]["cacheHits"], 1);
 }
 
 #[tokio::test]
@@ -117,4 +118,28 @@ async fn a_zero_lifetime_turns_the_cache_off() {
     app.admin("{ viewer { name } }").await;
     app.admin("{ viewer { name } }").await;
     assert_eq!(app.upstream_requests().await - before, 2);
+}
+
+#[tokio::test]
+async fn every_answer_reports_its_graph_calls_and_cache_hits() {
+    let app = spawn_app().await;
+    let before = app.upstream_requests().await;
+    let cold = app.admin(NESTED).await;
+    assert_eq!(
+        cold["extensions"]["cost"],
+        json!({"graphCalls": 1, "cacheHits": 0}),
+        "{cold}"
+    );
+    assert_eq!(app.upstream_requests().await - before, 1);
+    let warm = app.admin(NESTED).await;
+    assert_eq!(
+        warm["extensions"]["cost"],
+        json!({"graphCalls": 0, "cacheHits": 1}),
+        "{warm}"
+    );
+    let refused = app.graphql(None, NESTED, json!({})).await;
+    assert_eq!(
+        refused["extensions"]["cost"],
+        json!({"graphCalls": 0, "cacheHits": 0})
+    );
 }
