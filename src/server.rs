@@ -421,6 +421,7 @@ async fn execute(
     for error in &mut response.errors {
         ensure_code(error);
     }
+    null_failed_fields(&mut response.data, &response.errors);
     // What the request cost upstream, for callers who watch their queries' price.
     let cost = async_graphql::indexmap::IndexMap::from([
         (
@@ -547,6 +548,38 @@ fn expanded_field_count(document: &ExecutableDocument) -> usize {
             &mut visiting,
         ))
     })
+}
+
+/// Puts `null` where a failed nullable field was. async-graphql leaves such a field out of
+/// `data`, but GraphQL says it is `null`, and clients such as Apollo Client report a missing
+/// field as a broken answer. The field left out is the first one of an error's path that is
+/// missing under the parts of the path that are present.
+fn null_failed_fields(data: &mut async_graphql::Value, errors: &[ServerError]) {
+    use async_graphql::{Name, PathSegment, Value};
+
+    for error in errors {
+        let mut here = &mut *data;
+        for segment in &error.path {
+            match (here, segment) {
+                (Value::Object(fields), PathSegment::Field(name)) => {
+                    let name = Name::new(name);
+                    if !fields.contains_key(&name) {
+                        fields.insert(name, Value::Null);
+                        break;
+                    }
+                    match fields.get_mut(&name) {
+                        Some(next) => here = next,
+                        None => break,
+                    }
+                }
+                (Value::List(items), PathSegment::Index(index)) => match items.get_mut(*index) {
+                    Some(next) => here = next,
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+    }
 }
 
 /// The deepest nesting of `{`, `[` and `(` outside string literals.

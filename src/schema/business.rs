@@ -77,7 +77,7 @@ fn business_fields(ctx: &Context<'_>) -> Result<Arc<FieldSet>> {
 /// Reads one business with the fields the current selection needs.
 async fn read_business(ctx: &Context<'_>, id: &str) -> Result<Business> {
     let fields = business_fields(ctx)?;
-    let data = Upstream::of(ctx)?.node(id, &fields).await?;
+    let data = Upstream::of(ctx)?.node_batched(id, &fields).await?;
     Ok(Business::new(data, &fields))
 }
 

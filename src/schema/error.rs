@@ -7,6 +7,8 @@ use crate::graph::{ErrorClass, GraphError};
 
 /// The `extensions.code` of a request without an access token.
 pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+/// The `extensions.code` of an object that does not exist or cannot be seen.
+pub const NOT_FOUND: &str = "NOT_FOUND";
 /// The `extensions.code` of bad input from the caller.
 pub const INVALID_ARGUMENT: &str = "INVALID_ARGUMENT";
 

@@ -2,6 +2,7 @@
 //! with every failure already mapped to a coded GraphQL error.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::{Context, Result};
@@ -53,6 +54,9 @@ impl RequestAuth {
 struct CallBudget {
     max: usize,
     spent: AtomicUsize,
+    /// Single reads batched through the DataLoader so far, per node type and `fields`: every 50
+    /// of one kind make one call.
+    batched: Mutex<HashMap<String, usize>>,
 }
 
 impl CallBudget {
@@ -60,6 +64,26 @@ impl CallBudget {
         CallBudget {
             max,
             spent: AtomicUsize::new(0),
+            batched: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one call from the budget for every 50 single reads of one kind (`batch`: the node
+    /// type and the `fields` string) that the DataLoader joins into one `?ids=` call.
+    fn spend_batched(&self, batch: String) -> Result<()> {
+        let earlier = {
+            let mut batched = self
+                .batched
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let count = batched.entry(batch).or_insert(0);
+            *count += 1;
+            *count - 1
+        };
+        if earlier % MAX_IDS_PER_CALL == 0 {
+            self.spend(1)
+        } else {
+            Ok(())
         }
     }
 
@@ -133,6 +157,26 @@ impl<'a> Upstream<'a> {
             .node(self.token, id, fields)
             .await
             .map_err(|e| self.fail(&e))
+    }
+
+    /// Reads one node through the request's DataLoader, so that sibling reads of the same
+    /// fields (aliased root fields, say) share one `?ids=` call.
+    pub async fn node_batched<T>(&self, id: &str, fields: &FieldSet) -> Result<T>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let key = NodeKey::<T>::new(id, fields);
+        self.budget
+            .spend_batched(format!("{}|{}", std::any::type_name::<T>(), key.fields))?;
+        match self.loaders.nodes.load_one(key).await {
+            Ok(Some(Ok(node))) => Ok(node),
+            Ok(Some(Err(error))) | Err(error) => Err(self.fail(&error)),
+            // Graph answers every id it was asked for or fails the call; this is defensive.
+            Ok(None) => Err(coded(
+                super::error::NOT_FOUND,
+                format!("Graph's answer had no object {id}"),
+            )),
+        }
     }
 
     /// Reads many nodes through the request's DataLoader: `?ids=` calls of at most 50 ids.

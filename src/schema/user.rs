@@ -34,7 +34,13 @@ async fn read_user(ctx: &Context<'_>, id: &str) -> Result<User> {
     let mut fields = FieldSet::new();
     plan_user(&mut fields, ctx.field())?;
     let fields = Arc::new(fields);
-    let data = Upstream::of(ctx)?.node(id, &fields).await?;
+    let upstream = Upstream::of(ctx)?;
+    // `me` cannot share an `?ids=` call with other ids; every other user can.
+    let data = if id == "me" {
+        upstream.node(id, &fields).await?
+    } else {
+        upstream.node_batched(id, &fields).await?
+    };
     Ok(User {
         data,
         fetched: fields,

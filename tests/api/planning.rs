@@ -301,7 +301,7 @@ async fn a_query_needing_more_graph_calls_than_allowed_is_stopped_at_the_budget(
     let before = app.upstream_requests().await;
     let answer = app
         .admin(
-            r#"{ a: business(id: "200001") { name } b: business(id: "200002") { name }
+            r#"{ a: business(id: "200001") { name } b: business(id: "200002") { vertical }
                  c: viewer { name } d: user(id: "100002") { name } }"#,
         )
         .await;
@@ -333,5 +333,62 @@ async fn a_write_whose_read_back_would_exceed_the_budget_is_not_made() {
     assert_eq!(
         answer["errors"][0]["extensions"]["code"], "UPSTREAM_BUDGET_EXCEEDED",
         "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn aliased_root_lookups_of_the_same_fields_share_one_upstream_request() {
+    let app = spawn_app().await;
+    let before = app.upstream_requests().await;
+    let answer = app
+        .admin(
+            r#"{ pomni: business(id: "200001") { name vertical }
+                 kinger: business(id: "200002") { name vertical }
+                 sam: user(id: "100002") { name }
+                 jordan: user(id: "100004") { name } }"#,
+        )
+        .await;
+    assert_eq!(
+        answer["data"],
+        json!({
+            "pomni": {"name": "Pomni Media", "vertical": "ENTERTAINMENT_AND_MEDIA"},
+            "kinger": {"name": "Kinger Labs", "vertical": "TECHNOLOGY"},
+            "sam": {"name": "Sam Chen"},
+            "jordan": {"name": "Jordan Lee"}
+        }),
+        "{answer}"
+    );
+    // One ?ids= read for the two businesses, one for the two users.
+    assert_eq!(app.upstream_requests().await - before, 2);
+}
+
+#[tokio::test]
+async fn an_aliased_lookup_of_an_unknown_id_fails_alone() {
+    let app = spawn_app().await;
+    let answer = app
+        .admin(r#"{ a: business(id: "200001") { name } b: business(id: "999999999") { name } }"#)
+        .await;
+    assert_eq!(
+        answer["data"],
+        json!({"a": {"name": "Pomni Media"}, "b": null}),
+        "{answer}"
+    );
+    assert_eq!(answer["errors"][0]["path"], json!(["b"]));
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_failed_nullable_field_is_null_in_data_not_missing() {
+    let app = spawn_app().await;
+    let answer = app
+        .admin(r#"{ viewer { name } business(id: "200001") { name pages(after: "not-ours") { totalCount } } }"#)
+        .await;
+    let data = answer["data"].as_object().unwrap();
+    assert!(data.contains_key("business"), "{answer}");
+    assert_eq!(data["business"], serde_json::Value::Null);
+    assert_eq!(data["viewer"]["name"], "Alex Rivera");
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"],
+        "INVALID_ARGUMENT"
     );
 }
