@@ -10,7 +10,7 @@ use super::assets::{
     Actor, AdAccount, App, Page, plan_actor, plan_ad_account, plan_app, plan_page,
 };
 use super::connection::{self, Conn, ParentEdges, plan_connection};
-use super::error::invalid_argument;
+use super::error::{invalid_argument, null_on_error};
 use super::scalars::Vertical;
 use super::upstream::Upstream;
 use crate::graph::{FieldSet, is_node_id, model};
@@ -225,9 +225,12 @@ pub struct BusinessQuery;
 #[Object]
 impl BusinessQuery {
     /// A business by id, with everything selected below it read in one Graph call.
-    async fn business(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Business>> {
-        let id = checked_id("id", &id)?;
-        read_business(ctx, id).await.map(Some)
+    async fn business(&self, ctx: &Context<'_>, id: ID) -> Option<Business> {
+        let business = match checked_id("id", &id) {
+            Ok(id) => read_business(ctx, id).await,
+            Err(error) => Err(error),
+        };
+        null_on_error(ctx, business)
     }
 
     /// Businesses by id, in the order asked, read with one Graph `?ids=` call per 50 ids.

@@ -1,7 +1,7 @@
 //! Errors as GraphQL clients see them: every one carries `extensions.code`, and upstream ones
 //! also `extensions.graphApi` with Graph's code, subcode, type, trace id and transience.
 
-use async_graphql::{Error, ErrorExtensions, Value};
+use async_graphql::{Context, Error, ErrorExtensions, Value};
 
 use crate::graph::{ErrorClass, GraphError};
 
@@ -78,4 +78,17 @@ pub fn upstream(error: &GraphError) -> Error {
         err = err.extend_with(move |_, e| e.set("retryAfterSeconds", wait));
     }
     err
+}
+
+/// The value of a nullable field: its result, or `null` with the error reported at the field.
+/// async-graphql would leave a failed nullable field out of `data` (and make `data` null when
+/// every root field failed); GraphQL says the field is `null`.
+pub fn null_on_error<T>(ctx: &Context<'_>, result: async_graphql::Result<T>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(error) => {
+            ctx.add_error(ctx.set_error_path(error.into_server_error(ctx.item.pos)));
+            None
+        }
+    }
 }

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Object, Result, SelectionField};
 
 use super::business::{Business, plan_business};
 use super::connection::{self, Conn, ParentEdges, plan_connection};
-use super::error::invalid_argument;
+use super::error::{invalid_argument, null_on_error};
 use super::upstream::Upstream;
 use crate::graph::{FieldSet, is_node_id, model};
 
@@ -102,13 +102,18 @@ impl UserQuery {
     }
 
     /// A user by id.
-    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
-        if !is_node_id(&id) || id.starts_with("act_") {
-            return Err(invalid_argument(
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> Option<User> {
+        let user = if !is_node_id(&id) || id.starts_with("act_") || id.as_str() == "me" {
+            Err(invalid_argument(
                 "id",
-                &format!("{:?} is not a Graph user id", id.as_str()),
-            ));
-        }
-        read_user(ctx, &id).await.map(Some)
+                &format!(
+                    "{:?} is not a Graph user id (a string of digits)",
+                    id.as_str()
+                ),
+            ))
+        } else {
+            read_user(ctx, &id).await
+        };
+        null_on_error(ctx, user)
     }
 }

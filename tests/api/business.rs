@@ -310,7 +310,8 @@ async fn a_business_the_caller_cannot_see_is_not_found() {
         )
         .await;
     assert_eq!(first_error_code(&answer), Some("NOT_FOUND"), "{answer}");
-    assert_eq!(answer["data"]["business"], serde_json::Value::Null);
+    assert_eq!(answer["data"], json!({"business": null}));
+    assert_eq!(answer["errors"][0]["path"], json!(["business"]));
 }
 
 #[tokio::test]
