@@ -44,15 +44,6 @@ impl FieldSet {
         FieldSet::default()
     }
 
-    /// A set of plain fields.
-    pub fn of(names: &[&str]) -> FieldSet {
-        let mut set = FieldSet::new();
-        for name in names {
-            set.scalar(name);
-        }
-        set
-    }
-
     /// Whether nothing was asked for.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
@@ -167,7 +158,9 @@ mod tests {
 
     #[test]
     fn nested_expansions_render_in_graph_syntax() {
-        let mut set = FieldSet::of(&["id", "name"]);
+        let mut set = FieldSet::new();
+        set.scalar("id");
+        set.scalar("name");
         set.object("primary_page").scalar("name");
         let pages = set.edge(
             "owned_pages",
