@@ -9,15 +9,16 @@ use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Opera
 use async_graphql::{ErrorExtensionValues, ServerError};
 use async_graphql_axum::GraphQLResponse;
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::cache::{CacheSettings, UpstreamCache};
@@ -161,7 +162,26 @@ impl Application {
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics_text))
             .layer(cors)
-            .layer(TraceLayer::new_for_http())
+            // Every request gets an `x-request-id` (the caller's, or a new UUID), named in its
+            // log lines and echoed in the response, so a failure can be found in the logs.
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The path only: a GET query string holds the whole GraphQL document.
+                    tracing::info_span!(
+                        "http",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id = %request_id,
+                    )
+                }),
+            )
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .with_state(state);
         let listener =
             TcpListener::bind(settings.listen)

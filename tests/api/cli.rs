@@ -182,3 +182,24 @@ async fn metrics_count_requests_graph_calls_and_cache_hits_without_tokens() {
     );
     assert!(!text.contains("demo-admin") && !text.contains("not-a-token"));
 }
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_the_callers() {
+    let app = crate::helpers::spawn_app().await;
+    let fresh = app
+        .http
+        .get(format!("{}/healthz", app.gateway))
+        .send()
+        .await
+        .unwrap();
+    let id = fresh.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let kept = app
+        .http
+        .get(format!("{}/healthz", app.gateway))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "trace-me-42");
+}
