@@ -297,16 +297,13 @@ async fn an_unreachable_graph_is_upstream_unavailable() {
             .unwrap();
     let gateway = format!("http://{}/graphql", app.addr());
     app.spawn();
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(gateway)
-        .bearer_auth("demo-admin")
-        .json(&json!({"query": "{ viewer { name } }"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = crate::helpers::post_graphql(
+        &reqwest::Client::new(),
+        &gateway,
+        Some("demo-admin"),
+        &json!({"query": "{ viewer { name } }"}),
+    )
+    .await;
     assert_eq!(
         first_error_code(&answer),
         Some("UPSTREAM_UNAVAILABLE"),

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Kills the child process when the test ends, passed or failed.
 struct Running(Child);
@@ -72,16 +72,13 @@ async fn the_binary_serves_the_demo_world_on_the_embedded_sandbox() {
         "GraphiQL is pre-filled with the demo token"
     );
 
-    let answer: Value = http
-        .post(format!("{graphiql}graphql"))
-        .bearer_auth("demo-admin")
-        .json(&json!({"query": "{ viewer { businesses(first: 10) { nodes { name vertical primaryPage { name } } } } }"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = crate::helpers::post_graphql(
+        &http,
+        &format!("{graphiql}graphql"),
+        Some("demo-admin"),
+        &json!({"query": "{ viewer { businesses(first: 10) { nodes { name vertical primaryPage { name } } } } }"}),
+    )
+    .await;
     assert_eq!(
         answer["data"]["viewer"]["businesses"]["nodes"][0],
         json!({"name": "Pomni Media", "vertical": "ENTERTAINMENT_AND_MEDIA", "primaryPage": {"name": "Pomni Media"}}),

@@ -57,14 +57,14 @@ pub async fn spawn_app_with(
 impl TestApp {
     /// Sends a GraphQL request with a bearer token (or none) and returns the JSON answer.
     pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
-        let mut request = self
-            .http
-            .post(format!("{}/graphql", self.gateway))
-            .json(&json!({"query": query, "variables": variables}));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.unwrap().json().await.unwrap()
+        let body = json!({"query": query, "variables": variables});
+        post_graphql(
+            &self.http,
+            &format!("{}/graphql", self.gateway),
+            token,
+            &body,
+        )
+        .await
     }
 
     /// The text the gateway serves at `path` (a page, the schema, the metrics).
@@ -139,6 +139,21 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// POSTs a GraphQL request to `url` with a bearer token (or none) and returns the JSON answer;
+/// for gateways that `spawn_app` did not start.
+pub async fn post_graphql(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> Value {
+    let mut request = http.post(url).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
 }
 
 /// The `extensions.code` of the first error, if any.
