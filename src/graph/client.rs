@@ -19,7 +19,7 @@ use super::proof::appsecret_proof;
 use super::throttle::{Admission, UsageGovernor};
 use super::usage::UsageReport;
 use super::{AccessToken, is_node_id};
-use crate::cache::{CacheKey, UpstreamCache};
+use crate::cache::{CacheKey, TokenFingerprint, UpstreamCache};
 use crate::metrics::Metrics;
 
 /// Graph reads at most this many ids in one `?ids=` call (UPSTREAM.md §2).
@@ -215,7 +215,10 @@ impl GraphClient {
             ("include_headers".to_owned(), "false".to_owned()),
         ];
         // A read, though sent as a POST: it is neither cached nor an invalidating write.
-        let body = self.send(&Method::POST, &[""], &params, token).await?;
+        let fingerprint = self.inner.cache.fingerprint(token);
+        let body = self
+            .send(&Method::POST, &[""], &params, token, fingerprint)
+            .await?;
         let answers: Vec<Option<BatchAnswer>> = decode(&body)?;
         if answers.len() != ids.len() {
             return Err(GraphError::Decode(format!(
@@ -318,8 +321,9 @@ impl GraphClient {
         token: &AccessToken,
     ) -> Result<T, GraphError> {
         let cache = &self.inner.cache;
+        let fingerprint = cache.fingerprint(token);
         let key = CacheKey {
-            token: cache.fingerprint(token),
+            token: fingerprint,
             version: self.inner.version.clone(),
             path: segments.join("/"),
             params: url::form_urlencoded::Serializer::new(String::new())
@@ -327,7 +331,10 @@ impl GraphClient {
                 .finish(),
         };
         let loaded = cache
-            .get_or_load(key, self.send_with_retries(segments, &params, token))
+            .get_or_load(
+                key,
+                self.send_with_retries(segments, &params, token, fingerprint),
+            )
             .await;
         let hit = matches!(loaded, Ok((_, true)));
         self.inner.metrics.cache_lookup(hit);
@@ -348,7 +355,10 @@ impl GraphClient {
         params: Vec<(String, String)>,
         token: &AccessToken,
     ) -> Result<Vec<u8>, GraphError> {
-        let result = self.send(&method, segments, &params, token).await;
+        let fingerprint = self.inner.cache.fingerprint(token);
+        let result = self
+            .send(&method, segments, &params, token, fingerprint)
+            .await;
         // Graph refused the write (an error envelope): nothing changed. Otherwise, even when
         // the answer was lost, it may have happened.
         if !matches!(result, Err(GraphError::Api(_))) {
@@ -368,10 +378,14 @@ impl GraphClient {
         segments: Segments<'_>,
         params: &[(String, String)],
         token: &AccessToken,
+        fingerprint: TokenFingerprint,
     ) -> Result<Vec<u8>, GraphError> {
         let mut attempt = 0;
         loop {
-            match self.send(&Method::GET, segments, params, token).await {
+            match self
+                .send(&Method::GET, segments, params, token, fingerprint)
+                .await
+            {
                 Err(error) if attempt < READ_RETRIES && error.is_retryable() => {
                     attempt += 1;
                     let backoff = Duration::from_millis(100 * 2u64.pow(attempt - 1))
@@ -395,6 +409,7 @@ impl GraphClient {
         segments: Segments<'_>,
         params: &[(String, String)],
         token: &AccessToken,
+        fingerprint: TokenFingerprint,
     ) -> Result<Vec<u8>, GraphError> {
         let inner = &self.inner;
         let mut url = inner.base.clone();
@@ -425,7 +440,6 @@ impl GraphClient {
         };
 
         let path = segments.join("/");
-        let fingerprint = inner.cache.fingerprint(token);
         let node = segments.first().copied().filter(|id| !id.is_empty());
         match inner.governor.admit(fingerprint, node) {
             Admission::HoldBack(wait) => {
