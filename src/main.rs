@@ -3,9 +3,18 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = bizgraph::config::Cli::parse();
+    // The worker stack is set, not left to tokio's default: the request guards' margin against
+    // the parser's recursion is stated against it (see `server::WORKER_STACK_BYTES`).
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(bizgraph::server::WORKER_STACK_BYTES)
+        .build()?
+        .block_on(run(cli))
+}
+
+async fn run(cli: bizgraph::config::Cli) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("BIZGRAPH_LOG").unwrap_or_else(|_| EnvFilter::new("info")),

@@ -17,6 +17,13 @@ struct RequestLabels {
     outcome: String,
 }
 
+/// Labels of a request refused before it ran.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusalLabels {
+    /// Why: `too_deep`, `parse_failed`, `invalid`, `body_unreadable`, ...
+    reason: String,
+}
+
 /// Labels of a Graph API call.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallLabels {
@@ -39,6 +46,7 @@ struct CacheLabels {
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
+    refused: Family<RefusalLabels, Counter>,
     request_seconds: Histogram,
     calls: Family<CallLabels, Counter>,
     call_seconds: Histogram,
@@ -61,6 +69,7 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("bizgraph");
         let requests = Family::<RequestLabels, Counter>::default();
+        let refused = Family::<RefusalLabels, Counter>::default();
         let request_seconds = latency_histogram();
         let calls = Family::<CallLabels, Counter>::default();
         let call_seconds = latency_histogram();
@@ -69,6 +78,11 @@ impl Metrics {
             "graphql_requests",
             "GraphQL requests answered, by outcome",
             requests.clone(),
+        );
+        registry.register(
+            "graphql_refused",
+            "GraphQL requests refused before they ran, by reason",
+            refused.clone(),
         );
         registry.register(
             "graphql_request_duration_seconds",
@@ -93,6 +107,7 @@ impl Metrics {
         Metrics {
             registry,
             requests,
+            refused,
             request_seconds,
             calls,
             call_seconds,
@@ -107,6 +122,15 @@ impl Metrics {
             .get_or_create(&RequestLabels { outcome })
             .inc();
         self.request_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a request refused before it ran (by `reason`, a fixed label of the server's).
+    pub fn graphql_refused(&self, reason: &str) {
+        self.refused
+            .get_or_create(&RefusalLabels {
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts a Graph API call that was sent (`elapsed` is `Some`) or held back.

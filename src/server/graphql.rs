@@ -3,25 +3,107 @@
 use std::sync::Arc;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
 
-use super::guards::{expanded_field_count, nesting_depth, operation_type};
-use super::response::{ensure_code, null_failed_fields, request_error};
+use super::guards::{
+    expanded_field_count, missing_variable, nesting_depth, operation_type, value_depth,
+};
+use super::response::{
+    ExecutionStarted, MediaType, answer, cap_errors, ensure_code, null_failed_fields, request_error,
+};
 use super::{AppState, MAX_BODY_BYTES, MAX_EXPANDED_FIELDS, MAX_QUERY_NESTING};
 use crate::graph::{AccessToken, CallStats};
 use crate::schema::RequestAuth;
+
+/// Why a request was refused before it ran: the `reason` label of
+/// `bizgraph_graphql_refused_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The client accepts neither media type the server answers in.
+    NotAcceptable,
+    /// A POST whose body is not JSON.
+    UnsupportedMediaType,
+    /// A body over the size limit or cut short.
+    BodyUnreadable,
+    /// Not a GraphQL-over-HTTP request: bad JSON, no `query`, wrong member types.
+    MalformedRequest,
+    /// A mutation or subscription sent with GET.
+    MutationOverGet,
+    /// Brackets (or variables) nested past the limit.
+    TooDeep,
+    /// The document does not parse.
+    ParseFailed,
+    /// Too many fields once fragments are spread out.
+    TooManyFields,
+    /// Validation, limits (depth, complexity) or variable coercion failed.
+    Invalid,
+}
+
+impl Refusal {
+    /// The metric label.
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            Refusal::NotAcceptable => "not_acceptable",
+            Refusal::UnsupportedMediaType => "unsupported_media_type",
+            Refusal::BodyUnreadable => "body_unreadable",
+            Refusal::MalformedRequest => "malformed_request",
+            Refusal::MutationOverGet => "mutation_over_get",
+            Refusal::TooDeep => "too_deep",
+            Refusal::ParseFailed => "parse_failed",
+            Refusal::TooManyFields => "too_many_fields",
+            Refusal::Invalid => "invalid",
+        }
+    }
+}
+
+/// Answers a request refused before it ran, and counts it.
+fn refuse(
+    state: &AppState,
+    refusal: Refusal,
+    media: MediaType,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+) -> Response {
+    state.metrics.graphql_refused(refusal.reason());
+    tracing::info!(
+        reason = refusal.reason(),
+        status = status.as_u16(),
+        "graphql request refused"
+    );
+    request_error(media, status, code, message)
+}
+
+/// The media type to answer in, or the 406 answer (in `application/json`, the one type every
+/// GraphQL client reads).
+fn negotiate(state: &AppState, headers: &HeaderMap) -> Result<MediaType, Box<Response>> {
+    MediaType::negotiate(headers).ok_or_else(|| {
+        Box::new(refuse(
+            state,
+            Refusal::NotAcceptable,
+            MediaType::Json,
+            StatusCode::NOT_ACCEPTABLE,
+            "BAD_REQUEST",
+            "the Accept header allows neither application/graphql-response+json nor \
+             application/json, the types /graphql answers in",
+        ))
+    })
+}
 
 pub(super) async fn graphql_post(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let media = match negotiate(&state, &headers) {
+        Ok(media) => media,
+        Err(response) => return *response,
+    };
     // Browsers send text/plain and form posts across origins without a preflight; accepting
     // only JSON closes that CSRF route.
     let content_type = headers
@@ -30,7 +112,10 @@ pub(super) async fn graphql_post(
         .unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim();
     if !essence.eq_ignore_ascii_case("application/json") {
-        return request_error(
+        return refuse(
+            &state,
+            Refusal::UnsupportedMediaType,
+            media,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "BAD_REQUEST",
             "POST /graphql takes a JSON body: send `Content-Type: application/json`",
@@ -39,7 +124,10 @@ pub(super) async fn graphql_post(
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {
-            return request_error(
+            return refuse(
+                &state,
+                Refusal::BodyUnreadable,
+                media,
                 rejection.status(),
                 "BAD_REQUEST",
                 &format!(
@@ -49,17 +137,58 @@ pub(super) async fn graphql_post(
             );
         }
     };
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let request = match graphql_request(&body) {
         Ok(request) => request,
-        Err(e) => {
-            return request_error(
+        Err(message) => {
+            return refuse(
+                &state,
+                Refusal::MalformedRequest,
+                media,
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
-                &format!("the body is not a GraphQL request ({{\"query\": ...}}): {e}"),
+                &message,
             );
         }
     };
-    execute(&state, &headers, request, Transport::Post).await
+    execute(&state, &headers, request, Transport::Post, media).await
+}
+
+/// A POST body as a GraphQL request, checked member by member as GraphQL over HTTP says:
+/// `query` a string, `operationName` a string or null, `variables` and `extensions` maps or
+/// null. async-graphql alone would take a variables string as JSON text.
+fn graphql_request(body: &[u8]) -> Result<async_graphql::Request, String> {
+    use serde_json::Value;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+    let Value::Object(members) = &value else {
+        return Err("the body must be a JSON object ({\"query\": ...})".to_owned());
+    };
+    match members.get("query") {
+        Some(Value::String(query)) if !query.trim().is_empty() => {}
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            return Err(
+                "the body has no `query`: send {\"query\": \"{ viewer { name } }\"}".to_owned(),
+            );
+        }
+        Some(_) => return Err("`query` must be a string".to_owned()),
+    }
+    for (member, allowed) in [
+        ("operationName", "a string or null"),
+        ("variables", "an object or null"),
+        ("extensions", "an object or null"),
+    ] {
+        let ok = matches!(
+            (member, members.get(member)),
+            (_, None | Some(Value::Null))
+                | ("operationName", Some(Value::String(_)))
+                | ("variables" | "extensions", Some(Value::Object(_)))
+        );
+        if !ok {
+            return Err(format!("`{member}` must be {allowed}"));
+        }
+    }
+    serde_json::from_value(value)
+        .map_err(|e| format!("the body is not a GraphQL request ({{\"query\": ...}}): {e}"))
 }
 
 pub(super) async fn graphql_get(
@@ -67,10 +196,17 @@ pub(super) async fn graphql_get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let media = match negotiate(&state, &headers) {
+        Ok(media) => media,
+        Err(response) => return *response,
+    };
     let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
         Ok(request) => request,
         Err(e) => {
-            return request_error(
+            return refuse(
+                &state,
+                Refusal::MalformedRequest,
+                media,
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
                 &format!("the query string is not a GraphQL request: {e}"),
@@ -78,13 +214,16 @@ pub(super) async fn graphql_get(
         }
     };
     if request.query.trim().is_empty() {
-        return request_error(
+        return refuse(
+            &state,
+            Refusal::MalformedRequest,
+            media,
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
             "GET /graphql needs a `query` parameter; GraphiQL is at /",
         );
     }
-    execute(&state, &headers, request, Transport::Get).await
+    execute(&state, &headers, request, Transport::Get, media).await
 }
 
 /// How a request arrived: GET may only read.
@@ -94,17 +233,36 @@ enum Transport {
     Post,
 }
 
+/// Longest operation name written to a log line; the name is the caller's to choose.
+const LOGGED_NAME_CHARS: usize = 64;
+
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
     request: async_graphql::Request,
     transport: Transport,
+    media: MediaType,
 ) -> Response {
-    if nesting_depth(&request.query) > MAX_QUERY_NESTING {
-        return request_error(
-            StatusCode::BAD_REQUEST,
+    let too_deep = nesting_depth(&request.query) > MAX_QUERY_NESTING
+        || value_depth(&async_graphql::Value::Object(
+            request
+                .variables
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )) > MAX_QUERY_NESTING
+        || request
+            .extensions
+            .values()
+            .any(|v| value_depth(v) > MAX_QUERY_NESTING);
+    if too_deep {
+        return refuse(
+            state,
+            Refusal::TooDeep,
+            media,
+            media.request_error_status(),
             "BAD_REQUEST",
-            &format!("the query nests deeper than {MAX_QUERY_NESTING} levels"),
+            &format!("the query or its variables nest deeper than {MAX_QUERY_NESTING} levels"),
         );
     }
     // Parsed here as well as in the executor: to tell parse errors from validation errors,
@@ -112,16 +270,22 @@ async fn execute(
     let document = match async_graphql::parser::parse_query(&request.query) {
         Ok(document) => document,
         Err(error) => {
-            return request_error(
-                StatusCode::OK,
+            return refuse(
+                state,
+                Refusal::ParseFailed,
+                media,
+                media.request_error_status(),
                 "GRAPHQL_PARSE_FAILED",
                 &format!("the query does not parse: {error}"),
             );
         }
     };
     if expanded_field_count(&document) > MAX_EXPANDED_FIELDS {
-        return request_error(
-            StatusCode::BAD_REQUEST,
+        return refuse(
+            state,
+            Refusal::TooManyFields,
+            media,
+            media.request_error_status(),
             "BAD_REQUEST",
             &format!(
                 "the query selects more than {MAX_EXPANDED_FIELDS} fields once its fragments are \
@@ -133,10 +297,27 @@ async fn execute(
         && let Some(kind) = operation_type(&document, &request)
         && kind != OperationType::Query
     {
-        return request_error(
+        let mut response = refuse(
+            state,
+            Refusal::MutationOverGet,
+            media,
             StatusCode::METHOD_NOT_ALLOWED,
             "METHOD_NOT_ALLOWED",
             "only queries are accepted over GET; send mutations and subscriptions with POST",
+        );
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    if let Some(message) = missing_variable(&document, &request) {
+        return refuse(
+            state,
+            Refusal::Invalid,
+            media,
+            media.request_error_status(),
+            "INVALID_ARGUMENT",
+            &message,
         );
     }
     let stats = Arc::new(CallStats::default());
@@ -145,14 +326,32 @@ async fn execute(
         Some(token) => RequestAuth::with_token(&client, token, state.max_upstream_calls),
         None => RequestAuth::anonymous(&client),
     };
-    let operation = request.operation_name.clone();
+    let operation: String = request
+        .operation_name
+        .as_deref()
+        .unwrap_or("-")
+        .chars()
+        .take(LOGGED_NAME_CHARS)
+        .collect();
     let started = std::time::Instant::now();
-    let execution = state.schema.execute(request.data(auth));
+    let executed = Arc::new(ExecutionStarted::default());
+    // The executor takes the document parsed above instead of parsing it again.
+    let mut request = request.data(auth).data(executed.clone());
+    request.set_parsed_query(document);
+    let execution = state.schema.execute(request);
     let Ok(mut response) = tokio::time::timeout(state.request_timeout, execution).await else {
         state
             .metrics
             .graphql_request(Some("GATEWAY_TIMEOUT"), started.elapsed());
+        tracing::info!(
+            operation = %operation,
+            status = 504,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            graph_calls = stats.graph_calls(),
+            "graphql request timed out"
+        );
         return request_error(
+            media,
             StatusCode::GATEWAY_TIMEOUT,
             "GATEWAY_TIMEOUT",
             &format!(
@@ -165,41 +364,74 @@ async fn execute(
     for error in &mut response.errors {
         ensure_code(error);
     }
+    let executed = executed.get();
+    if !executed {
+        // Validation, a limit or variable coercion refused it: GraphQL over HTTP answers
+        // without `data`.
+        state.metrics.graphql_refused(Refusal::Invalid.reason());
+    }
     null_failed_fields(&mut response.data, &response.errors);
-    // What the request cost upstream, for callers who watch their queries' price.
-    let cost = async_graphql::indexmap::IndexMap::from([
-        (
-            async_graphql::Name::new("graphCalls"),
-            async_graphql::Value::from(stats.graph_calls()),
-        ),
-        (
-            async_graphql::Name::new("cacheHits"),
-            async_graphql::Value::from(stats.cache_hits()),
-        ),
-    ]);
-    response
-        .extensions
-        .insert("cost".to_owned(), async_graphql::Value::Object(cost));
-    let codes: Vec<String> = response
+    cap_errors(&mut response.errors);
+    let codes: Vec<&str> = response
         .errors
         .iter()
         .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
-            async_graphql::Value::String(code) => Some(code.clone()),
-            other => Some(other.to_string()),
+            async_graphql::Value::String(code) => Some(code.as_str()),
+            _ => None,
         })
         .collect();
     state
         .metrics
-        .graphql_request(codes.first().map(String::as_str), started.elapsed());
-    let elapsed_ms = started.elapsed().as_millis() as u64;
-    let operation = operation.as_deref().unwrap_or("-");
-    // Failed requests are worth an operator's attention; the rest only when debugging.
-    if codes.is_empty() {
-        tracing::debug!(operation, elapsed_ms, "graphql request");
+        .graphql_request(codes.first().copied(), started.elapsed());
+    let status = if executed {
+        StatusCode::OK
     } else {
-        tracing::info!(operation, elapsed_ms, errors = codes.len(), codes = %codes.join(","), "graphql request failed");
+        media.request_error_status()
+    };
+    // One line per request, bounded: a few distinct codes, never a caller's text but the
+    // (truncated) operation name.
+    let mut distinct: Vec<&str> = Vec::new();
+    for code in &codes {
+        if !distinct.contains(code) && distinct.len() < 4 {
+            distinct.push(code);
+        }
     }
-    GraphQLResponse::from(response).into_response()
+    tracing::info!(
+        operation = %operation,
+        status = status.as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        graph_calls = stats.graph_calls(),
+        cache_hits = stats.cache_hits(),
+        errors = response.errors.len(),
+        codes = %distinct.join(","),
+        "graphql request"
+    );
+    let mut body = serde_json::Map::new();
+    if executed {
+        body.insert("data".to_owned(), json_of(&response.data));
+    }
+    if !response.errors.is_empty() {
+        body.insert("errors".to_owned(), json_of(&response.errors));
+    }
+    // What the request cost upstream, for callers who watch their queries' price.
+    let mut extensions = serde_json::Map::new();
+    for (name, value) in &response.extensions {
+        extensions.insert(name.clone(), json_of(value));
+    }
+    extensions.insert(
+        "cost".to_owned(),
+        serde_json::json!({"graphCalls": stats.graph_calls(), "cacheHits": stats.cache_hits()}),
+    );
+    body.insert(
+        "extensions".to_owned(),
+        serde_json::Value::Object(extensions),
+    );
+    answer(media, status, &serde_json::Value::Object(body))
+}
+
+/// A value of the answer as JSON; these types always serialise.
+fn json_of(value: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
 /// The caller's token from `Authorization: Bearer <token>`.

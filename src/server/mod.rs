@@ -40,6 +40,12 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Deepest bracket nesting accepted in a query text, checked before parsing: async-graphql's
 /// parser has no depth guard for argument values and overflows the stack on deep ones.
 pub const MAX_QUERY_NESTING: usize = 64;
+/// Stack size of the runtime's worker threads. async-graphql's parser recurses once per bracket
+/// level; at `MAX_QUERY_NESTING` the deepest shape (nested selections) needs under 256 KiB in a
+/// release build and under 1 MiB unoptimised. Workers get 8 MiB (Linux's main-thread default;
+/// untouched pages cost nothing), and tests parse every accepted document they generate on a
+/// quarter of that, so nothing the guard accepts can overflow a worker.
+pub const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
 /// Most fields a document may select once its fragments are spread out, checked before
 /// validation: a few fragments that spread each other twice make validation and execution
 /// take seconds on a tiny document, whatever the depth and complexity limits.
@@ -98,7 +104,9 @@ impl Application {
             metrics: metrics.clone(),
         })?;
         // Resolvers reach Graph through each request's own client handle (in `RequestAuth`).
-        let schema = schema::builder().finish();
+        let schema = schema::builder()
+            .extension(response::MarkExecution)
+            .finish();
         let authorization = settings
             .graphiql_demo_token
             .as_ref()

@@ -1,8 +1,17 @@
 //! Shaping what a client receives: whole-request errors, codes on every error, nulls for failed fields.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
 use async_graphql::{ErrorExtensionValues, ServerError};
-use axum::http::StatusCode;
+use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+
+/// Most errors one answer carries; past it the rest are summed up in one last error. A large
+/// document of unknown fields otherwise turns a 180 kB request into a 3 MB answer.
+pub const MAX_ERRORS: usize = 100;
 
 /// Gives `extensions.code` to the errors async-graphql raises itself (parsing, validation,
 /// argument coercion, limits), so that every error a client sees has one.
@@ -57,11 +66,237 @@ pub(super) fn null_failed_fields(data: &mut async_graphql::Value, errors: &[Serv
     }
 }
 
-/// A whole-request failure in GraphQL's response shape, with its code.
-pub(super) fn request_error(status: StatusCode, code: &str, message: &str) -> Response {
+/// The media types `/graphql` answers in (GraphQL over HTTP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum MediaType {
+    /// `application/graphql-response+json`: HTTP status codes tell request errors apart.
+    GraphqlResponseJson,
+    /// `application/json`: the legacy type; every well-formed request is answered with 200.
+    Json,
+}
+
+impl MediaType {
+    /// The type the client prefers among those served, from its `Accept` header: the highest
+    /// `q` wins, an exact type beats a wildcard at the same `q`, and `*/*` or `application/*`
+    /// mean `application/json`, as does no `Accept` at all. `None` when the client accepts
+    /// neither (answered 406).
+    pub(super) fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
+        let mut offered = false;
+        let mut best: Option<(u16, u8, MediaType)> = None;
+        for value in headers.get_all(ACCEPT) {
+            let Ok(value) = value.to_str() else { continue };
+            for range in value.split(',') {
+                let mut parts = range.split(';').map(str::trim);
+                let essence = parts.next().unwrap_or("").to_ascii_lowercase();
+                if essence.is_empty() {
+                    continue;
+                }
+                offered = true;
+                let mut quality = 1000u16;
+                let mut charset_ok = true;
+                for parameter in parts {
+                    let Some((name, value)) = parameter.split_once('=') else {
+                        continue;
+                    };
+                    let value = value.trim().trim_matches('"');
+                    match name.trim().to_ascii_lowercase().as_str() {
+                        "q" => quality = parse_quality(value),
+                        "charset" => {
+                            charset_ok = value.eq_ignore_ascii_case("utf-8")
+                                || value.eq_ignore_ascii_case("utf8")
+                        }
+                        _ => {}
+                    }
+                }
+                let (specificity, media) = match essence.as_str() {
+                    "application/graphql-response+json" => (2, MediaType::GraphqlResponseJson),
+                    "application/json" => (2, MediaType::Json),
+                    "application/*" | "*/*" => (1, MediaType::Json),
+                    _ => continue,
+                };
+                if quality == 0 || !charset_ok {
+                    continue;
+                }
+                if best.is_none_or(|(q, s, _)| (quality, specificity) > (q, s)) {
+                    best = Some((quality, specificity, media));
+                }
+            }
+        }
+        match best {
+            Some((_, _, media)) => Some(media),
+            None if !offered => Some(MediaType::Json),
+            None => None,
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            MediaType::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        }
+    }
+
+    /// The status of a well-formed request whose document failed to parse or validate, or
+    /// whose variables failed to coerce: 400 in the new media type, 200 in the legacy one.
+    pub(super) fn request_error_status(self) -> StatusCode {
+        match self {
+            MediaType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+            MediaType::Json => StatusCode::OK,
+        }
+    }
+}
+
+/// An HTTP `q` value in thousandths; anything unreadable counts as 0 (not acceptable).
+fn parse_quality(value: &str) -> u16 {
+    match value.parse::<f32>() {
+        Ok(q) if (0.0..=1.0).contains(&q) => (q * 1000.0).round() as u16,
+        _ => 0,
+    }
+}
+
+/// An answer of `/graphql`: its media type, `Cache-Control: no-store` (answers carry the
+/// caller's own data, which no shared cache may keep), and the JSON body.
+pub(super) fn answer(media: MediaType, status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A request refused or abandoned as a whole: errors only, never a `data` key, since nothing
+/// was executed (or nothing of it can be shown).
+pub(super) fn request_error(
+    media: MediaType,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+) -> Response {
     let body = serde_json::json!({
-        "data": null,
         "errors": [{"message": message, "extensions": {"code": code}}],
     });
-    (status, axum::Json(body)).into_response()
+    answer(media, status, &body)
+}
+
+/// Keeps the first `MAX_ERRORS` errors and replaces the rest by one error saying how many were
+/// left out.
+pub(super) fn cap_errors(errors: &mut Vec<ServerError>) {
+    if errors.len() <= MAX_ERRORS {
+        return;
+    }
+    let left_out = errors.len() - MAX_ERRORS;
+    errors.truncate(MAX_ERRORS);
+    let mut summary = ServerError::new(
+        format!("{left_out} more errors were left out; this answer carries the first {MAX_ERRORS}"),
+        None,
+    );
+    let mut extensions = ErrorExtensionValues::default();
+    extensions.set("code", "TOO_MANY_ERRORS");
+    extensions.set("omittedErrors", left_out as u64);
+    summary.extensions = Some(extensions);
+    errors.push(summary);
+}
+
+/// Set by the executor once a request got past parsing, validation and the choice of its
+/// operation: a request that never executed is answered without `data`.
+#[derive(Default)]
+pub(super) struct ExecutionStarted(AtomicBool);
+
+impl ExecutionStarted {
+    /// Whether the operation began to execute.
+    pub(super) fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The schema extension that sets the request's `ExecutionStarted`.
+pub(super) struct MarkExecution;
+
+impl ExtensionFactory for MarkExecution {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(MarkExecution)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for MarkExecution {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        if let Some(started) = ctx.data_opt::<Arc<ExecutionStarted>>() {
+            started.0.store(true, Ordering::Relaxed);
+        }
+        next.run(ctx, operation_name).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> Option<MediaType> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_str(value).expect("header"));
+        MediaType::negotiate(&headers)
+    }
+
+    #[test]
+    fn the_media_type_follows_accept() {
+        assert_eq!(
+            MediaType::negotiate(&HeaderMap::new()),
+            Some(MediaType::Json)
+        );
+        assert_eq!(
+            accept("application/graphql-response+json"),
+            Some(MediaType::GraphqlResponseJson)
+        );
+        assert_eq!(accept("application/json"), Some(MediaType::Json));
+        assert_eq!(accept("*/*"), Some(MediaType::Json));
+        assert_eq!(
+            accept("application/graphql-response+json, application/json;q=0.9"),
+            Some(MediaType::GraphqlResponseJson)
+        );
+        assert_eq!(
+            accept("application/json;q=0.9, application/graphql-response+json"),
+            Some(MediaType::GraphqlResponseJson)
+        );
+        assert_eq!(
+            accept("application/graphql-response+json;q=0.5, application/json"),
+            Some(MediaType::Json)
+        );
+        assert_eq!(
+            accept("*/*, application/graphql-response+json"),
+            Some(MediaType::GraphqlResponseJson)
+        );
+        assert_eq!(accept("text/html"), None);
+        assert_eq!(accept("application/json;q=0"), None);
+        assert_eq!(accept("application/json; charset=latin1"), None);
+        assert_eq!(
+            accept("text/html, application/json; charset=UTF-8"),
+            Some(MediaType::Json)
+        );
+    }
+
+    #[test]
+    fn errors_past_the_cap_are_summed_up_in_one() {
+        let mut errors: Vec<ServerError> = (0..250)
+            .map(|i| ServerError::new(format!("e{i}"), None))
+            .collect();
+        cap_errors(&mut errors);
+        assert_eq!(errors.len(), MAX_ERRORS + 1);
+        let last = errors.last().expect("summary");
+        assert!(
+            last.message.starts_with("150 more errors"),
+            "{}",
+            last.message
+        );
+        let extensions = last.extensions.as_ref().expect("extensions");
+        assert_eq!(
+            extensions.get("code"),
+            Some(&async_graphql::Value::from("TOO_MANY_ERRORS"))
+        );
+    }
 }

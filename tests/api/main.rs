@@ -8,5 +8,7 @@ mod business;
 mod cache;
 mod cli;
 mod helpers;
+mod http;
+mod limits;
 mod planning;
 mod schema_file;
