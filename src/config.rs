@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The command line: `bizgraph [serve]`, `bizgraph sandbox`, `bizgraph schema`.
 #[derive(Debug, Parser)]
@@ -86,6 +86,26 @@ pub struct ServeArgs {
     /// e.g. `https://app.example.com`. None by default: only same-origin pages may call.
     #[arg(long, env = "BIZGRAPH_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Schema introspection, `/schema.graphql` and "Did you mean" hints in errors. `off`
+    /// hides the schema from callers who were not given it.
+    #[arg(long, env = "BIZGRAPH_INTROSPECTION", value_enum, default_value_t = Switch::On)]
+    pub introspection: Switch,
+    /// Production mode: introspection, suggestions, GraphiQL and the explorer all off.
+    #[arg(long, env = "BIZGRAPH_PRODUCTION")]
+    pub production: bool,
+    /// Highest complexity a request may have: each field counts 1, and a connection counts
+    /// its selection once per item of `first` (25 when omitted), `businesses(ids:)` once per id.
+    #[arg(long, env = "BIZGRAPH_MAX_COMPLEXITY", default_value_t = Settings::DEFAULT_MAX_COMPLEXITY)]
+    pub max_complexity: usize,
+}
+
+/// A feature switched on or off on the command line (`--introspection off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
 }
 
 /// Flags of `bizgraph sandbox`.
@@ -136,6 +156,12 @@ pub struct Settings {
     pub cache_max_bytes: u64,
     /// Most Graph calls one GraphQL request may make.
     pub max_upstream_calls: usize,
+    /// Introspection, `/schema.graphql` and field suggestions in errors.
+    pub introspection: bool,
+    /// GraphiQL (`/`, `/graphiql`) and the offline explorer (`/explorer`).
+    pub explorers: bool,
+    /// Highest complexity of a request (see `ServeArgs::max_complexity`).
+    pub max_complexity: usize,
 }
 
 impl std::fmt::Debug for Settings {
@@ -155,11 +181,18 @@ impl std::fmt::Debug for Settings {
             .field("cache_ttl", &self.cache_ttl)
             .field("cache_max_bytes", &self.cache_max_bytes)
             .field("max_upstream_calls", &self.max_upstream_calls)
+            .field("introspection", &self.introspection)
+            .field("explorers", &self.explorers)
+            .field("max_complexity", &self.max_complexity)
             .finish()
     }
 }
 
 impl Settings {
+    /// Default of `--max-complexity`: room for 100 businesses with a page of 100 of one
+    /// kind of asset each, not for several such pages at once.
+    pub const DEFAULT_MAX_COMPLEXITY: usize = crate::schema::MAX_COMPLEXITY;
+
     /// Settings for a gateway in front of `graph_url`, with defaults for the rest.
     pub fn for_upstream(graph_url: impl Into<String>) -> Settings {
         Settings {
@@ -174,6 +207,9 @@ impl Settings {
             cache_ttl: Duration::from_secs(30),
             cache_max_bytes: 64 * 1024 * 1024,
             max_upstream_calls: 50,
+            introspection: true,
+            explorers: true,
+            max_complexity: Settings::DEFAULT_MAX_COMPLEXITY,
         }
     }
 
@@ -196,6 +232,9 @@ impl Settings {
             cache_ttl: Duration::from_secs(args.cache_ttl_secs),
             cache_max_bytes: args.cache_max_mb.saturating_mul(1024 * 1024),
             max_upstream_calls: args.max_graph_calls_per_request,
+            introspection: args.introspection == Switch::On && !args.production,
+            explorers: !args.production,
+            max_complexity: args.max_complexity,
         }
     }
 }

@@ -164,6 +164,7 @@ impl Business {
     }
 
     /// Pages the business owns (Graph `owned_pages`). `first` is clamped to 100.
+    #[graphql(complexity = "connection::page_complexity(first, child_complexity)")]
     async fn pages(
         &self,
         ctx: &Context<'_>,
@@ -182,6 +183,7 @@ impl Business {
     }
 
     /// Ad accounts the business owns (Graph `owned_ad_accounts`). `first` is clamped to 100.
+    #[graphql(complexity = "connection::page_complexity(first, child_complexity)")]
     async fn ad_accounts(
         &self,
         ctx: &Context<'_>,
@@ -200,6 +202,7 @@ impl Business {
     }
 
     /// Apps the business owns (Graph `owned_apps`). `first` is clamped to 100.
+    #[graphql(complexity = "connection::page_complexity(first, child_complexity)")]
     async fn apps(
         &self,
         ctx: &Context<'_>,
@@ -236,6 +239,7 @@ impl BusinessQuery {
     /// Businesses by id, in the order asked, read with one Graph `?ids=` call per 50 ids.
     /// At most 500 ids. An id that cannot be read is null with its own error (found with one
     /// more Graph call); the others are still answered.
+    #[graphql(complexity = "ids.len().max(1).saturating_mul(child_complexity).saturating_add(1)")]
     async fn businesses(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Business>>> {
         if ids.len() > MAX_BUSINESS_IDS {
             return Err(invalid_argument(

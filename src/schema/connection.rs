@@ -36,6 +36,19 @@ pub struct Totals {
 /// A connection as the schema exposes it.
 pub type Conn<N> = Connection<String, N, Totals, EmptyFields>;
 
+/// The complexity of a connection field: its selection once per item of the page asked for
+/// (`first`, clamped as the resolver clamps it), plus one for the field itself, so that a
+/// request's complexity bounds the items it can make Graph return.
+pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let items = match first {
+        None => DEFAULT_PAGE_SIZE,
+        Some(n) => (n.max(0) as u32).min(MAX_PAGE_SIZE),
+    };
+    (items.max(1) as usize)
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
+}
+
 /// Adds the selection below one node to a `fields=` set.
 pub type PlanNode = fn(&mut FieldSet, SelectionField<'_>) -> Result<()>;
 

@@ -25,7 +25,7 @@ pub type BizgraphSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Deepest selection nesting accepted.
 pub const MAX_DEPTH: usize = 16;
-/// Highest complexity (roughly, fields times page sizes) accepted.
+/// Highest complexity (fields times page sizes) accepted unless the settings say otherwise.
 pub const MAX_COMPLEXITY: usize = 20_000;
 
 /// The schema with its limits, without runtime data (the server adds the Graph client).

@@ -66,6 +66,7 @@ impl User {
     }
 
     /// Businesses the user belongs to, in any role. `first` is clamped to 100.
+    #[graphql(complexity = "connection::page_complexity(first, child_complexity)")]
     async fn businesses(
         &self,
         ctx: &Context<'_>,

@@ -11,7 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use super::guards::{
-    expanded_field_count, missing_variable, nesting_depth, operation_type, value_depth,
+    expanded_field_count, missing_variable, nesting_depth, operation_type, selects_introspection,
+    value_depth,
 };
 use super::response::{
     ExecutionStarted, MediaType, answer, cap_errors, ensure_code, null_failed_fields, request_error,
@@ -309,6 +310,17 @@ async fn execute(
             .headers_mut()
             .insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
+    }
+    if !state.introspection && selects_introspection(&document) {
+        // async-graphql would answer `null` without a word; say why instead.
+        return refuse(
+            state,
+            Refusal::Invalid,
+            media,
+            media.request_error_status(),
+            "GRAPHQL_VALIDATION_FAILED",
+            "introspection is turned off on this server (`__schema` and `__type`)",
+        );
     }
     if let Some(message) = missing_variable(&document, &request) {
         return refuse(

@@ -60,6 +60,46 @@ pub(super) fn missing_variable(
         })
 }
 
+/// Whether the document reads the schema (`__schema` or `__type` on the root, directly or
+/// through fragments). `__typename` is not counted: clients add it everywhere.
+pub(super) fn selects_introspection(document: &ExecutableDocument) -> bool {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+
+    fn walk<'a>(
+        set: &'a SelectionSet,
+        document: &'a ExecutableDocument,
+        seen: &mut Vec<&'a str>,
+    ) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                matches!(field.node.name.node.as_str(), "__schema" | "__type")
+            }
+            Selection::InlineFragment(inline) => {
+                walk(&inline.node.selection_set.node, document, seen)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                if seen.contains(&name) {
+                    return false;
+                }
+                seen.push(name);
+                document
+                    .fragments
+                    .get(name)
+                    .is_some_and(|f| walk(&f.node.selection_set.node, document, seen))
+            }
+        })
+    }
+
+    let mut seen = Vec::new();
+    match &document.operations {
+        DocumentOperations::Single(op) => walk(&op.node.selection_set.node, document, &mut seen),
+        DocumentOperations::Multiple(ops) => ops
+            .values()
+            .any(|op| walk(&op.node.selection_set.node, document, &mut seen)),
+    }
+}
+
 /// How many fields the document's operations select once every fragment spread is replaced by
 /// the fragment, saturating past the limit. Fragment sizes are memoised, so this is linear in
 /// the document even when the expansion is exponential; a fragment cycle (which validation

@@ -84,6 +84,7 @@ pub(crate) struct AppState {
     pub(crate) explorer: String,
     pub(crate) sdl: String,
     pub(crate) max_upstream_calls: usize,
+    pub(crate) introspection: bool,
     pub(crate) request_timeout: std::time::Duration,
     pub(crate) metrics: Arc<Metrics>,
 }
@@ -104,9 +105,14 @@ impl Application {
             metrics: metrics.clone(),
         })?;
         // Resolvers reach Graph through each request's own client handle (in `RequestAuth`).
-        let schema = schema::builder()
+        let mut builder = schema::builder()
             .extension(response::MarkExecution)
-            .finish();
+            .limit_complexity(settings.max_complexity);
+        if !settings.introspection {
+            // "Did you mean" hints spell out the schema just as introspection would.
+            builder = builder.disable_introspection().disable_suggestions();
+        }
+        let schema = builder.finish();
         let authorization = settings
             .graphiql_demo_token
             .as_ref()
@@ -128,21 +134,27 @@ impl Application {
             graphiql,
             explorer: explorer_page(settings.graphiql_demo_token.as_deref()),
             max_upstream_calls: settings.max_upstream_calls,
+            introspection: settings.introspection,
             request_timeout: settings.request_timeout,
             metrics,
         });
         let cors = cors_layer(&settings.cors_origins)?;
-        let router = Router::new()
-            .route("/", get(graphiql_page))
-            .route("/graphiql", get(graphiql_page))
-            .route(
-                "/graphql",
-                get(graphql_get)
-                    .post(graphql_post)
-                    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-            )
-            .route("/explorer", get(explorer_page_handler))
-            .route("/schema.graphql", get(sdl))
+        let mut router = Router::new().route(
+            "/graphql",
+            get(graphql_get)
+                .post(graphql_post)
+                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        );
+        if settings.explorers {
+            router = router
+                .route("/", get(graphiql_page))
+                .route("/graphiql", get(graphiql_page))
+                .route("/explorer", get(explorer_page_handler));
+        }
+        if settings.introspection {
+            router = router.route("/schema.graphql", get(sdl));
+        }
+        let router = router
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics_text))
             .layer(cors)

@@ -11,4 +11,5 @@ mod helpers;
 mod http;
 mod limits;
 mod planning;
+mod production;
 mod schema_file;
