@@ -86,6 +86,17 @@ pub struct ServeArgs {
     /// e.g. `https://app.example.com`. None by default: only same-origin pages may call.
     #[arg(long, env = "BIZGRAPH_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Seconds a client may take to send a request's headers (from the connection's start or
+    /// from the request's first byte); past it the connection is closed.
+    #[arg(long, env = "BIZGRAPH_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a keep-alive connection may stay open with no request in flight.
+    #[arg(long, env = "BIZGRAPH_KEEP_ALIVE_IDLE_SECS", default_value_t = 60)]
+    pub keep_alive_idle_secs: u64,
+    /// Seconds that requests in flight may still take after SIGTERM or Ctrl-C; then the
+    /// gateway exits whatever remains.
+    #[arg(long, env = "BIZGRAPH_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
 }
 
 /// Flags of `bizgraph sandbox`.
@@ -136,6 +147,12 @@ pub struct Settings {
     pub cache_max_bytes: u64,
     /// Most Graph calls one GraphQL request may make.
     pub max_upstream_calls: usize,
+    /// Time a client may take to send a request's headers before its connection is closed.
+    pub header_read_timeout: Duration,
+    /// Time a keep-alive connection may stay open with no request in flight.
+    pub keep_alive_idle: Duration,
+    /// Time requests in flight may still take once shutdown begins.
+    pub shutdown_grace: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -155,6 +172,9 @@ impl std::fmt::Debug for Settings {
             .field("cache_ttl", &self.cache_ttl)
             .field("cache_max_bytes", &self.cache_max_bytes)
             .field("max_upstream_calls", &self.max_upstream_calls)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("keep_alive_idle", &self.keep_alive_idle)
+            .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
 }
@@ -174,6 +194,9 @@ impl Settings {
             cache_ttl: Duration::from_secs(30),
             cache_max_bytes: 64 * 1024 * 1024,
             max_upstream_calls: 50,
+            header_read_timeout: Duration::from_secs(10),
+            keep_alive_idle: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(20),
         }
     }
 
@@ -196,6 +219,9 @@ impl Settings {
             cache_ttl: Duration::from_secs(args.cache_ttl_secs),
             cache_max_bytes: args.cache_max_mb.saturating_mul(1024 * 1024),
             max_upstream_calls: args.max_graph_calls_per_request,
+            header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
+            keep_alive_idle: Duration::from_secs(args.keep_alive_idle_secs.max(1)),
+            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         }
     }
 }

@@ -7,10 +7,13 @@ use std::sync::Arc;
 use async_graphql::http::GraphiQLSource;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::DefaultBodyLimit;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{HeaderValue, Method, Request};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header::{AUTHORIZATION, CONNECTION, CONTENT_TYPE};
+use axum::http::{HeaderValue, Method, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::get;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -22,16 +25,20 @@ use crate::graph::{GraphClient, GraphError, GraphSettings};
 use crate::metrics::Metrics;
 use crate::schema::{self, BizgraphSchema};
 
+mod connections;
 mod graphql;
 mod guards;
 mod pages;
 mod response;
+
+use connections::ConnectionLimits;
 
 use graphql::{graphql_get, graphql_post};
 use pages::{
     GRAPHIQL_FALLBACK, explorer_page, explorer_page_handler, graphiql_page, healthz, metrics_text,
     sdl,
 };
+use response::request_error;
 
 /// Largest request body accepted on `/graphql`. The handler reads the body with axum's
 /// `Bytes` extractor (not async-graphql-axum's, which ignores axum's limit), so axum's
@@ -64,11 +71,15 @@ pub enum StartError {
     CorsOrigin(String),
 }
 
+/// Longest `x-request-id` taken from a caller; a longer one is replaced by a new UUID.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
 /// A gateway bound to its address, ready to serve.
 pub struct Application {
     listener: TcpListener,
     addr: SocketAddr,
     router: Router,
+    limits: ConnectionLimits,
 }
 
 pub(crate) struct AppState {
@@ -131,7 +142,11 @@ impl Application {
                 "/graphql",
                 get(graphql_get)
                     .post(graphql_post)
-                    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+                    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+                    .layer(axum::middleware::from_fn_with_state(
+                        state.clone(),
+                        read_body_within_deadline,
+                    )),
             )
             .route("/explorer", get(explorer_page_handler))
             .route("/schema.graphql", get(sdl))
@@ -158,6 +173,9 @@ impl Application {
                 }),
             )
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            // Runs first: a caller's id that is too long or odd is dropped, so the layer
+            // above makes a new one instead of echoing it into every log line.
+            .layer(axum::middleware::map_request(drop_unusable_request_id))
             .with_state(state);
         let listener =
             TcpListener::bind(settings.listen)
@@ -174,6 +192,11 @@ impl Application {
             listener,
             addr,
             router,
+            limits: ConnectionLimits {
+                header_read_timeout: settings.header_read_timeout,
+                keep_alive_idle: settings.keep_alive_idle,
+                shutdown_grace: settings.shutdown_grace,
+            },
         })
     }
 
@@ -182,19 +205,87 @@ impl Application {
         self.addr
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes, then stops accepting, lets the requests in flight
+    /// finish and closes idle connections; returns once all are closed or, at the latest, when
+    /// the shutdown grace period has passed (closing what remains).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        connections::serve(self.listener, self.router, self.limits, shutdown).await
     }
 
     /// Serves in a background task (for tests and the embedded setup).
     pub fn spawn(self) -> tokio::task::JoinHandle<std::io::Result<()>> {
-        tokio::spawn(async move { axum::serve(self.listener, self.router).await })
+        tokio::spawn(self.run_until(std::future::pending()))
+    }
+}
+
+/// Whether a caller's `x-request-id` may be used as is: short, and only characters that cannot
+/// break a log line or a header.
+fn is_usable_request_id(id: &[u8]) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_LEN
+        && id
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// Removes an `x-request-id` that `is_usable_request_id` refuses.
+async fn drop_unusable_request_id(mut request: Request<Body>) -> Request<Body> {
+    let unusable = request
+        .headers()
+        .get_all("x-request-id")
+        .iter()
+        .any(|id| !is_usable_request_id(id.as_bytes()));
+    if unusable {
+        request.headers_mut().remove("x-request-id");
+    }
+    request
+}
+
+/// Reads a `/graphql` request's whole body (at most `MAX_BODY_BYTES`) before the handler runs,
+/// within the request deadline: a client that sends its body too slowly gets a 408 and its
+/// connection is closed, instead of holding a task and a connection for as long as it likes.
+async fn read_body_within_deadline(
+    State(state): State<Arc<AppState>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let reading = Limited::new(body, MAX_BODY_BYTES).collect();
+    match tokio::time::timeout(state.request_timeout, reading).await {
+        Ok(Ok(collected)) => {
+            next.run(Request::from_parts(parts, Body::from(collected.to_bytes())))
+                .await
+        }
+        Ok(Err(error)) if error.is::<LengthLimitError>() => request_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BAD_REQUEST",
+            &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        ),
+        Ok(Err(error)) => request_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            &format!("the request body could not be read: {error}"),
+        ),
+        Err(_elapsed) => {
+            tracing::info!("request body not received within the request deadline");
+            let mut response = request_error(
+                StatusCode::REQUEST_TIMEOUT,
+                "BAD_REQUEST",
+                &format!(
+                    "the request body did not arrive within the request deadline of {} s; send \
+                     the whole body without pausing",
+                    state.request_timeout.as_secs_f64()
+                ),
+            );
+            // The rest of the body may still be on its way: the connection cannot be reused.
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
     }
 }
 

@@ -38,20 +38,59 @@ pub async fn spawn_app_with(
     let gateway = format!("http://{}", app.addr());
     app.spawn();
     let http = reqwest::Client::new();
-    // Wait on the health endpoint rather than sleeping.
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("{gateway}/healthz")).send().await
-            && r.status().is_success()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until_healthy(&http, &gateway).await;
     TestApp {
         gateway,
         sandbox,
         http,
     }
+}
+
+/// A gateway with some settings changed that serves until `stop` is sent; the handle ends when
+/// `run_until` returns.
+pub async fn spawn_app_stoppable(
+    configure: impl FnOnce(&mut Settings),
+) -> (
+    TestApp,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
+        .await
+        .unwrap();
+    let mut settings = Settings::for_upstream(sandbox.url());
+    configure(&mut settings);
+    let app = Application::build(settings).await.unwrap();
+    let gateway = format!("http://{}", app.addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::new();
+    wait_until_healthy(&http, &gateway).await;
+    (
+        TestApp {
+            gateway,
+            sandbox,
+            http,
+        },
+        stop,
+        running,
+    )
+}
+
+/// Waits on the gateway's health endpoint rather than sleeping; gives up after about 10 s.
+pub async fn wait_until_healthy(http: &reqwest::Client, gateway: &str) {
+    for _ in 0..1000 {
+        if let Ok(r) = http.get(format!("{gateway}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{gateway}/healthz did not answer within 10 seconds");
 }
 
 impl TestApp {
