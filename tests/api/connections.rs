@@ -3,117 +3,19 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::helpers::{TestApp, spawn_app_configured, spawn_app_stoppable};
-
-/// A generous bound for anything the gateway should do "soon" on a slow, shared machine; the
-/// limits under test are 1 s.
-const BOUND: Duration = Duration::from_secs(20);
-
-/// A query the demo admin may run, as a JSON body.
-const VIEWER_QUERY: &str = r#"{"query":"{ viewer { name } }"}"#;
+use crate::helpers::{
+    BOUND, TestApp, VIEWER_QUERY, closed_by_gateway, post_head, read_head, read_response,
+    spawn_app_configured, spawn_app_stoppable,
+};
 
 /// A raw TCP connection to the gateway.
 async fn connect(app: &TestApp) -> TcpStream {
     TcpStream::connect(app.gateway.trim_start_matches("http://"))
         .await
         .unwrap()
-}
-
-/// The head of a POST of `VIEWER_QUERY` to `/graphql`, asking for `100 Continue` before the body.
-fn post_head_expecting_continue() -> String {
-    format!(
-        "POST /graphql HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer demo-admin\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
-        VIEWER_QUERY.len()
-    )
-}
-
-/// One HTTP/1.1 response as read off the wire.
-struct RawResponse {
-    status: u16,
-    /// Header lines, lower-cased.
-    headers: Vec<String>,
-    body: String,
-}
-
-impl RawResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            (key.trim() == name).then(|| value.trim())
-        })
-    }
-}
-
-/// Reads up to and including the blank line that ends a response head.
-async fn read_head(stream: &mut TcpStream) -> String {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        let read = tokio::time::timeout(BOUND, stream.read(&mut byte))
-            .await
-            .expect("a response head within the bound")
-            .unwrap();
-        assert_eq!(read, 1, "the connection closed mid-head: {head:?}");
-        head.push(byte[0]);
-    }
-    String::from_utf8(head).unwrap()
-}
-
-/// Reads one response with a `Content-Length` body, skipping `100 Continue`.
-async fn read_response(stream: &mut TcpStream) -> RawResponse {
-    let mut head = read_head(stream).await;
-    while head.starts_with("HTTP/1.1 100") {
-        head = read_head(stream).await;
-    }
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {head:?}"));
-    let headers: Vec<String> = lines
-        .filter(|l| !l.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    let mut response = RawResponse {
-        status,
-        headers,
-        body: String::new(),
-    };
-    let length: usize = response
-        .header("content-length")
-        .unwrap_or_else(|| panic!("no content-length in {head:?}"))
-        .parse()
-        .unwrap();
-    let mut body = vec![0u8; length];
-    tokio::time::timeout(BOUND, stream.read_exact(&mut body))
-        .await
-        .expect("the body within the bound")
-        .unwrap();
-    response.body = String::from_utf8(body).unwrap();
-    response
-}
-
-/// Whether the gateway closes the connection within `BOUND`; returns what it sent first.
-async fn closed_by_gateway(stream: &mut TcpStream) -> Option<Vec<u8>> {
-    let mut received = Vec::new();
-    let reading = async {
-        let mut chunk = [0u8; 4096];
-        loop {
-            match stream.read(&mut chunk).await {
-                Ok(0) => return,
-                Ok(n) => received.extend_from_slice(&chunk[..n]),
-                // A reset is a close too (the gateway dropped a connection with unread input).
-                Err(_) => return,
-            }
-        }
-    };
-    tokio::time::timeout(BOUND, reading).await.ok()?;
-    Some(received)
 }
 
 /// Sends a GET /healthz with `x-request-id: id` and returns the id the gateway answered with.
@@ -203,12 +105,7 @@ async fn a_client_that_does_not_finish_its_body_in_time_gets_a_408_and_is_discon
     })
     .await;
     let mut stream = connect(&app).await;
-    let head = format!(
-        "POST /graphql HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer demo-admin\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        VIEWER_QUERY.len()
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(post_head(false).as_bytes()).await.unwrap();
     stream
         .write_all(&VIEWER_QUERY.as_bytes()[..10])
         .await
@@ -265,12 +162,7 @@ async fn a_request_that_takes_longer_than_the_idle_and_header_limits_is_not_cut_
     })
     .await;
     let mut stream = connect(&app).await;
-    let head = format!(
-        "POST /graphql HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer demo-admin\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        VIEWER_QUERY.len()
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(post_head(false).as_bytes()).await.unwrap();
     // The body comes in three pieces over about two seconds: a slow client, but within the
     // request deadline (30 s), so neither limit applies to it.
     for piece in VIEWER_QUERY.as_bytes().chunks(VIEWER_QUERY.len() / 3 + 1) {
@@ -298,9 +190,7 @@ async fn shutdown_stops_accepting_finishes_requests_in_flight_and_closes_idle_co
 
     // `100 Continue` comes once the gateway reads the body: the request is then in flight.
     let mut busy = connect(&app).await;
-    busy.write_all(post_head_expecting_continue().as_bytes())
-        .await
-        .unwrap();
+    busy.write_all(post_head(true).as_bytes()).await.unwrap();
     assert!(read_head(&mut busy).await.starts_with("HTTP/1.1 100"));
     let (first_half, second_half) = VIEWER_QUERY.as_bytes().split_at(10);
     busy.write_all(first_half).await.unwrap();
@@ -340,9 +230,7 @@ async fn shutdown_ends_at_the_grace_period_even_while_a_request_is_half_sent() {
     })
     .await;
     let mut busy = connect(&app).await;
-    busy.write_all(post_head_expecting_continue().as_bytes())
-        .await
-        .unwrap();
+    busy.write_all(post_head(true).as_bytes()).await.unwrap();
     assert!(read_head(&mut busy).await.starts_with("HTTP/1.1 100"));
     busy.write_all(&VIEWER_QUERY.as_bytes()[..10])
         .await
