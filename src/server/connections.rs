@@ -58,7 +58,9 @@ pub(crate) async fn serve(
         tokio::select! {
             biased;
             () = &mut shutdown => break,
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            Some(ended) = connections.join_next(), if !connections.is_empty() => {
+                log_panic(ended);
+            }
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
                     if failed_accepts > 0 {
@@ -106,7 +108,9 @@ pub(crate) async fn serve(
     // Nobody listens when no connection is open; that is fine.
     let _ = draining.send(true);
     let drained = tokio::time::timeout(limits.shutdown_grace, async {
-        while connections.join_next().await.is_some() {}
+        while let Some(ended) = connections.join_next().await {
+            log_panic(ended);
+        }
     })
     .await;
     if drained.is_err() {
@@ -117,6 +121,15 @@ pub(crate) async fn serve(
         connections.shutdown().await;
     }
     Ok(())
+}
+
+/// Logs a connection task that panicked (a bug); the other connections go on.
+fn log_panic(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = ended
+        && error.is_panic()
+    {
+        tracing::error!(%error, "a connection's task panicked");
+    }
 }
 
 /// Errors that concern one incoming connection only, not the listener.

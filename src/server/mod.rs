@@ -40,9 +40,9 @@ use pages::{
 };
 use response::request_error;
 
-/// Largest request body accepted on `/graphql`. The handler reads the body with axum's
-/// `Bytes` extractor (not async-graphql-axum's, which ignores axum's limit), so axum's
-/// `DefaultBodyLimit` enforces it.
+/// Largest request body accepted on `/graphql`. `read_body_within_deadline` enforces it while
+/// it reads the body, and axum's `DefaultBodyLimit` again for the handler's `Bytes` extractor
+/// (not async-graphql-axum's, which ignores axum's limit).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Deepest bracket nesting accepted in a query text, checked before parsing: async-graphql's
 /// parser has no depth guard for argument values and overflows the stack on deep ones.
