@@ -109,12 +109,16 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
         None => println!("bizgraph is listening on http://{addr}/ (GraphQL at /graphql)"),
     }
     tracing::info!(%addr, embedded_sandbox = embedded.is_some(), "gateway started");
+    // On the signal the gateway stops accepting, lets requests in flight finish for at most
+    // the shutdown grace period, then returns.
     app.run_until(shutdown_signal())
         .await
         .map_err(|source| RunError::Io {
             context: "the gateway stopped".to_owned(),
             source,
-        })
+        })?;
+    tracing::info!("gateway stopped");
+    Ok(())
 }
 
 async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
