@@ -86,6 +86,17 @@ pub struct ServeArgs {
     /// e.g. `https://app.example.com`. None by default: only same-origin pages may call.
     #[arg(long, env = "BIZGRAPH_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Seconds a client may take to send a request's headers (from the connection's start or
+    /// from the request's first byte); past it the connection is closed.
+    #[arg(long, env = "BIZGRAPH_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a keep-alive connection may stay open with no request in flight.
+    #[arg(long, env = "BIZGRAPH_KEEP_ALIVE_IDLE_SECS", default_value_t = 60)]
+    pub keep_alive_idle_secs: u64,
+    /// Seconds that requests in flight may still take after SIGTERM or Ctrl-C; then the
+    /// gateway exits whatever remains.
+    #[arg(long, env = "BIZGRAPH_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
     /// Schema introspection, `/schema.graphql` and "Did you mean" hints in errors. `off`
     /// hides the schema from callers who were not given it.
     #[arg(long, env = "BIZGRAPH_INTROSPECTION", value_enum, default_value_t = Switch::On)]
@@ -162,6 +173,12 @@ pub struct Settings {
     pub explorers: bool,
     /// Highest complexity of a request (see `ServeArgs::max_complexity`).
     pub max_complexity: usize,
+    /// Time a client may take to send a request's headers before its connection is closed.
+    pub header_read_timeout: Duration,
+    /// Time a keep-alive connection may stay open with no request in flight.
+    pub keep_alive_idle: Duration,
+    /// Time requests in flight may still take once shutdown begins.
+    pub shutdown_grace: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -184,6 +201,9 @@ impl std::fmt::Debug for Settings {
             .field("introspection", &self.introspection)
             .field("explorers", &self.explorers)
             .field("max_complexity", &self.max_complexity)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("keep_alive_idle", &self.keep_alive_idle)
+            .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
 }
@@ -210,6 +230,9 @@ impl Settings {
             introspection: true,
             explorers: true,
             max_complexity: Settings::DEFAULT_MAX_COMPLEXITY,
+            header_read_timeout: Duration::from_secs(10),
+            keep_alive_idle: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(20),
         }
     }
 
@@ -235,6 +258,9 @@ impl Settings {
             introspection: args.introspection == Switch::On && !args.production,
             explorers: !args.production,
             max_complexity: args.max_complexity,
+            header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
+            keep_alive_idle: Duration::from_secs(args.keep_alive_idle_secs.max(1)),
+            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         }
     }
 }

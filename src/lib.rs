@@ -57,6 +57,7 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), RunError> {
+    let shutdown = shutdown_signal();
     let (settings, embedded) = match &args.graph_url {
         Some(url) => (Settings::from_args(&args, url.clone()), None),
         None => {
@@ -109,15 +110,20 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
         None => println!("bizgraph is listening on http://{addr}/ (GraphQL at /graphql)"),
     }
     tracing::info!(%addr, embedded_sandbox = embedded.is_some(), "gateway started");
-    app.run_until(shutdown_signal())
+    // On the signal the gateway stops accepting, lets requests in flight finish for at most
+    // the shutdown grace period, then returns.
+    app.run_until(shutdown)
         .await
         .map_err(|source| RunError::Io {
             context: "the gateway stopped".to_owned(),
             source,
-        })
+        })?;
+    tracing::info!("gateway stopped");
+    Ok(())
 }
 
 async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
+    let shutdown = shutdown_signal();
     let listener = bind(args.listen).await?;
     let sandbox = graph_sandbox::spawn(
         listener,
@@ -139,7 +145,7 @@ async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
         graph_sandbox::demo::EMPLOYEE_TOKEN,
         graph_sandbox::demo::SYSTEM_TOKEN
     );
-    shutdown_signal().await;
+    shutdown.await;
     Ok(())
 }
 
@@ -152,28 +158,42 @@ async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, RunError> {
         })
 }
 
-/// Completes on Ctrl-C or, on Unix, SIGTERM: container platforms stop a container with SIGTERM,
-/// and a process running as PID 1 ignores it unless it handles it.
-async fn shutdown_signal() {
-    let interrupt = async {
-        // If the handler cannot be installed, this signal never ends the gateway.
+/// A future that completes on Ctrl-C or, on Unix, SIGTERM: container platforms stop a
+/// container with SIGTERM, and a process running as PID 1 ignores it unless it handles it. The
+/// handlers are installed when this is
+/// called, not when the future is first polled: a SIGTERM that arrives while the gateway is
+/// still starting must stop it cleanly rather than kill it by the signal's default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            // A handler that could not be installed never ends the gateway.
+            let interrupted = async {
+                match interrupt {
+                    Ok(mut s) => s.recv().await,
+                    Err(_) => std::future::pending().await,
+                }
+            };
+            let terminated = async {
+                match terminate {
+                    Ok(mut s) => s.recv().await,
+                    Err(_) => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = interrupted => tracing::info!("interrupted: shutting down"),
+                _ = terminated => tracing::info!("terminated: shutting down"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("interrupted: shutting down"),
-        () = terminate => tracing::info!("terminated: shutting down"),
+        tracing::info!("interrupted: shutting down");
     }
 }

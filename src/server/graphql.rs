@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::parser::types::OperationType;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -17,7 +17,7 @@ use super::guards::{
 use super::response::{
     ExecutionStarted, MediaType, answer, cap_errors, ensure_code, null_failed_fields, request_error,
 };
-use super::{AppState, MAX_BODY_BYTES, MAX_EXPANDED_FIELDS, MAX_QUERY_NESTING};
+use super::{AppState, Deadline, MAX_BODY_BYTES, MAX_EXPANDED_FIELDS, MAX_QUERY_NESTING};
 use crate::graph::{AccessToken, CallStats};
 use crate::schema::RequestAuth;
 
@@ -98,6 +98,7 @@ fn negotiate(state: &AppState, headers: &HeaderMap) -> Result<MediaType, Box<Res
 
 pub(super) async fn graphql_post(
     State(state): State<Arc<AppState>>,
+    deadline: Option<Extension<Deadline>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -151,7 +152,7 @@ pub(super) async fn graphql_post(
             );
         }
     };
-    execute(&state, &headers, request, Transport::Post, media).await
+    execute(&state, deadline, &headers, request, Transport::Post, media).await
 }
 
 /// A POST body as a GraphQL request, checked member by member as GraphQL over HTTP says:
@@ -194,6 +195,7 @@ fn graphql_request(body: &[u8]) -> Result<async_graphql::Request, String> {
 
 pub(super) async fn graphql_get(
     State(state): State<Arc<AppState>>,
+    deadline: Option<Extension<Deadline>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -224,7 +226,7 @@ pub(super) async fn graphql_get(
             "GET /graphql needs a `query` parameter; GraphiQL is at /",
         );
     }
-    execute(&state, &headers, request, Transport::Get, media).await
+    execute(&state, deadline, &headers, request, Transport::Get, media).await
 }
 
 /// How a request arrived: GET may only read.
@@ -239,6 +241,7 @@ const LOGGED_NAME_CHARS: usize = 64;
 
 async fn execute(
     state: &AppState,
+    deadline: Option<Extension<Deadline>>,
     headers: &HeaderMap,
     request: async_graphql::Request,
     transport: Transport,
@@ -346,12 +349,16 @@ async fn execute(
         .take(LOGGED_NAME_CHARS)
         .collect();
     let started = std::time::Instant::now();
+    let deadline = match deadline {
+        Some(Extension(Deadline(at))) => at,
+        None => tokio::time::Instant::now() + state.request_timeout,
+    };
     let executed = Arc::new(ExecutionStarted::default());
     // The executor takes the document parsed above instead of parsing it again.
     let mut request = request.data(auth).data(executed.clone());
     request.set_parsed_query(document);
     let execution = state.schema.execute(request);
-    let Ok(mut response) = tokio::time::timeout(state.request_timeout, execution).await else {
+    let Ok(mut response) = tokio::time::timeout_at(deadline, execution).await else {
         state
             .metrics
             .graphql_request(Some("GATEWAY_TIMEOUT"), started.elapsed());

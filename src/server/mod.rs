@@ -7,10 +7,13 @@ use std::sync::Arc;
 use async_graphql::http::GraphiQLSource;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::DefaultBodyLimit;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{HeaderValue, Method, Request};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header::{AUTHORIZATION, CONNECTION, CONTENT_TYPE};
+use axum::http::{HeaderValue, Method, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::get;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -22,20 +25,24 @@ use crate::graph::{GraphClient, GraphError, GraphSettings};
 use crate::metrics::Metrics;
 use crate::schema::{self, BizgraphSchema};
 
+mod connections;
 mod graphql;
 mod guards;
 mod pages;
 mod response;
+
+use connections::ConnectionLimits;
 
 use graphql::{graphql_get, graphql_post};
 use pages::{
     GRAPHIQL_FALLBACK, explorer_page, explorer_page_handler, graphiql_page, healthz, metrics_text,
     sdl,
 };
+use response::{MediaType, request_error};
 
-/// Largest request body accepted on `/graphql`. The handler reads the body with axum's
-/// `Bytes` extractor (not async-graphql-axum's, which ignores axum's limit), so axum's
-/// `DefaultBodyLimit` enforces it.
+/// Largest request body accepted on `/graphql`. `read_body_within_deadline` enforces it while
+/// it reads the body, and axum's `DefaultBodyLimit` again for the handler's `Bytes` extractor
+/// (not async-graphql-axum's, which ignores axum's limit).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Deepest bracket nesting accepted in a query text, checked before parsing: async-graphql's
 /// parser has no depth guard for argument values and overflows the stack on deep ones.
@@ -70,11 +77,15 @@ pub enum StartError {
     CorsOrigin(String),
 }
 
+/// Longest `x-request-id` taken from a caller; a longer one is replaced by a new UUID.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
 /// A gateway bound to its address, ready to serve.
 pub struct Application {
     listener: TcpListener,
     addr: SocketAddr,
     router: Router,
+    limits: ConnectionLimits,
 }
 
 pub(crate) struct AppState {
@@ -143,7 +154,11 @@ impl Application {
             "/graphql",
             get(graphql_get)
                 .post(graphql_post)
-                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    read_body_within_deadline,
+                )),
         );
         if settings.explorers {
             router = router
@@ -178,6 +193,9 @@ impl Application {
                 }),
             )
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            // Runs first: a caller's id that is too long or odd is dropped, so the layer
+            // above makes a new one instead of echoing it into every log line.
+            .layer(axum::middleware::map_request(drop_unusable_request_id))
             .with_state(state);
         let listener =
             TcpListener::bind(settings.listen)
@@ -194,6 +212,11 @@ impl Application {
             listener,
             addr,
             router,
+            limits: ConnectionLimits {
+                header_read_timeout: settings.header_read_timeout,
+                keep_alive_idle: settings.keep_alive_idle,
+                shutdown_grace: settings.shutdown_grace,
+            },
         })
     }
 
@@ -202,19 +225,98 @@ impl Application {
         self.addr
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes, then stops accepting, lets the requests in flight
+    /// finish and closes idle connections; returns once all are closed or, at the latest, when
+    /// the shutdown grace period has passed (closing what remains).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        connections::serve(self.listener, self.router, self.limits, shutdown).await
     }
 
     /// Serves in a background task (for tests and the embedded setup).
     pub fn spawn(self) -> tokio::task::JoinHandle<std::io::Result<()>> {
-        tokio::spawn(async move { axum::serve(self.listener, self.router).await })
+        tokio::spawn(self.run_until(std::future::pending()))
+    }
+}
+
+/// Whether a caller's `x-request-id` may be used as is: short, and only characters that cannot
+/// break a log line or a header.
+fn is_usable_request_id(id: &[u8]) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_LEN
+        && id
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// Removes an `x-request-id` that `is_usable_request_id` refuses.
+async fn drop_unusable_request_id(mut request: Request<Body>) -> Request<Body> {
+    let unusable = request
+        .headers()
+        .get_all("x-request-id")
+        .iter()
+        .any(|id| !is_usable_request_id(id.as_bytes()));
+    if unusable {
+        request.headers_mut().remove("x-request-id");
+    }
+    request
+}
+
+/// When a `/graphql` request must be answered by: its arrival plus the request timeout.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deadline(pub(crate) tokio::time::Instant);
+
+/// Reads a `/graphql` request's whole body (at most `MAX_BODY_BYTES`) before the handler runs,
+/// within the request deadline: a client that sends its body too slowly gets a 408 and its
+/// connection is closed, instead of holding a task and a connection for as long as it likes.
+async fn read_body_within_deadline(
+    State(state): State<Arc<AppState>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    // One deadline for the whole request: what the body took is not given again to execution.
+    let deadline = Deadline(tokio::time::Instant::now() + state.request_timeout);
+    parts.extensions.insert(deadline);
+    let media = MediaType::negotiate(&parts.headers).unwrap_or(MediaType::Json);
+    let reading = Limited::new(body, MAX_BODY_BYTES).collect();
+    let refused = |status: StatusCode, message: &str| {
+        state
+            .metrics
+            .graphql_refused(graphql::Refusal::BodyUnreadable.reason());
+        request_error(media, status, "BAD_REQUEST", message)
+    };
+    match tokio::time::timeout_at(deadline.0, reading).await {
+        Ok(Ok(collected)) => {
+            next.run(Request::from_parts(parts, Body::from(collected.to_bytes())))
+                .await
+        }
+        Ok(Err(error)) if error.is::<LengthLimitError>() => refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        ),
+        Ok(Err(error)) => refused(
+            StatusCode::BAD_REQUEST,
+            &format!("the request body could not be read: {error}"),
+        ),
+        Err(_elapsed) => {
+            tracing::info!("request body not received within the request deadline");
+            let mut response = refused(
+                StatusCode::REQUEST_TIMEOUT,
+                &format!(
+                    "the request body did not arrive within the request deadline of {} s; send \
+                     the whole body without pausing",
+                    state.request_timeout.as_secs_f64()
+                ),
+            );
+            // The rest of the body may still be on its way: the connection cannot be reused.
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
     }
 }
 

@@ -2,31 +2,101 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
-/// Kills the child process when the test ends, passed or failed.
-struct Running(Child);
+use crate::helpers::{
+    BOUND, VIEWER_QUERY, post_head, read_head, read_response, wait_until_healthy,
+};
+
+/// A running binary, killed when the test ends, passed or failed.
+struct Running {
+    child: Child,
+    /// Its log (stderr), line by line, as it is written.
+    log: Arc<Mutex<Vec<String>>>,
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
-/// Starts `bizgraph serve` on a free port and returns it with its banner's lines.
-async fn start_binary() -> (Running, Vec<String>) {
-    let child = Command::new(env!("CARGO_BIN_EXE_bizgraph"))
+impl Running {
+    /// How many log lines so far contain `text`.
+    fn log_lines_with(&self, text: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|line| line.contains(text))
+            .count()
+    }
+
+    /// Waits (at most `BOUND`) until a log line contains `text`; the whole log otherwise.
+    async fn wait_for_log(&self, text: &str) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + BOUND;
+        while self.log_lines_with(text) == 0 {
+            if tokio::time::Instant::now() > deadline {
+                return Err(self.log.lock().unwrap().join("\n"));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
+    /// Waits (at most `BOUND`) for the process to exit and returns its status.
+    async fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        let deadline = tokio::time::Instant::now() + BOUND;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+}
+
+/// `bizgraph serve` on a free port, on the embedded sandbox, with `flags` added.
+fn serve_command(flags: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bizgraph"));
+    command
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(flags);
+    command
+}
+
+/// Starts `command` (a `bizgraph serve`) and returns it with its banner's lines.
+async fn start(mut command: Command) -> (Running, Vec<String>) {
+    let child = command
         .env_remove("BIZGRAPH_GRAPH_URL")
         .env_remove("BIZGRAPH_APP_SECRET")
+        .env("BIZGRAPH_LOG", "info")
+        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut running = Running(child);
-    let stdout = running.0.stdout.take().unwrap();
+    let mut running = Running {
+        child,
+        log: Arc::default(),
+    };
+    let stderr = running.child.stderr.take().unwrap();
+    let log = running.log.clone();
+    // Read all along, so that the binary never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            log.lock().unwrap().push(line);
+        }
+    });
+    let stdout = running.child.stdout.take().unwrap();
     // The banner names the GraphiQL URL and the demo tokens; read it up to the last token.
     let reading = tokio::task::spawn_blocking(move || {
         let mut lines = Vec::new();
@@ -40,21 +110,39 @@ async fn start_binary() -> (Running, Vec<String>) {
         }
         lines
     });
-    let banner = tokio::time::timeout(std::time::Duration::from_secs(60), reading)
+    let banner = tokio::time::timeout(Duration::from_secs(60), reading)
         .await
         .expect("the banner is printed within a minute")
         .unwrap();
     (running, banner)
 }
 
-#[tokio::test]
-async fn the_binary_serves_the_demo_world_on_the_embedded_sandbox() {
-    let (_running, banner) = start_binary().await;
-    let graphiql = banner
+/// Starts `bizgraph serve` on a free port and returns it with its banner's lines.
+async fn start_binary() -> (Running, Vec<String>) {
+    start(serve_command(&[])).await
+}
+
+/// The GraphiQL URL the banner names: `http://127.0.0.1:<port>/`.
+fn graphiql_url(banner: &[String]) -> String {
+    banner
         .iter()
         .find_map(|line| line.trim().strip_prefix("GraphiQL"))
         .map(|url| url.trim().to_owned())
-        .unwrap_or_else(|| panic!("no GraphiQL line in {banner:?}"));
+        .unwrap_or_else(|| panic!("no GraphiQL line in {banner:?}"))
+}
+
+/// The `host:port` the banner names.
+fn gateway_authority(banner: &[String]) -> String {
+    graphiql_url(banner)
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_demo_world_on_the_embedded_sandbox() {
+    let (_running, banner) = start_binary().await;
+    let graphiql = graphiql_url(&banner);
     assert!(banner.iter().any(|l| l.contains("demo-admin")));
     assert!(banner.iter().any(|l| l.contains("demo-employee")));
 
@@ -90,17 +178,120 @@ async fn the_binary_serves_the_demo_world_on_the_embedded_sandbox() {
 #[tokio::test]
 async fn the_binary_stops_cleanly_on_sigterm_as_container_platforms_send() {
     let (mut running, _banner) = start_binary().await;
-    let pid = running.0.id().to_string();
+    terminate(&running);
+    let status = running.exit_status().await;
+    assert!(
+        status.is_some_and(|status| status.success()),
+        "bizgraph stops within the bound of SIGTERM, successfully: {status:?}"
+    );
+}
+
+/// Sends SIGTERM, as container platforms do to stop a container.
+#[cfg(unix)]
+fn terminate(running: &Running) {
+    let pid = running.child.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());
-    for _ in 0..200 {
-        if let Some(status) = running.0.try_wait().unwrap() {
-            assert!(status.success(), "exit status {status:?}");
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn on_sigterm_the_binary_exits_after_the_grace_period_despite_half_sent_requests() {
+    let (mut running, banner) = start(serve_command(&[
+        "--shutdown-grace-secs",
+        "1",
+        "--request-timeout-secs",
+        "600",
+        "--header-read-timeout-secs",
+        "600",
+        "--keep-alive-idle-secs",
+        "600",
+    ]))
+    .await;
+    let authority = gateway_authority(&banner);
+
+    let mut idle = TcpStream::connect(&authority).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(read_response(&mut idle).await.status, 200);
+
+    let mut half_headers = TcpStream::connect(&authority).await.unwrap();
+    half_headers
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: gateway\r\n")
+        .await
+        .unwrap();
+
+    // `100 Continue` comes once the gateway reads the body: the request is then in flight.
+    let mut half_body = TcpStream::connect(&authority).await.unwrap();
+    half_body
+        .write_all(post_head(true).as_bytes())
+        .await
+        .unwrap();
+    assert!(read_head(&mut half_body).await.starts_with("HTTP/1.1 100"));
+    half_body
+        .write_all(&VIEWER_QUERY.as_bytes()[..10])
+        .await
+        .unwrap();
+
+    terminate(&running);
+    let status = running.exit_status().await;
+    assert!(
+        status.is_some_and(|status| status.success()),
+        "bizgraph exits successfully within the bound of SIGTERM: {status:?}"
+    );
+    assert_eq!(
+        running.log_lines_with("grace period over"),
+        1,
+        "the half-sent request was cut off when the grace period ended: {:?}",
+        running.log.lock().unwrap()
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn past_the_open_file_limit_the_binary_warns_once_and_serves_again_once_sockets_free_up() {
+    let mut command = Command::new("sh");
+    command.args([
+        "-c",
+        r#"ulimit -n 64 && exec "$0" "$@""#,
+        env!("CARGO_BIN_EXE_bizgraph"),
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        // Connections that send nothing stay open for the whole test.
+        "--header-read-timeout-secs",
+        "600",
+    ]);
+    let (running, banner) = start(command).await;
+    let authority = gateway_authority(&banner);
+    const WARNING: &str = "cannot accept connections";
+
+    // More than the 64 descriptors the gateway may open; the rest wait in the listen backlog.
+    let mut clients = Vec::new();
+    for _ in 0..100 {
+        clients.push(TcpStream::connect(&authority).await.unwrap());
     }
-    panic!("bizgraph did not stop within 10 seconds of SIGTERM");
+    running.wait_for_log(WARNING).await.unwrap();
+    // The gateway retries its accepts every 50 ms meanwhile: over these two seconds, a log
+    // line per failure (or per second, as axum::serve wrote) would show.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        running.log_lines_with(WARNING),
+        1,
+        "{:?}",
+        running.log.lock().unwrap()
+    );
+    assert_eq!(running.log_lines_with("Too many open files"), 1);
+
+    drop(clients);
+    let http = reqwest::Client::new();
+    wait_until_healthy(&http, &format!("http://{authority}")).await;
+    running
+        .wait_for_log("accepting connections again")
+        .await
+        .unwrap();
+    assert_eq!(running.log_lines_with(WARNING), 1);
 }
 
 #[test]

@@ -5,7 +5,8 @@ use std::time::Duration;
 use bizgraph::{Application, Settings};
 use graph_sandbox::{RunningSandbox, SandboxSettings};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
 
 /// A gateway and the sandbox behind it, both on loopback.
 pub struct TestApp {
@@ -38,20 +39,59 @@ pub async fn spawn_app_with(
     let gateway = format!("http://{}", app.addr());
     app.spawn();
     let http = reqwest::Client::new();
-    // Wait on the health endpoint rather than sleeping.
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("{gateway}/healthz")).send().await
-            && r.status().is_success()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until_healthy(&http, &gateway).await;
     TestApp {
         gateway,
         sandbox,
         http,
     }
+}
+
+/// A gateway with some settings changed that serves until `stop` is sent; the handle ends when
+/// `run_until` returns.
+pub async fn spawn_app_stoppable(
+    configure: impl FnOnce(&mut Settings),
+) -> (
+    TestApp,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
+        .await
+        .unwrap();
+    let mut settings = Settings::for_upstream(sandbox.url());
+    configure(&mut settings);
+    let app = Application::build(settings).await.unwrap();
+    let gateway = format!("http://{}", app.addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::new();
+    wait_until_healthy(&http, &gateway).await;
+    (
+        TestApp {
+            gateway,
+            sandbox,
+            http,
+        },
+        stop,
+        running,
+    )
+}
+
+/// Waits on the gateway's health endpoint rather than sleeping; gives up after about 10 s.
+pub async fn wait_until_healthy(http: &reqwest::Client, gateway: &str) {
+    for _ in 0..1000 {
+        if let Ok(r) = http.get(format!("{gateway}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{gateway}/healthz did not answer within 10 seconds");
 }
 
 impl TestApp {
@@ -164,4 +204,113 @@ pub fn first_error_code(answer: &Value) -> Option<&str> {
 /// The message of the first error.
 pub fn first_error_message(answer: &Value) -> &str {
     answer["errors"][0]["message"].as_str().unwrap_or("")
+}
+
+// Raw HTTP/1.1 over TCP, for clients that misbehave on purpose.
+
+/// A generous bound for anything the gateway should do "soon" on a slow, shared machine; the
+/// limits under test are 1 s.
+pub const BOUND: Duration = Duration::from_secs(20);
+
+/// A query the demo admin may run, as a JSON body.
+pub const VIEWER_QUERY: &str = r#"{"query":"{ viewer { name } }"}"#;
+
+/// The head of a POST of `VIEWER_QUERY` to `/graphql` as the demo admin; with `expect_continue`
+/// it asks for `100 Continue`, which the gateway sends once it starts reading the body.
+pub fn post_head(expect_continue: bool) -> String {
+    let expect = if expect_continue {
+        "Expect: 100-continue\r\n"
+    } else {
+        ""
+    };
+    format!(
+        "POST /graphql HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer demo-admin\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n{expect}\r\n",
+        VIEWER_QUERY.len()
+    )
+}
+
+/// One HTTP/1.1 response as read off the wire.
+pub struct RawResponse {
+    pub status: u16,
+    /// Header lines, lower-cased.
+    pub headers: Vec<String>,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            (key.trim() == name).then(|| value.trim())
+        })
+    }
+}
+
+/// Reads up to and including the blank line that ends a response head.
+pub async fn read_head(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let read = tokio::time::timeout(BOUND, stream.read(&mut byte))
+            .await
+            .expect("a response head within the bound")
+            .unwrap();
+        assert_eq!(read, 1, "the connection closed mid-head: {head:?}");
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap()
+}
+
+/// Reads one response with a `Content-Length` body, skipping `100 Continue`.
+pub async fn read_response(stream: &mut TcpStream) -> RawResponse {
+    let mut head = read_head(stream).await;
+    while head.starts_with("HTTP/1.1 100") {
+        head = read_head(stream).await;
+    }
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {head:?}"));
+    let headers: Vec<String> = lines
+        .filter(|l| !l.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let mut response = RawResponse {
+        status,
+        headers,
+        body: String::new(),
+    };
+    let length: usize = response
+        .header("content-length")
+        .unwrap_or_else(|| panic!("no content-length in {head:?}"))
+        .parse()
+        .unwrap();
+    let mut body = vec![0u8; length];
+    tokio::time::timeout(BOUND, stream.read_exact(&mut body))
+        .await
+        .expect("the body within the bound")
+        .unwrap();
+    response.body = String::from_utf8(body).unwrap();
+    response
+}
+
+/// Whether the gateway closes the connection within `BOUND`; returns what it sent first.
+pub async fn closed_by_gateway(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut received = Vec::new();
+    let reading = async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) => return,
+                Ok(n) => received.extend_from_slice(&chunk[..n]),
+                // A reset is a close too (the gateway dropped a connection with unread input).
+                Err(_) => return,
+            }
+        }
+    };
+    tokio::time::timeout(BOUND, reading).await.ok()?;
+    Some(received)
 }

@@ -7,6 +7,7 @@ mod bench;
 mod business;
 mod cache;
 mod cli;
+mod connections;
 mod helpers;
 mod http;
 mod limits;
