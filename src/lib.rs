@@ -8,6 +8,7 @@ pub mod cache;
 pub mod config;
 pub mod graph;
 pub mod loaders;
+pub mod log_window;
 pub mod metrics;
 pub mod schema;
 pub mod server;

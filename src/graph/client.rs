@@ -20,6 +20,7 @@ use super::throttle::{Admission, UsageGovernor};
 use super::usage::UsageReport;
 use super::{AccessToken, is_node_id};
 use crate::cache::{CacheKey, TokenFingerprint, UpstreamCache};
+use crate::log_window::log_window;
 use crate::metrics::Metrics;
 
 /// Graph reads at most this many ids in one `?ids=` call (UPSTREAM.md §2).
@@ -390,7 +391,7 @@ impl GraphClient {
                     attempt += 1;
                     let backoff = Duration::from_millis(100 * 2u64.pow(attempt - 1))
                         + Duration::from_millis(rand::rng().random_range(0..100));
-                    tracing::info!(
+                    tracing::debug!(
                         attempt,
                         backoff_ms = backoff.as_millis() as u64,
                         code = error.api().map(|a| a.code),
@@ -446,11 +447,25 @@ impl GraphClient {
                 inner
                     .metrics
                     .graph_call(method.as_str(), "held_back", None, None);
-                tracing::info!(path = %path, wait_s = wait.as_secs(), "held a Graph call back while Graph throttles");
+                tracing::debug!(path = %path, wait_s = wait.as_secs(), "held a Graph call back while Graph throttles");
+                if let Some(suppressed) = log_window().should_log("graph_call_held_back") {
+                    tracing::warn!(
+                        wait_s = wait.as_secs(),
+                        suppressed,
+                        "Graph throttles a token or business: holding its calls back"
+                    );
+                }
                 return Err(GraphError::HeldBack(wait));
             }
             Admission::Proceed(pause) if !pause.is_zero() => {
-                tracing::info!(path = %path, pause_ms = pause.as_millis() as u64, "spacing Graph calls out near the rate limit");
+                tracing::debug!(path = %path, pause_ms = pause.as_millis() as u64, "spacing Graph calls out near the rate limit");
+                if let Some(suppressed) = log_window().should_log("graph_calls_spaced_out") {
+                    tracing::info!(
+                        pause_ms = pause.as_millis() as u64,
+                        suppressed,
+                        "spacing Graph calls out near the rate limit"
+                    );
+                }
                 tokio::time::sleep(pause).await;
             }
             Admission::Proceed(_) => {}
@@ -514,7 +529,7 @@ impl GraphClient {
                     api.retry_after = usage.regain_wait();
                 }
                 inner.governor.observe(fingerprint, &usage, Some(&api));
-                tracing::info!(
+                tracing::debug!(
                     method = %method,
                     path = %path,
                     status,
