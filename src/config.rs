@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::graph::BreakerSettings;
+
 /// The command line: `bizgraph [serve]`, `bizgraph sandbox`, `bizgraph schema`.
 #[derive(Debug, Parser)]
 #[command(
@@ -74,14 +76,39 @@ pub struct ServeArgs {
     /// Mebibytes of upstream answers the cache may hold.
     #[arg(long, env = "BIZGRAPH_CACHE_MAX_MB", default_value_t = 64)]
     pub cache_max_mb: u64,
-    /// The most Graph API calls one GraphQL request may make (the planner needs one for most
+    /// The most Graph API calls one GraphQL request may send (the planner needs one for most
     /// queries); protects the app's shared Graph quota from queries of many aliased fields.
+    /// Every call sent counts: each `?ids=` call of 50 ids, the batch re-read after one of them
+    /// failed, each retry. Answers from the cache send nothing and do not count. Calls past
+    /// the budget are not sent; their fields fail with UPSTREAM_BUDGET_EXCEEDED.
     #[arg(
         long,
         env = "BIZGRAPH_MAX_GRAPH_CALLS_PER_REQUEST",
         default_value_t = 50
     )]
     pub max_graph_calls_per_request: usize,
+    /// Mebibytes one Graph API answer may have. The answer is read as it arrives and abandoned
+    /// past this size (its field fails with UPSTREAM_UNAVAILABLE), so a huge or endless answer
+    /// never sits in memory.
+    #[arg(
+        long,
+        env = "BIZGRAPH_MAX_UPSTREAM_RESPONSE_MB",
+        default_value_t = 32,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub max_upstream_response_mb: u64,
+    /// Failed Graph API calls (no connection, timeouts, 5xx answers; not Graph's own errors)
+    /// within --breaker-window-secs that open the circuit breaker: calls then fail at once
+    /// with UPSTREAM_UNAVAILABLE for --breaker-cool-down-secs, after which one probe call
+    /// decides whether it closes. 0 turns the breaker off.
+    #[arg(long, env = "BIZGRAPH_BREAKER_FAILURES", default_value_t = 5)]
+    pub breaker_failures: u32,
+    /// Seconds over which the circuit breaker counts failed Graph API calls.
+    #[arg(long, env = "BIZGRAPH_BREAKER_WINDOW_SECS", default_value_t = 10)]
+    pub breaker_window_secs: u64,
+    /// Seconds the open circuit breaker fails calls at once before it lets a probe through.
+    #[arg(long, env = "BIZGRAPH_BREAKER_COOL_DOWN_SECS", default_value_t = 15)]
+    pub breaker_cool_down_secs: u64,
     /// Browser origins allowed to call /graphql from other sites (CORS), comma-separated,
     /// e.g. `https://app.example.com`. None by default: only same-origin pages may call.
     #[arg(long, env = "BIZGRAPH_CORS_ORIGINS", value_delimiter = ',')]
@@ -134,8 +161,12 @@ pub struct Settings {
     pub cache_ttl: Duration,
     /// Most bytes of upstream answers cached.
     pub cache_max_bytes: u64,
-    /// Most Graph calls one GraphQL request may make.
+    /// Most Graph calls one GraphQL request may send (cache hits are free).
     pub max_upstream_calls: usize,
+    /// Largest Graph answer read, in bytes.
+    pub max_upstream_response_bytes: u64,
+    /// When the circuit breaker in front of Graph opens, and for how long.
+    pub breaker: BreakerSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -155,6 +186,11 @@ impl std::fmt::Debug for Settings {
             .field("cache_ttl", &self.cache_ttl)
             .field("cache_max_bytes", &self.cache_max_bytes)
             .field("max_upstream_calls", &self.max_upstream_calls)
+            .field(
+                "max_upstream_response_bytes",
+                &self.max_upstream_response_bytes,
+            )
+            .field("breaker", &self.breaker)
             .finish()
     }
 }
@@ -174,6 +210,8 @@ impl Settings {
             cache_ttl: Duration::from_secs(30),
             cache_max_bytes: 64 * 1024 * 1024,
             max_upstream_calls: 50,
+            max_upstream_response_bytes: 32 * 1024 * 1024,
+            breaker: BreakerSettings::default(),
         }
     }
 
@@ -196,6 +234,12 @@ impl Settings {
             cache_ttl: Duration::from_secs(args.cache_ttl_secs),
             cache_max_bytes: args.cache_max_mb.saturating_mul(1024 * 1024),
             max_upstream_calls: args.max_graph_calls_per_request,
+            max_upstream_response_bytes: args.max_upstream_response_mb.saturating_mul(1024 * 1024),
+            breaker: BreakerSettings {
+                failures: args.breaker_failures,
+                window: Duration::from_secs(args.breaker_window_secs),
+                cool_down: Duration::from_secs(args.breaker_cool_down_secs),
+            },
         }
     }
 }

@@ -79,6 +79,10 @@ pub fn upstream(error: &GraphError) -> Error {
         // Graph gives no figure for app and user limits; its docs advise minutes, not seconds.
         let wait = error.retry_after().map_or(60, |wait| wait.as_secs().max(1));
         err = err.extend_with(move |_, e| e.set("retryAfterSeconds", wait));
+    } else if let GraphError::CircuitOpen { retry_in, .. } = error {
+        // When the breaker lets a probe through; a caller retrying sooner fails at once again.
+        let wait = retry_in.as_secs_f64().ceil().max(1.0) as u64;
+        err = err.extend_with(move |_, e| e.set("retryAfterSeconds", wait));
     }
     err
 }

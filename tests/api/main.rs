@@ -10,3 +10,4 @@ mod cli;
 mod helpers;
 mod planning;
 mod schema_file;
+mod upstream_failures;
