@@ -243,3 +243,67 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        let cli = Cli::try_parse_from(std::iter::once("bizgraph").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        cli.serve
+    }
+
+    #[test]
+    fn the_flags_defaults_are_the_settings_defaults() {
+        let from_flags = Settings::from_args(&serve_args(&[]), "http://127.0.0.1:9".to_owned());
+        let in_code = Settings::for_upstream("http://127.0.0.1:9");
+        assert_eq!(from_flags.max_upstream_calls, in_code.max_upstream_calls);
+        assert_eq!(
+            from_flags.max_upstream_response_bytes,
+            in_code.max_upstream_response_bytes
+        );
+        assert_eq!(in_code.max_upstream_response_bytes, 32 * 1024 * 1024);
+        assert_eq!(from_flags.breaker, in_code.breaker);
+        assert_eq!(
+            in_code.breaker,
+            BreakerSettings {
+                failures: 5,
+                window: Duration::from_secs(10),
+                cool_down: Duration::from_secs(15),
+            }
+        );
+    }
+
+    #[test]
+    fn the_answer_cap_and_the_breaker_are_set_by_flags() {
+        let settings = Settings::from_args(
+            &serve_args(&[
+                "--max-upstream-response-mb",
+                "2",
+                "--breaker-failures",
+                "0",
+                "--breaker-window-secs",
+                "30",
+                "--breaker-cool-down-secs",
+                "5",
+            ]),
+            "http://127.0.0.1:9".to_owned(),
+        );
+        assert_eq!(settings.max_upstream_response_bytes, 2 * 1024 * 1024);
+        assert_eq!(
+            settings.breaker,
+            BreakerSettings {
+                failures: 0,
+                window: Duration::from_secs(30),
+                cool_down: Duration::from_secs(5),
+            }
+        );
+    }
+
+    #[test]
+    fn an_answer_cap_of_zero_is_refused() {
+        let parsed = Cli::try_parse_from(["bizgraph", "--max-upstream-response-mb", "0"]);
+        assert!(parsed.is_err());
+    }
+}

@@ -709,7 +709,12 @@ impl GraphClient {
             return GraphError::Api(Box::new(api));
         }
         let proof_sent = self.inner.app_secret.is_some();
-        if let Some(suppressed) = log_window().should_log("graph_appsecret_proof_refused") {
+        let condition = if proof_sent {
+            "graph_appsecret_proof_wrong"
+        } else {
+            "graph_appsecret_proof_missing"
+        };
+        if let Some(suppressed) = log_window().should_log(condition) {
             if proof_sent {
                 tracing::error!(
                     suppressed,

@@ -242,6 +242,15 @@ async fn a_wrong_app_secret_is_an_internal_error_that_does_not_blame_the_caller(
         |settings| settings.app_secret = Some("another-secret".to_owned()),
     )
     .await;
+    // The gateway's log, for this test's thread (the runtime of a tokio test is this thread).
+    let log = CapturedLog::default();
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_writer(log.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .finish(),
+    );
     let answer = app.admin("{ viewer { name } }").await;
     // `viewer` is non-null, so its failure nulls `data`.
     assert_eq!(answer["data"], Value::Null, "{answer}");
@@ -261,6 +270,80 @@ async fn a_wrong_app_secret_is_an_internal_error_that_does_not_blame_the_caller(
     assert_eq!(answer["errors"][0]["extensions"].get("graphApi"), None);
     // Not retried: the same secret would be refused again.
     assert_eq!(app.upstream_requests().await, 1);
+
+    // The log tells the operator what to fix, once per window however many requests fail.
+    for _ in 0..3 {
+        let again = app.admin("{ viewer { id } }").await;
+        assert_eq!(first_error_code(&again), Some("INTERNAL"), "{again}");
+    }
+    let text = log.text();
+    assert_eq!(
+        text.matches("set --app-secret (BIZGRAPH_APP_SECRET) to the secret of the app")
+            .count(),
+        1,
+        "{text}"
+    );
+}
+
+// Logs.
+
+#[tokio::test]
+async fn a_throttled_token_under_load_logs_its_throttle_once_not_per_call() {
+    let app = crate::helpers::spawn_app().await;
+    let log = CapturedLog::default();
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_writer(log.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish(),
+    );
+    app.control("faults", json!({"error_code": 4, "times": 1}))
+        .await;
+    let throttled = app.admin("{ viewer { name } }").await;
+    assert_eq!(
+        first_error_code(&throttled),
+        Some("RATE_LIMITED"),
+        "{throttled}"
+    );
+    for _ in 0..20 {
+        let held = app.admin("{ viewer { name } }").await;
+        assert_eq!(first_error_code(&held), Some("RATE_LIMITED"), "{held}");
+    }
+    assert_eq!(app.upstream_requests().await, 1);
+    // Other tests of this process may have logged the condition within the window already,
+    // so once or not at all; never once per call.
+    let text = log.text();
+    assert!(text.matches("Graph throttles").count() <= 1, "{text}");
+}
+
+/// A log writer that keeps what it is given, for tests that read the gateway's log.
+#[derive(Clone, Default)]
+struct CapturedLog(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl CapturedLog {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for CapturedLog {
+    type Writer = CapturedLog;
+
+    fn make_writer(&'a self) -> CapturedLog {
+        self.clone()
+    }
 }
 
 // The circuit breaker.
