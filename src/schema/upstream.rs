@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::error::{UNAUTHENTICATED, coded, upstream};
 use crate::graph::model::Created;
 use crate::graph::{AccessToken, FieldSet, GraphClient, GraphError, GraphList, PageRequest};
-use crate::loaders::{Loaders, NodeKey};
+use crate::loaders::{Loaders, NodeKey, is_about_one_object};
 
 /// The `extensions.code` of a request that would need more Graph calls than allowed.
 pub const UPSTREAM_BUDGET_EXCEEDED: &str = "UPSTREAM_BUDGET_EXCEEDED";
@@ -119,6 +119,15 @@ impl<'a> Upstream<'a> {
             .load_many(keys)
             .await
             .map_err(|e| self.fail(&e))?;
+        // A chunk that failed as a whole (budget, transport, token) fails the field once,
+        // rather than with one identical error per id.
+        if let Some(error) = loaded
+            .values()
+            .filter_map(|outcome| outcome.as_ref().err())
+            .find(|error| !is_about_one_object(error))
+        {
+            return Err(self.fail(error));
+        }
         Ok(loaded
             .into_iter()
             .map(|(k, v)| (k.id, v.map_err(|e| self.fail(&e))))

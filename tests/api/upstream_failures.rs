@@ -97,6 +97,31 @@ async fn six_aliases_of_500_unknown_ids_send_no_more_graph_calls_than_the_budget
 }
 
 #[tokio::test]
+async fn an_aliased_lookup_cut_off_by_the_budget_does_not_fail_its_answered_sibling() {
+    let app = spawn_app_configured(|settings| settings.max_upstream_calls = 1).await;
+    let before = app.upstream_requests().await;
+    // Different fields: two `?ids=` calls from one DataLoader batch, one more than allowed.
+    let answer = app
+        .admin(r#"{ a: business(id: "200001") { name } b: business(id: "200002") { vertical } }"#)
+        .await;
+    assert_eq!(app.upstream_requests().await - before, 1, "{answer}");
+    let answered = [
+        answer["data"]["a"] == json!({"name": "Pomni Media"}),
+        answer["data"]["b"] == json!({"vertical": "TECHNOLOGY"}),
+    ];
+    assert_eq!(
+        answered.iter().filter(|ok| **ok).count(),
+        1,
+        "exactly one lookup fits the budget: {answer}"
+    );
+    assert_eq!(
+        error_codes(&answer),
+        ["UPSTREAM_BUDGET_EXCEEDED"],
+        "{answer}"
+    );
+}
+
+#[tokio::test]
 async fn each_retry_of_a_read_is_a_call_of_the_budget() {
     let app = spawn_app_configured(|settings| settings.max_upstream_calls = 2).await;
     // Graph fails the first try and both retries, which would be three calls.
