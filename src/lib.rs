@@ -82,6 +82,9 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
     };
     let app = Application::build(settings).await?;
     let addr = app.addr();
+    // Listening for the signals before the banner says the gateway is up: a SIGTERM sent as
+    // soon as it is would otherwise kill the process instead of stopping it cleanly.
+    let shutdown = shutdown_signal();
     match &embedded {
         Some(sandbox) => {
             println!("bizgraph is running on the embedded sandbox: a seeded demo world, not Meta.");
@@ -110,7 +113,7 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
         None => println!("bizgraph is listening on http://{addr}/ (GraphQL at /graphql)"),
     }
     tracing::info!(%addr, embedded_sandbox = embedded.is_some(), "gateway started");
-    app.run_until(shutdown_signal())
+    app.run_until(shutdown)
         .await
         .map_err(|source| RunError::Io {
             context: "the gateway stopped".to_owned(),
@@ -133,6 +136,7 @@ async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
         context: "cannot start the sandbox".to_owned(),
         source,
     })?;
+    let shutdown = shutdown_signal();
     println!("Graph API sandbox listening on {}", sandbox.url());
     println!(
         "Demo tokens: {}, {}, {}",
@@ -140,7 +144,7 @@ async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
         graph_sandbox::demo::EMPLOYEE_TOKEN,
         graph_sandbox::demo::SYSTEM_TOKEN
     );
-    shutdown_signal().await;
+    shutdown.await;
     Ok(())
 }
 
@@ -154,27 +158,44 @@ async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, RunError> {
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM: container platforms stop a container with SIGTERM,
-/// and a process running as PID 1 ignores it unless it handles it.
-async fn shutdown_signal() {
-    let interrupt = async {
-        // If the handler cannot be installed, this signal never ends the gateway.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// and a process running as PID 1 ignores it unless it handles it. On Unix the handlers are
+/// installed when this is called, not when the future is first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let handlers = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("interrupted: shutting down"),
-        () = terminate => tracing::info!("terminated: shutting down"),
+    async move {
+        #[cfg(unix)]
+        let (interrupt, terminate) = {
+            let (interrupt, terminate) = handlers;
+            // A handler that cannot be installed never ends the gateway.
+            let wait = |handler: std::io::Result<tokio::signal::unix::Signal>| async move {
+                match handler {
+                    Ok(mut signal) => {
+                        signal.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            (wait(interrupt), wait(terminate))
+        };
+        #[cfg(not(unix))]
+        let (interrupt, terminate) = (
+            async {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            },
+            std::future::pending::<()>(),
+        );
+        tokio::select! {
+            () = interrupt => tracing::info!("interrupted: shutting down"),
+            () = terminate => tracing::info!("terminated: shutting down"),
+        }
     }
 }
