@@ -98,14 +98,14 @@ where
     /// Each id's own outcome: one unreadable id does not fail its siblings, and a call that
     /// failed as a whole (token, rate limit, transport, the request's call budget) fails the
     /// ids of its own chunk only, not the chunks that were answered.
-    type Value = Result<T, GraphError>;
+    type Value = Result<T, NodeError>;
     /// Never returned: failures are per id (see `Value`).
     type Error = GraphError;
 
     async fn load(
         &self,
         keys: &[NodeKey<T>],
-    ) -> Result<HashMap<NodeKey<T>, Result<T, GraphError>>, GraphError> {
+    ) -> Result<HashMap<NodeKey<T>, Result<T, NodeError>>, GraphError> {
         // Keys with the same fields share one call; the DataLoader already caps a batch at 50.
         let mut by_fields: HashMap<Arc<str>, Vec<String>> = HashMap::new();
         for key in keys {
@@ -133,15 +133,23 @@ impl GraphNodes {
         &self,
         ids: Vec<String>,
         fields: Arc<str>,
-    ) -> Vec<(NodeKey<T>, Result<T, GraphError>)>
+    ) -> Vec<(NodeKey<T>, Result<T, NodeError>)>
     where
         T: DeserializeOwned,
     {
         match self.load_chunk::<T>(ids.clone(), fields.clone()).await {
-            Ok(answers) => answers,
+            Ok(answers) => answers
+                .into_iter()
+                .map(|(key, answer)| (key, answer.map_err(NodeError::Own)))
+                .collect(),
             Err(error) => ids
                 .into_iter()
-                .map(|id| (NodeKey::with_fields(id, fields.clone()), Err(error.clone())))
+                .map(|id| {
+                    (
+                        NodeKey::with_fields(id, fields.clone()),
+                        Err(NodeError::Call(error.clone())),
+                    )
+                })
                 .collect(),
         }
     }
@@ -182,9 +190,28 @@ impl GraphNodes {
     }
 }
 
+/// Why one id of a DataLoader read has no node.
+#[derive(Debug, Clone)]
+pub enum NodeError {
+    /// Graph's answer about this id alone: unknown, unreadable, or its own batch operation
+    /// failed.
+    Own(GraphError),
+    /// The call that was to read this id, with the others of its chunk, failed as a whole.
+    Call(GraphError),
+}
+
+impl NodeError {
+    /// The upstream error, whichever the reason.
+    pub fn graph_error(&self) -> &GraphError {
+        match self {
+            NodeError::Own(error) | NodeError::Call(error) => error,
+        }
+    }
+}
+
 /// Whether a failed read may concern only some of its ids (rather than the token, Graph, or
 /// the request's call budget).
-pub fn is_about_one_object(error: &GraphError) -> bool {
+fn is_about_one_object(error: &GraphError) -> bool {
     matches!(
         error.class(),
         ErrorClass::NotFound | ErrorClass::InvalidArgument | ErrorClass::Forbidden

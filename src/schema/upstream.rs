@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::error::{UNAUTHENTICATED, coded, upstream};
 use crate::graph::model::Created;
 use crate::graph::{AccessToken, FieldSet, GraphClient, GraphError, GraphList, PageRequest};
-use crate::loaders::{Loaders, NodeKey, is_about_one_object};
+use crate::loaders::{Loaders, NodeError, NodeKey};
 
 /// The `extensions.code` of a request that would need more Graph calls than allowed.
 pub const UPSTREAM_BUDGET_EXCEEDED: &str = "UPSTREAM_BUDGET_EXCEEDED";
@@ -93,7 +93,8 @@ impl<'a> Upstream<'a> {
         let key = NodeKey::<T>::new(id, fields);
         match self.loaders.nodes.load_one(key).await {
             Ok(Some(Ok(node))) => Ok(node),
-            Ok(Some(Err(error))) | Err(error) => Err(self.fail(&error)),
+            Ok(Some(Err(error))) => Err(self.fail(error.graph_error())),
+            Err(error) => Err(self.fail(&error)),
             // Graph answers every id it was asked for or fails the call; this is defensive.
             Ok(None) => Err(coded(
                 super::error::NOT_FOUND,
@@ -119,18 +120,17 @@ impl<'a> Upstream<'a> {
             .load_many(keys)
             .await
             .map_err(|e| self.fail(&e))?;
-        // A chunk that failed as a whole (budget, transport, token) fails the field once,
-        // rather than with one identical error per id.
-        if let Some(error) = loaded
-            .values()
-            .filter_map(|outcome| outcome.as_ref().err())
-            .find(|error| !is_about_one_object(error))
-        {
+        // A call that failed as a whole (budget, transport, token) fails the field once, rather
+        // than with one identical error per id of its chunk.
+        if let Some(error) = loaded.values().find_map(|outcome| match outcome {
+            Err(NodeError::Call(error)) => Some(error),
+            _ => None,
+        }) {
             return Err(self.fail(error));
         }
         Ok(loaded
             .into_iter()
-            .map(|(k, v)| (k.id, v.map_err(|e| self.fail(&e))))
+            .map(|(k, v)| (k.id, v.map_err(|e| self.fail(e.graph_error()))))
             .collect())
     }
 

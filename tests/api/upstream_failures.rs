@@ -77,10 +77,12 @@ async fn six_aliases_of_500_unknown_ids_send_no_more_graph_calls_than_the_budget
         answer["extensions"]
     );
     let codes = error_codes(&answer);
-    assert!(
-        codes.iter().any(|code| code == "UPSTREAM_BUDGET_EXCEEDED"),
-        "{codes:?}"
-    );
+    // A cut-off list fails once as a field, not once per id of the calls it could not make.
+    let cut_off = codes
+        .iter()
+        .filter(|code| *code == "UPSTREAM_BUDGET_EXCEEDED")
+        .count();
+    assert!((1..=6).contains(&cut_off), "{cut_off} budget errors");
     let budget_error = answer["errors"]
         .as_array()
         .unwrap()
