@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::graph::BreakerSettings;
+
 /// The command line: `bizgraph [serve]`, `bizgraph sandbox`, `bizgraph schema`.
 #[derive(Debug, Parser)]
 #[command(
@@ -74,14 +76,39 @@ pub struct ServeArgs {
     /// Mebibytes of upstream answers the cache may hold.
     #[arg(long, env = "BIZGRAPH_CACHE_MAX_MB", default_value_t = 64)]
     pub cache_max_mb: u64,
-    /// The most Graph API calls one GraphQL request may make (the planner needs one for most
+    /// The most Graph API calls one GraphQL request may send (the planner needs one for most
     /// queries); protects the app's shared Graph quota from queries of many aliased fields.
+    /// Every call sent counts: each `?ids=` call of 50 ids, the batch re-read after one of them
+    /// failed, each retry. Answers from the cache send nothing and do not count. Calls past
+    /// the budget are not sent; their fields fail with UPSTREAM_BUDGET_EXCEEDED.
     #[arg(
         long,
         env = "BIZGRAPH_MAX_GRAPH_CALLS_PER_REQUEST",
         default_value_t = 50
     )]
     pub max_graph_calls_per_request: usize,
+    /// Mebibytes one Graph API answer may have. The answer is read as it arrives and abandoned
+    /// past this size (its field fails with UPSTREAM_UNAVAILABLE), so a huge or endless answer
+    /// never sits in memory.
+    #[arg(
+        long,
+        env = "BIZGRAPH_MAX_UPSTREAM_RESPONSE_MB",
+        default_value_t = 32,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub max_upstream_response_mb: u64,
+    /// Failed Graph API calls (no connection, timeouts, 5xx answers; not Graph's own errors)
+    /// within --breaker-window-secs that open the circuit breaker: calls then fail at once
+    /// with UPSTREAM_UNAVAILABLE for --breaker-cool-down-secs, after which one probe call
+    /// decides whether it closes. 0 turns the breaker off.
+    #[arg(long, env = "BIZGRAPH_BREAKER_FAILURES", default_value_t = 5)]
+    pub breaker_failures: u32,
+    /// Seconds over which the circuit breaker counts failed Graph API calls.
+    #[arg(long, env = "BIZGRAPH_BREAKER_WINDOW_SECS", default_value_t = 10)]
+    pub breaker_window_secs: u64,
+    /// Seconds the open circuit breaker fails calls at once before it lets a probe through.
+    #[arg(long, env = "BIZGRAPH_BREAKER_COOL_DOWN_SECS", default_value_t = 15)]
+    pub breaker_cool_down_secs: u64,
     /// Browser origins allowed to call /graphql from other sites (CORS), comma-separated,
     /// e.g. `https://app.example.com`. None by default: only same-origin pages may call.
     #[arg(long, env = "BIZGRAPH_CORS_ORIGINS", value_delimiter = ',')]
@@ -165,7 +192,7 @@ pub struct Settings {
     pub cache_ttl: Duration,
     /// Most bytes of upstream answers cached.
     pub cache_max_bytes: u64,
-    /// Most Graph calls one GraphQL request may make.
+    /// Most Graph calls one GraphQL request may send (cache hits are free).
     pub max_upstream_calls: usize,
     /// Introspection, `/schema.graphql` and field suggestions in errors.
     pub introspection: bool,
@@ -179,6 +206,10 @@ pub struct Settings {
     pub keep_alive_idle: Duration,
     /// Time requests in flight may still take once shutdown begins.
     pub shutdown_grace: Duration,
+    /// Largest Graph answer read, in bytes.
+    pub max_upstream_response_bytes: u64,
+    /// When the circuit breaker in front of Graph opens, and for how long.
+    pub breaker: BreakerSettings,
 }
 
 impl std::fmt::Debug for Settings {
@@ -204,6 +235,11 @@ impl std::fmt::Debug for Settings {
             .field("header_read_timeout", &self.header_read_timeout)
             .field("keep_alive_idle", &self.keep_alive_idle)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field(
+                "max_upstream_response_bytes",
+                &self.max_upstream_response_bytes,
+            )
+            .field("breaker", &self.breaker)
             .finish()
     }
 }
@@ -233,6 +269,8 @@ impl Settings {
             header_read_timeout: Duration::from_secs(10),
             keep_alive_idle: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(20),
+            max_upstream_response_bytes: 32 * 1024 * 1024,
+            breaker: BreakerSettings::default(),
         }
     }
 
@@ -261,6 +299,76 @@ impl Settings {
             header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
             keep_alive_idle: Duration::from_secs(args.keep_alive_idle_secs.max(1)),
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+            max_upstream_response_bytes: args.max_upstream_response_mb.saturating_mul(1024 * 1024),
+            breaker: BreakerSettings {
+                failures: args.breaker_failures,
+                window: Duration::from_secs(args.breaker_window_secs),
+                cool_down: Duration::from_secs(args.breaker_cool_down_secs),
+            },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        let cli = Cli::try_parse_from(std::iter::once("bizgraph").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        cli.serve
+    }
+
+    #[test]
+    fn the_flags_defaults_are_the_settings_defaults() {
+        let from_flags = Settings::from_args(&serve_args(&[]), "http://127.0.0.1:9".to_owned());
+        let in_code = Settings::for_upstream("http://127.0.0.1:9");
+        assert_eq!(from_flags.max_upstream_calls, in_code.max_upstream_calls);
+        assert_eq!(
+            from_flags.max_upstream_response_bytes,
+            in_code.max_upstream_response_bytes
+        );
+        assert_eq!(in_code.max_upstream_response_bytes, 32 * 1024 * 1024);
+        assert_eq!(from_flags.breaker, in_code.breaker);
+        assert_eq!(
+            in_code.breaker,
+            BreakerSettings {
+                failures: 5,
+                window: Duration::from_secs(10),
+                cool_down: Duration::from_secs(15),
+            }
+        );
+    }
+
+    #[test]
+    fn the_answer_cap_and_the_breaker_are_set_by_flags() {
+        let settings = Settings::from_args(
+            &serve_args(&[
+                "--max-upstream-response-mb",
+                "2",
+                "--breaker-failures",
+                "0",
+                "--breaker-window-secs",
+                "30",
+                "--breaker-cool-down-secs",
+                "5",
+            ]),
+            "http://127.0.0.1:9".to_owned(),
+        );
+        assert_eq!(settings.max_upstream_response_bytes, 2 * 1024 * 1024);
+        assert_eq!(
+            settings.breaker,
+            BreakerSettings {
+                failures: 0,
+                window: Duration::from_secs(30),
+                cool_down: Duration::from_secs(5),
+            }
+        );
+    }
+
+    #[test]
+    fn an_answer_cap_of_zero_is_refused() {
+        let parsed = Cli::try_parse_from(["bizgraph", "--max-upstream-response-mb", "0"]);
+        assert!(parsed.is_err());
     }
 }

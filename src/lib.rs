@@ -8,6 +8,7 @@ pub mod cache;
 pub mod config;
 pub mod graph;
 pub mod loaders;
+pub mod log_window;
 pub mod metrics;
 pub mod schema;
 pub mod server;
@@ -160,9 +161,9 @@ async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, RunError> {
 
 /// A future that completes on Ctrl-C or, on Unix, SIGTERM: container platforms stop a
 /// container with SIGTERM, and a process running as PID 1 ignores it unless it handles it. The
-/// handlers are installed when this is
-/// called, not when the future is first polled: a SIGTERM that arrives while the gateway is
-/// still starting must stop it cleanly rather than kill it by the signal's default action.
+/// handlers are installed when this is called, not when the future is first polled: a SIGTERM
+/// that arrives while the gateway is still starting must stop it cleanly rather than kill it
+/// by the signal's default action.
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {

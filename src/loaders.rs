@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use futures_util::future::try_join_all;
+use futures_util::future::join_all;
 use serde::de::DeserializeOwned;
 
 use crate::graph::client::MAX_IDS_PER_CALL;
@@ -55,6 +55,16 @@ impl<T> NodeKey<T> {
     }
 }
 
+impl<T> NodeKey<T> {
+    fn with_fields(id: String, fields: Arc<str>) -> NodeKey<T> {
+        NodeKey {
+            id,
+            fields,
+            _type: PhantomData,
+        }
+    }
+}
+
 // Written by hand: derived impls would require `T` itself to be Clone, Eq and Hash.
 impl<T> Clone for NodeKey<T> {
     fn clone(&self) -> Self {
@@ -85,15 +95,17 @@ impl<T> Loader<NodeKey<T>> for GraphNodes
 where
     T: DeserializeOwned + Clone + Send + Sync + 'static,
 {
-    /// Each id's own outcome: one unreadable id does not fail its siblings.
-    type Value = Result<T, GraphError>;
-    /// A failure of the whole read (token, rate limit, transport).
+    /// Each id's own outcome: one unreadable id does not fail its siblings, and a call that
+    /// failed as a whole (token, rate limit, transport, the request's call budget) fails the
+    /// ids of its own chunk only, not the chunks that were answered.
+    type Value = Result<T, NodeError>;
+    /// Never returned: failures are per id (see `Value`).
     type Error = GraphError;
 
     async fn load(
         &self,
         keys: &[NodeKey<T>],
-    ) -> Result<HashMap<NodeKey<T>, Result<T, GraphError>>, GraphError> {
+    ) -> Result<HashMap<NodeKey<T>, Result<T, NodeError>>, GraphError> {
         // Keys with the same fields share one call; the DataLoader already caps a batch at 50.
         let mut by_fields: HashMap<Arc<str>, Vec<String>> = HashMap::new();
         for key in keys {
@@ -104,15 +116,44 @@ where
         }
         let calls = by_fields.into_iter().flat_map(|(fields, ids)| {
             ids.chunks(MAX_IDS_PER_CALL)
-                .map(|chunk| self.load_chunk::<T>(chunk.to_vec(), fields.clone()))
+                .map(|chunk| self.answer_chunk::<T>(chunk.to_vec(), fields.clone()))
                 .collect::<Vec<_>>()
         });
-        let answers = try_join_all(calls).await?;
+        // Every chunk runs to its end: one chunk's failure must not throw away the answers
+        // of the others (whose calls were made and paid for).
+        let answers = join_all(calls).await;
         Ok(answers.into_iter().flatten().collect())
     }
 }
 
 impl GraphNodes {
+    /// Each id of one chunk with its outcome: a failure of the chunk's call as a whole
+    /// becomes the outcome of each of its ids.
+    async fn answer_chunk<T>(
+        &self,
+        ids: Vec<String>,
+        fields: Arc<str>,
+    ) -> Vec<(NodeKey<T>, Result<T, NodeError>)>
+    where
+        T: DeserializeOwned,
+    {
+        match self.load_chunk::<T>(ids.clone(), fields.clone()).await {
+            Ok(answers) => answers
+                .into_iter()
+                .map(|(key, answer)| (key, answer.map_err(NodeError::Own)))
+                .collect(),
+            Err(error) => ids
+                .into_iter()
+                .map(|id| {
+                    (
+                        NodeKey::with_fields(id, fields.clone()),
+                        Err(NodeError::Call(error.clone())),
+                    )
+                })
+                .collect(),
+        }
+    }
+
     /// Reads one chunk with `?ids=`. Graph fails the whole read when one id is unknown or
     /// unreadable; the chunk is then read again as one batch call, which answers each id on
     /// its own, so the others still arrive and the bad one gets its own error.
@@ -124,11 +165,7 @@ impl GraphNodes {
     where
         T: DeserializeOwned,
     {
-        let key = |id: String| NodeKey {
-            id,
-            fields: fields.clone(),
-            _type: PhantomData,
-        };
+        let key = |id: String| NodeKey::with_fields(id, fields.clone());
         match self
             .client
             .nodes_with_fields::<T>(&self.token, &ids, &fields)
@@ -153,7 +190,27 @@ impl GraphNodes {
     }
 }
 
-/// Whether a failed read may concern only some of its ids (rather than the token or Graph).
+/// Why one id of a DataLoader read has no node.
+#[derive(Debug, Clone)]
+pub enum NodeError {
+    /// Graph's answer about this id alone: unknown, unreadable, or its own batch operation
+    /// failed.
+    Own(GraphError),
+    /// The call that was to read this id, with the others of its chunk, failed as a whole.
+    Call(GraphError),
+}
+
+impl NodeError {
+    /// The upstream error, whichever the reason.
+    pub fn graph_error(&self) -> &GraphError {
+        match self {
+            NodeError::Own(error) | NodeError::Call(error) => error,
+        }
+    }
+}
+
+/// Whether a failed read may concern only some of its ids (rather than the token, Graph, or
+/// the request's call budget).
 fn is_about_one_object(error: &GraphError) -> bool {
     matches!(
         error.class(),

@@ -29,7 +29,10 @@ struct RefusalLabels {
 struct CallLabels {
     /// `GET`, `POST` or `DELETE`.
     method: String,
-    /// `ok`, `graph_error`, `transport`, `timeout` or `held_back`.
+    /// Sent: `ok`, `graph_error`, `transport`, `timeout`, `redirect` (not followed) or
+    /// `too_large` (past the answer size cap). Not sent: `held_back` (Graph throttles),
+    /// `breaker_open` (the circuit breaker is open) or `over_budget` (the request's budget of
+    /// Graph calls is spent).
     outcome: String,
     /// Graph's error code, empty unless the outcome is `graph_error`.
     code: String,
@@ -42,6 +45,13 @@ struct CacheLabels {
     result: String,
 }
 
+/// Labels of a circuit breaker transition.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BreakerLabels {
+    /// The state entered: `open`, `half_open` or `closed`.
+    state: String,
+}
+
 /// The gateway's metrics, shared by the server and the Graph client.
 pub struct Metrics {
     registry: Registry,
@@ -51,6 +61,7 @@ pub struct Metrics {
     calls: Family<CallLabels, Counter>,
     call_seconds: Histogram,
     cache: Family<CacheLabels, Counter>,
+    breaker: Family<BreakerLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -74,6 +85,7 @@ impl Metrics {
         let calls = Family::<CallLabels, Counter>::default();
         let call_seconds = latency_histogram();
         let cache = Family::<CacheLabels, Counter>::default();
+        let breaker = Family::<BreakerLabels, Counter>::default();
         registry.register(
             "graphql_requests",
             "GraphQL requests answered, by outcome",
@@ -104,6 +116,11 @@ impl Metrics {
             "Reads looked up in the upstream cache, by result",
             cache.clone(),
         );
+        registry.register(
+            "circuit_breaker_transitions",
+            "Changes of the upstream circuit breaker's state, by the state entered",
+            breaker.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -112,7 +129,17 @@ impl Metrics {
             calls,
             call_seconds,
             cache,
+            breaker,
         }
+    }
+
+    /// Counts a change of the circuit breaker's state (`open`, `half_open`, `closed`).
+    pub fn breaker_transition(&self, state: &str) {
+        self.breaker
+            .get_or_create(&BreakerLabels {
+                state: state.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts a GraphQL request and its time; `error_code` is its first error's code.
@@ -184,7 +211,12 @@ mod tests {
         );
         metrics.graph_call("GET", "held_back", None, None);
         metrics.cache_lookup(true);
+        metrics.breaker_transition("open");
         let text = metrics.render();
+        assert!(
+            text.contains(r#"bizgraph_circuit_breaker_transitions_total{state="open"} 1"#),
+            "{text}"
+        );
         assert!(
             text.contains(r#"bizgraph_graphql_requests_total{outcome="ok"} 1"#),
             "{text}"

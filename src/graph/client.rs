@@ -1,9 +1,10 @@
 //! The HTTP client for the Graph API: versioned URLs, the token in the `Authorization` header,
-//! `appsecret_proof`, timeouts, retries of what is retryable, and error classification.
+//! `appsecret_proof`, timeouts, retries of what is retryable, error classification, a cap on
+//! answer sizes, the circuit breaker and each request's budget of calls.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -11,6 +12,7 @@ use reqwest::header::AUTHORIZATION;
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 
+use super::breaker::{Breaker, BreakerSettings, BreakerState, Outcome, Permit};
 use super::error::{ApiError, GraphError};
 use super::fields::FieldSet;
 use super::model::Created;
@@ -20,6 +22,7 @@ use super::throttle::{Admission, UsageGovernor};
 use super::usage::UsageReport;
 use super::{AccessToken, is_node_id};
 use crate::cache::{CacheKey, TokenFingerprint, UpstreamCache};
+use crate::log_window::log_window;
 use crate::metrics::Metrics;
 
 /// Graph reads at most this many ids in one `?ids=` call (UPSTREAM.md §2).
@@ -43,6 +46,10 @@ pub struct GraphSettings {
     pub cache: UpstreamCache,
     /// Where calls are counted.
     pub metrics: Arc<Metrics>,
+    /// The largest answer read from Graph, in bytes; a larger one fails the call.
+    pub max_response_bytes: u64,
+    /// When the circuit breaker in front of the upstream host opens.
+    pub breaker: BreakerSettings,
 }
 
 /// A Graph API client, cheap to clone; one per gateway process.
@@ -51,6 +58,35 @@ pub struct GraphClient {
     inner: Arc<Inner>,
     /// Where this handle counts its calls, when it serves one GraphQL request.
     stats: Option<Arc<CallStats>>,
+    /// The calls this handle may still send, when it serves one GraphQL request.
+    budget: Option<Arc<CallBudget>>,
+}
+
+/// How many Graph calls one GraphQL request may send. Every call sent over HTTP counts:
+/// `?ids=` chunks, the batch re-read of a chunk that failed, retries. A read answered from the
+/// cache, or by an identical read of another request already in flight, sends nothing and is
+/// free. Past the budget a call is not sent and fails with [`GraphError::BudgetExceeded`].
+#[derive(Debug)]
+struct CallBudget {
+    max: usize,
+    sent: AtomicUsize,
+}
+
+impl CallBudget {
+    /// Takes one call, or refuses when none is left; the count never passes `max`, so
+    /// concurrent calls cannot overdraw it.
+    fn take(&self) -> Result<(), GraphError> {
+        self.sent
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |sent| {
+                (sent < self.max).then_some(sent + 1)
+            })
+            .map(drop)
+            .map_err(|_| GraphError::BudgetExceeded { max: self.max })
+    }
+
+    fn left(&self) -> usize {
+        self.max.saturating_sub(self.sent.load(Ordering::Acquire))
+    }
 }
 
 /// What one GraphQL request cost upstream, counted by the handles made for it.
@@ -80,6 +116,10 @@ struct Inner {
     cache: UpstreamCache,
     governor: UsageGovernor,
     metrics: Arc<Metrics>,
+    max_response_bytes: u64,
+    breaker: Breaker,
+    /// The upstream host and port, for messages and logs.
+    host: Arc<str>,
 }
 
 /// A Graph path: the node id and, for edge calls, the edge name.
@@ -106,10 +146,19 @@ impl GraphClient {
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("bizgraph/", env!("CARGO_PKG_VERSION")))
+            // A redirect is an upstream failure: following one would send the token's call
+            // (and its appsecret_proof) wherever the redirect points.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        let host = match (base.host_str(), base.port_or_known_default()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => settings.base_url.clone(),
+        };
         Ok(GraphClient {
             stats: None,
+            budget: None,
             inner: Arc::new(Inner {
                 http,
                 base,
@@ -118,6 +167,9 @@ impl GraphClient {
                 cache: settings.cache,
                 governor: UsageGovernor::new(),
                 metrics: settings.metrics,
+                max_response_bytes: settings.max_response_bytes,
+                breaker: Breaker::new(settings.breaker),
+                host: host.into(),
             }),
         })
     }
@@ -127,7 +179,38 @@ impl GraphClient {
         GraphClient {
             inner: self.inner.clone(),
             stats: Some(stats),
+            budget: self.budget.clone(),
         }
+    }
+
+    /// A handle on the same client that sends at most `max_calls` Graph calls in all (one per
+    /// GraphQL request; see [`CallBudget`] for what counts).
+    pub fn with_budget(&self, max_calls: usize) -> GraphClient {
+        GraphClient {
+            inner: self.inner.clone(),
+            stats: self.stats.clone(),
+            budget: Some(Arc::new(CallBudget {
+                max: max_calls,
+                sent: AtomicUsize::new(0),
+            })),
+        }
+    }
+
+    /// Refuses unless this handle's budget has `calls` left, without taking them: a write
+    /// checks that its read-back fits too, so that it is never made only to fail afterwards.
+    pub fn ensure_calls_left(&self, calls: usize) -> Result<(), GraphError> {
+        match &self.budget {
+            Some(budget) if budget.left() < calls => {
+                Err(GraphError::BudgetExceeded { max: budget.max })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn budget_exhausted(&self) -> bool {
+        self.budget
+            .as_ref()
+            .is_some_and(|budget| budget.left() == 0)
     }
 
     /// Reads one node with the given fields (`GET /{id}?fields=`).
@@ -237,7 +320,7 @@ impl GraphClient {
                 }
                 Some(answer) => Err(
                     match ApiError::from_body(answer.code, answer.body.as_bytes()) {
-                        Some(api) => GraphError::Api(Box::new(api)),
+                        Some(api) => self.api_failure(api),
                         None => GraphError::Decode(format!(
                             "batch operation answered HTTP {} without a Graph error",
                             answer.code
@@ -330,12 +413,22 @@ impl GraphClient {
                 .extend_pairs(&params)
                 .finish(),
         };
-        let loaded = cache
+        let mut loaded = cache
             .get_or_load(
-                key,
+                key.clone(),
                 self.send_with_retries(segments, &params, token, fingerprint),
             )
             .await;
+        if matches!(loaded, Err(GraphError::BudgetExceeded { .. })) && !self.budget_exhausted() {
+            // The budget that ran out was another request's, whose identical read this one
+            // joined while it was in flight: this request reads on its own budget.
+            loaded = cache
+                .get_or_load(
+                    key,
+                    self.send_with_retries(segments, &params, token, fingerprint),
+                )
+                .await;
+        }
         let hit = matches!(loaded, Ok((_, true)));
         self.inner.metrics.cache_lookup(hit);
         if hit && let Some(stats) = &self.stats {
@@ -390,7 +483,7 @@ impl GraphClient {
                     attempt += 1;
                     let backoff = Duration::from_millis(100 * 2u64.pow(attempt - 1))
                         + Duration::from_millis(rand::rng().random_range(0..100));
-                    tracing::info!(
+                    tracing::debug!(
                         attempt,
                         backoff_ms = backoff.as_millis() as u64,
                         code = error.api().map(|a| a.code),
@@ -446,43 +539,115 @@ impl GraphClient {
                 inner
                     .metrics
                     .graph_call(method.as_str(), "held_back", None, None);
-                tracing::info!(path = %path, wait_s = wait.as_secs(), "held a Graph call back while Graph throttles");
+                tracing::debug!(path = %path, wait_s = wait.as_secs(), "held a Graph call back while Graph throttles");
+                if let Some(suppressed) = log_window().should_log("graph_call_held_back") {
+                    tracing::warn!(
+                        wait_s = wait.as_secs(),
+                        suppressed,
+                        "Graph throttles a token or business: holding its calls back"
+                    );
+                }
                 return Err(GraphError::HeldBack(wait));
             }
             Admission::Proceed(pause) if !pause.is_zero() => {
-                tracing::info!(path = %path, pause_ms = pause.as_millis() as u64, "spacing Graph calls out near the rate limit");
+                tracing::debug!(path = %path, pause_ms = pause.as_millis() as u64, "spacing Graph calls out near the rate limit");
+                if let Some(suppressed) = log_window().should_log("graph_calls_spaced_out") {
+                    tracing::info!(
+                        pause_ms = pause.as_millis() as u64,
+                        suppressed,
+                        "spacing Graph calls out near the rate limit"
+                    );
+                }
                 tokio::time::sleep(pause).await;
             }
             Admission::Proceed(_) => {}
+        }
+
+        let probe = match inner.breaker.admit() {
+            (Permit::Refuse(retry_in), _) => {
+                inner
+                    .metrics
+                    .graph_call(method.as_str(), "breaker_open", None, None);
+                tracing::debug!(path = %path, "refused a Graph call while the circuit breaker is open");
+                return Err(GraphError::CircuitOpen {
+                    host: inner.host.to_string(),
+                    retry_in,
+                });
+            }
+            (Permit::Proceed { probe }, transition) => {
+                self.breaker_changed(transition);
+                probe
+            }
+        };
+        if let Some(budget) = &self.budget
+            && let Err(error) = budget.take()
+        {
+            inner.breaker.abandon(probe);
+            inner
+                .metrics
+                .graph_call(method.as_str(), "over_budget", None, None);
+            return Err(error);
         }
 
         if let Some(stats) = &self.stats {
             stats.graph_calls.fetch_add(1, Ordering::Relaxed);
         }
         let started = Instant::now();
-        let received = match request.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let headers = response.headers().clone();
-                response.bytes().await.map(|body| (status, headers, body))
-            }
-            Err(error) => Err(error),
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => return Err(self.transport_failure(method, error, probe, started)),
         };
-        let (status, headers, body) = match received {
-            Ok(received) => received,
-            Err(error) => {
-                let error = transport_error(error);
-                let outcome = if matches!(error, GraphError::Timeout) {
-                    "timeout"
-                } else {
-                    "transport"
-                };
-                inner
-                    .metrics
-                    .graph_call(method.as_str(), outcome, None, Some(started.elapsed()));
-                return Err(error);
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        if (300..400).contains(&status) {
+            // The host answered, so it is up; but the answer is not Graph's.
+            self.breaker_changed(inner.breaker.record(probe, Outcome::Answered));
+            inner
+                .metrics
+                .graph_call(method.as_str(), "redirect", None, Some(started.elapsed()));
+            if let Some(suppressed) = log_window().should_log("graph_redirect") {
+                tracing::warn!(
+                    status,
+                    suppressed,
+                    "the Graph API answered with a redirect, which bizgraph does not follow; check --graph-url"
+                );
+            }
+            return Err(GraphError::Redirected { status });
+        }
+        let body = match read_capped(response, inner.max_response_bytes).await {
+            Ok(body) => body,
+            Err(BodyFailure::TooLarge) => {
+                self.breaker_changed(inner.breaker.record(probe, Outcome::Answered));
+                inner.metrics.graph_call(
+                    method.as_str(),
+                    "too_large",
+                    None,
+                    Some(started.elapsed()),
+                );
+                if let Some(suppressed) = log_window().should_log("graph_answer_too_large") {
+                    tracing::warn!(
+                        path = %path,
+                        limit_bytes = inner.max_response_bytes,
+                        suppressed,
+                        "abandoned a Graph answer larger than the cap (--max-upstream-response-mb)"
+                    );
+                }
+                return Err(GraphError::TooLarge {
+                    limit_bytes: inner.max_response_bytes,
+                });
+            }
+            Err(BodyFailure::Transport(error)) => {
+                return Err(self.transport_failure(method, error, probe, started));
             }
         };
+        // Graph's 5xx answers (codes 1 and 2 among them) say it is failing; its 4xx error
+        // envelopes, rate limits included, are Graph working as it should.
+        let outcome = if status >= 500 {
+            Outcome::Failed
+        } else {
+            Outcome::Answered
+        };
+        self.breaker_changed(inner.breaker.record(probe, outcome));
         let elapsed = started.elapsed();
         tracing::debug!(
             method = %method,
@@ -498,7 +663,7 @@ impl GraphClient {
                 .metrics
                 .graph_call(method.as_str(), "ok", None, Some(elapsed));
             inner.governor.observe(fingerprint, &usage, None);
-            return Ok(body.to_vec());
+            return Ok(body);
         }
         let api = ApiError::from_body(status, &body);
         inner.metrics.graph_call(
@@ -514,7 +679,7 @@ impl GraphClient {
                     api.retry_after = usage.regain_wait();
                 }
                 inner.governor.observe(fingerprint, &usage, Some(&api));
-                tracing::info!(
+                tracing::debug!(
                     method = %method,
                     path = %path,
                     status,
@@ -523,7 +688,7 @@ impl GraphClient {
                     fbtrace_id = api.fbtrace_id.as_deref(),
                     "graph call failed"
                 );
-                Err(GraphError::Api(Box::new(api)))
+                Err(self.api_failure(api))
             }
             None if status >= 500 => Err(GraphError::Transport(format!(
                 "HTTP {status} without a Graph error body"
@@ -533,6 +698,122 @@ impl GraphClient {
             ))),
         }
     }
+}
+
+impl GraphClient {
+    /// The error for a Graph error envelope. A refused appsecret_proof is the operator's
+    /// misconfiguration, not the caller's bad input: it becomes
+    /// [`GraphError::AppSecretRejected`], and the log says what to fix (once per window).
+    fn api_failure(&self, api: ApiError) -> GraphError {
+        if !api.is_about_appsecret_proof() {
+            return GraphError::Api(Box::new(api));
+        }
+        let proof_sent = self.inner.app_secret.is_some();
+        let condition = if proof_sent {
+            "graph_appsecret_proof_wrong"
+        } else {
+            "graph_appsecret_proof_missing"
+        };
+        if let Some(suppressed) = log_window().should_log(condition) {
+            if proof_sent {
+                tracing::error!(
+                    suppressed,
+                    fbtrace_id = api.fbtrace_id.as_deref(),
+                    "Graph refused bizgraph's appsecret_proof: the configured app secret is not \
+                     the Meta app's; set --app-secret (BIZGRAPH_APP_SECRET) to the secret of the \
+                     app whose tokens callers send (App Dashboard, Settings, Basic)"
+                );
+            } else {
+                tracing::error!(
+                    suppressed,
+                    fbtrace_id = api.fbtrace_id.as_deref(),
+                    "Graph requires an appsecret_proof and bizgraph has no app secret: set \
+                     --app-secret (BIZGRAPH_APP_SECRET) to the Meta app's secret"
+                );
+            }
+        }
+        GraphError::AppSecretRejected { proof_sent }
+    }
+
+    /// Counts, logs (once per window) and reports to the breaker a call that got no complete
+    /// answer.
+    fn transport_failure(
+        &self,
+        method: &Method,
+        error: reqwest::Error,
+        probe: bool,
+        started: Instant,
+    ) -> GraphError {
+        let inner = &self.inner;
+        self.breaker_changed(inner.breaker.record(probe, Outcome::Failed));
+        let error = transport_error(error);
+        let (outcome, condition) = if matches!(error, GraphError::Timeout) {
+            ("timeout", "graph_timeout")
+        } else {
+            ("transport", "graph_unreachable")
+        };
+        inner
+            .metrics
+            .graph_call(method.as_str(), outcome, None, Some(started.elapsed()));
+        if let Some(suppressed) = log_window().should_log(condition) {
+            tracing::warn!(
+                host = %inner.host,
+                error = %error,
+                suppressed,
+                "a Graph call got no answer"
+            );
+        }
+        error
+    }
+
+    /// Logs and counts a change of the breaker's state, once per transition.
+    fn breaker_changed(&self, transition: Option<BreakerState>) {
+        let Some(state) = transition else {
+            return;
+        };
+        let inner = &self.inner;
+        inner.metrics.breaker_transition(state.name());
+        match state {
+            BreakerState::Open => tracing::warn!(
+                host = %inner.host,
+                "the Graph API failed repeatedly: circuit breaker open, its calls fail at once \
+                 until the cool-down ends"
+            ),
+            BreakerState::HalfOpen => tracing::info!(
+                host = %inner.host,
+                "circuit breaker half-open: one probe call goes to the Graph API"
+            ),
+            BreakerState::Closed => tracing::info!(
+                host = %inner.host,
+                "the Graph API answered the probe: circuit breaker closed"
+            ),
+        }
+    }
+}
+
+/// Why an answer's body was not read whole.
+enum BodyFailure {
+    /// It was larger than the cap.
+    TooLarge,
+    /// The stream broke or timed out.
+    Transport(reqwest::Error),
+}
+
+/// Reads an answer's body chunk by chunk, abandoning it as soon as it passes `cap` bytes, so
+/// that a huge or endless answer never sits in memory.
+async fn read_capped(mut response: reqwest::Response, cap: u64) -> Result<Vec<u8>, BodyFailure> {
+    if response.content_length().is_some_and(|length| length > cap) {
+        return Err(BodyFailure::TooLarge);
+    }
+    let expected = response.content_length().unwrap_or(0).min(64 * 1024);
+    let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(BodyFailure::Transport)? {
+        if (body.len() + chunk.len()) as u64 > cap {
+            return Err(BodyFailure::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// One element of a batch answer: the operation's HTTP status and its body as a string.
@@ -605,6 +886,8 @@ mod tests {
             timeout: Duration::from_secs(1),
             cache: UpstreamCache::disabled(),
             metrics: Arc::new(Metrics::new()),
+            max_response_bytes: 1024,
+            breaker: BreakerSettings::default(),
         };
         assert!(GraphClient::new(settings("http://127.0.0.1:9")).is_ok());
         assert!(GraphClient::new(settings("not a url")).is_err());

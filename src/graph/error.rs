@@ -26,6 +26,74 @@ pub enum GraphError {
         .0.as_secs().max(1)
     )]
     HeldBack(Duration),
+    /// The call was not sent: the GraphQL request has already made as many Graph calls as one
+    /// request may.
+    #[error(
+        "this request needs more than {max} Graph API calls, the most one request may make; ask \
+         for fewer aliased fields or split it into several requests"
+    )]
+    BudgetExceeded {
+        /// The request's budget of Graph calls.
+        max: usize,
+    },
+    /// Graph's answer was larger than the configured cap, so it was abandoned unread.
+    #[error(
+        "the Graph API's answer was larger than {}, the most bizgraph reads from it \
+         (--max-upstream-response-mb)",
+        size_text(*.limit_bytes)
+    )]
+    TooLarge {
+        /// The cap, in bytes.
+        limit_bytes: u64,
+    },
+    /// Graph answered with a redirect, which bizgraph does not follow: the configured Graph URL
+    /// or something between bizgraph and Graph is wrong.
+    #[error(
+        "the Graph API answered with a redirect (HTTP {status}), which bizgraph does not follow"
+    )]
+    Redirected {
+        /// The 3xx status.
+        status: u16,
+    },
+    /// The call was not sent: the upstream host failed repeatedly and the circuit breaker is
+    /// open.
+    #[error(
+        "the Graph API at {host} failed repeatedly, so bizgraph's circuit breaker is open and \
+         calls fail at once; it tries Graph again in {} seconds",
+        .retry_in.as_secs_f64().ceil()
+    )]
+    CircuitOpen {
+        /// The upstream host (and port).
+        host: String,
+        /// How long until the breaker lets a probe call through.
+        retry_in: Duration,
+    },
+    /// Graph refused the gateway's `appsecret_proof`, or wants one that the gateway does not
+    /// send: the gateway's app secret is wrong or missing. The operator's fault, never the
+    /// caller's, so Graph's text (which speaks of an invalid argument) is not passed on.
+    #[error(
+        "bizgraph cannot call the Graph API because it is misconfigured: {}; this is not a \
+         problem with your request, and the gateway's operator must fix it",
+        if *.proof_sent {
+            "Graph refused its appsecret_proof, so its app secret is not the Meta app's secret"
+        } else {
+            "Graph requires an appsecret_proof and bizgraph has no app secret to make one"
+        }
+    )]
+    AppSecretRejected {
+        /// Whether a proof was sent (a wrong secret) or not (no secret configured).
+        proof_sent: bool,
+    },
+}
+
+/// A byte count as text: whole mebibytes when it is one, else bytes.
+fn size_text(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// Graph's error envelope, `{"error":{...}}`, with the HTTP status it came with.
@@ -72,6 +140,14 @@ struct EnvelopeError {
 }
 
 impl ApiError {
+    /// Whether Graph refused the call's `appsecret_proof` (a wrong one, or none where the app
+    /// requires one). Graph gives these no code of their own (both are code 100, type
+    /// GraphMethodException, UPSTREAM.md section 7), so this is the one place that reads a
+    /// message: code 100 naming `appsecret_proof`.
+    pub fn is_about_appsecret_proof(&self) -> bool {
+        self.code == 100 && self.message.contains("appsecret_proof")
+    }
+
     /// Reads an error envelope; `None` when the body is not one.
     pub fn from_body(status: u16, body: &[u8]) -> Option<ApiError> {
         let envelope: Envelope = serde_json::from_slice(body).ok()?;
@@ -112,6 +188,8 @@ pub enum ErrorClass {
     AccessExpired,
     /// Graph failed or could not be reached.
     UpstreamUnavailable,
+    /// The request has used up its budget of Graph calls.
+    BudgetExceeded,
     /// Anything else: a bug on one side or the other.
     Internal,
 }
@@ -128,6 +206,7 @@ impl ErrorClass {
             ErrorClass::RateLimited => "RATE_LIMITED",
             ErrorClass::AccessExpired => "ACCESS_EXPIRED",
             ErrorClass::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
+            ErrorClass::BudgetExceeded => "UPSTREAM_BUDGET_EXCEEDED",
             ErrorClass::Internal => "INTERNAL",
         }
     }
@@ -138,20 +217,32 @@ impl GraphError {
     pub fn class(&self) -> ErrorClass {
         match self {
             GraphError::Api(api) => classify(api.code, api.subcode),
-            GraphError::Transport(_) | GraphError::Timeout => ErrorClass::UpstreamUnavailable,
-            GraphError::Decode(_) => ErrorClass::Internal,
+            GraphError::Transport(_)
+            | GraphError::Timeout
+            | GraphError::TooLarge { .. }
+            | GraphError::Redirected { .. }
+            | GraphError::CircuitOpen { .. } => ErrorClass::UpstreamUnavailable,
+            GraphError::Decode(_) | GraphError::AppSecretRejected { .. } => ErrorClass::Internal,
             GraphError::HeldBack(_) => ErrorClass::RateLimited,
+            GraphError::BudgetExceeded { .. } => ErrorClass::BudgetExceeded,
         }
     }
 
     /// Whether sending the same request again may succeed soon: Graph's temporary service
     /// errors and failed connections. Rate limits are not retried inside one request: they
-    /// last minutes, so the caller is told instead.
+    /// last minutes, so the caller is told instead. Nor is anything the same call would meet
+    /// again (a cap, a redirect, the configuration) or that was never sent.
     pub fn is_retryable(&self) -> bool {
         match self {
             GraphError::Api(api) => matches!(api.code, 1 | 2),
             GraphError::Transport(_) | GraphError::Timeout => true,
-            GraphError::Decode(_) | GraphError::HeldBack(_) => false,
+            GraphError::Decode(_)
+            | GraphError::HeldBack(_)
+            | GraphError::BudgetExceeded { .. }
+            | GraphError::TooLarge { .. }
+            | GraphError::Redirected { .. }
+            | GraphError::CircuitOpen { .. }
+            | GraphError::AppSecretRejected { .. } => false,
         }
     }
 
@@ -160,6 +251,7 @@ impl GraphError {
         match self {
             GraphError::Api(api) => api.retry_after,
             GraphError::HeldBack(wait) => Some(*wait),
+            GraphError::CircuitOpen { retry_in, .. } => Some(*retry_in),
             _ => None,
         }
     }
@@ -244,6 +336,68 @@ mod tests {
         assert!(api(2, None).is_retryable());
         assert!(!api(4, None).is_retryable());
         assert!(!api(100, None).is_retryable());
+    }
+
+    #[test]
+    fn only_graphs_appsecret_proof_errors_are_about_the_proof() {
+        let with = |code: i64, message: &str| {
+            let GraphError::Api(mut api) = api(code, None) else {
+                unreachable!("api() builds an Api error")
+            };
+            api.message = message.to_owned();
+            api.is_about_appsecret_proof()
+        };
+        assert!(with(
+            100,
+            "Invalid appsecret_proof provided in the API argument"
+        ));
+        assert!(with(
+            100,
+            "API calls from the server require an appsecret_proof argument"
+        ));
+        assert!(!with(100, "(#100) Tried accessing nonexisting field (foo)"));
+        assert!(!with(
+            190,
+            "Invalid appsecret_proof provided in the API argument"
+        ));
+    }
+
+    #[test]
+    fn failures_of_the_gateway_side_have_their_own_classes_and_are_not_retried() {
+        let too_large = GraphError::TooLarge {
+            limit_bytes: 32 * 1024 * 1024,
+        };
+        assert_eq!(too_large.class(), ErrorClass::UpstreamUnavailable);
+        assert!(too_large.to_string().contains("larger than 32 MiB"));
+        assert!(
+            GraphError::TooLarge { limit_bytes: 1000 }
+                .to_string()
+                .contains("larger than 1000 bytes")
+        );
+        let open = GraphError::CircuitOpen {
+            host: "127.0.0.1:9".to_owned(),
+            retry_in: Duration::from_millis(2500),
+        };
+        assert_eq!(open.class(), ErrorClass::UpstreamUnavailable);
+        assert_eq!(open.retry_after(), Some(Duration::from_millis(2500)));
+        assert!(open.to_string().contains("in 3 seconds"), "{open}");
+        assert_eq!(
+            GraphError::BudgetExceeded { max: 50 }.class().code(),
+            "UPSTREAM_BUDGET_EXCEEDED"
+        );
+        assert_eq!(
+            GraphError::AppSecretRejected { proof_sent: true }.class(),
+            ErrorClass::Internal
+        );
+        for error in [
+            too_large,
+            open,
+            GraphError::Redirected { status: 302 },
+            GraphError::BudgetExceeded { max: 50 },
+            GraphError::AppSecretRejected { proof_sent: false },
+        ] {
+            assert!(!error.is_retryable(), "{error}");
+        }
     }
 
     #[test]

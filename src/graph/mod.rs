@@ -1,5 +1,6 @@
 //! The Graph API client: the only code that builds Graph URLs or parses Graph JSON.
 
+pub mod breaker;
 pub mod client;
 pub mod error;
 pub mod fields;
@@ -9,6 +10,7 @@ pub mod proof;
 pub mod throttle;
 pub mod usage;
 
+pub use breaker::BreakerSettings;
 pub use client::{CallStats, GraphClient, GraphSettings};
 pub use error::{ApiError, ErrorClass, GraphError};
 pub use fields::{EdgeArgs, FieldSet};

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::error::ApiError;
 use super::usage::UsageReport;
 use crate::cache::TokenFingerprint;
+use crate::log_window::log_window;
 use moka::sync::Cache;
 
 /// Usage from which operators are warned in the log.
@@ -96,11 +97,14 @@ impl UsageGovernor {
         let hold = error.and_then(|e| e.retry_after).unwrap_or(DEFAULT_HOLD);
         if let Some(app) = usage.app
             && app.peak() >= WARN_FROM
+            && let Some(suppressed) = log_window().should_log("graph_app_usage_high")
         {
+            // Every answer near the limit says so: one line per window, not one per call.
             tracing::warn!(
                 call_count = app.call_count,
                 total_time = app.total_time,
                 total_cputime = app.total_cputime,
+                suppressed,
                 "Graph app usage is near its limit"
             );
         }

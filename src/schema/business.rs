@@ -108,9 +108,13 @@ impl Business {
     async fn vertical(&self) -> Option<Vertical> {
         let vertical = self.data.vertical.as_deref()?;
         let known = Vertical::from_graph(vertical);
-        if known.is_none() {
+        // Every business read may carry it: one line per window, not one per field.
+        if known.is_none()
+            && let Some(suppressed) = crate::log_window::log_window().should_log("unknown_vertical")
+        {
             tracing::warn!(
                 vertical,
+                suppressed,
                 "Graph returned a vertical this gateway does not know"
             );
         }

@@ -4,6 +4,7 @@
 use async_graphql::{Context, Error, ErrorExtensions, Value};
 
 use crate::graph::{ErrorClass, GraphError};
+use crate::log_window::log_window;
 
 /// The `extensions.code` of a request without an access token.
 pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
@@ -30,7 +31,9 @@ pub fn upstream(error: &GraphError) -> Error {
         GraphError::Api(api) => api.message.clone(),
         // Internal decoding detail is for the logs; the caller gets a stable sentence.
         GraphError::Decode(detail) => {
-            tracing::error!(detail = %detail, "unreadable Graph answer");
+            if let Some(suppressed) = log_window().should_log("graph_answer_unreadable") {
+                tracing::error!(detail = %detail, suppressed, "unreadable Graph answer");
+            }
             "the Graph API gave an answer bizgraph could not read".to_owned()
         }
         other => other.to_string(),
@@ -75,6 +78,10 @@ pub fn upstream(error: &GraphError) -> Error {
     if class == ErrorClass::RateLimited {
         // Graph gives no figure for app and user limits; its docs advise minutes, not seconds.
         let wait = error.retry_after().map_or(60, |wait| wait.as_secs().max(1));
+        err = err.extend_with(move |_, e| e.set("retryAfterSeconds", wait));
+    } else if let GraphError::CircuitOpen { retry_in, .. } = error {
+        // When the breaker lets a probe through; a caller retrying sooner fails at once again.
+        let wait = retry_in.as_secs_f64().ceil().max(1.0) as u64;
         err = err.extend_with(move |_, e| e.set("retryAfterSeconds", wait));
     }
     err

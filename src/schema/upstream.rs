@@ -2,39 +2,38 @@
 //! with every failure already mapped to a coded GraphQL error.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::{Context, Result};
 use serde::de::DeserializeOwned;
 
 use super::error::{UNAUTHENTICATED, coded, upstream};
-use crate::graph::client::MAX_IDS_PER_CALL;
 use crate::graph::model::Created;
 use crate::graph::{AccessToken, FieldSet, GraphClient, GraphError, GraphList, PageRequest};
-use crate::loaders::{Loaders, NodeKey};
+use crate::loaders::{Loaders, NodeError, NodeKey};
 
 /// The `extensions.code` of a request that would need more Graph calls than allowed.
 pub const UPSTREAM_BUDGET_EXCEEDED: &str = "UPSTREAM_BUDGET_EXCEEDED";
 
-/// Per-request data: the caller's token, if any, loaders bound to it, and what is left of the
-/// request's budget of Graph calls.
+/// Per-request data: the caller's token, if any, loaders bound to it, and the request's own
+/// client handle, which counts its calls and holds its budget of Graph calls.
 pub struct RequestAuth {
     token: Option<(AccessToken, Loaders)>,
-    budget: CallBudget,
-    /// The client handle of this request, counting its calls.
+    /// The client handle of this request, counting its calls and spending its budget.
     client: GraphClient,
 }
 
 impl RequestAuth {
-    /// A request that carried `Authorization: Bearer <token>`, allowed `max_calls` Graph calls.
-    /// `client` should be the request's own handle (see [`GraphClient::counting_into`]).
+    /// A request that carried `Authorization: Bearer <token>`, allowed `max_calls` Graph calls
+    /// in all: every call sent counts (`?ids=` chunks, batch re-reads, retries), answers from
+    /// the cache do not. Past the budget a call is not sent and its field fails with
+    /// `UPSTREAM_BUDGET_EXCEEDED`. `client` should be the request's own handle (see
+    /// [`GraphClient::counting_into`]).
     pub fn with_token(client: &GraphClient, token: AccessToken, max_calls: usize) -> RequestAuth {
+        let client = client.with_budget(max_calls);
         let loaders = Loaders::new(client.clone(), token.clone());
         RequestAuth {
             token: Some((token, loaders)),
-            budget: CallBudget::new(max_calls),
-            client: client.clone(),
+            client,
         }
     }
 
@@ -43,79 +42,8 @@ impl RequestAuth {
     pub fn anonymous(client: &GraphClient) -> RequestAuth {
         RequestAuth {
             token: None,
-            budget: CallBudget::new(0),
-            client: client.clone(),
+            client: client.with_budget(0),
         }
-    }
-}
-
-/// How many Graph calls one GraphQL request may still make. A query of many aliased root
-/// fields would otherwise turn into as many Graph calls, spending the app's shared quota.
-struct CallBudget {
-    max: usize,
-    spent: AtomicUsize,
-    /// Single reads batched through the DataLoader so far, per node type and `fields`: every 50
-    /// of one kind make one call.
-    batched: Mutex<HashMap<String, usize>>,
-}
-
-impl CallBudget {
-    fn new(max: usize) -> CallBudget {
-        CallBudget {
-            max,
-            spent: AtomicUsize::new(0),
-            batched: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Takes one call from the budget for every 50 single reads of one kind (`batch`: the node
-    /// type and the `fields` string) that the DataLoader joins into one `?ids=` call.
-    fn spend_batched(&self, batch: String) -> Result<()> {
-        let earlier = {
-            let mut batched = self
-                .batched
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let count = batched.entry(batch).or_insert(0);
-            *count += 1;
-            *count - 1
-        };
-        if earlier % MAX_IDS_PER_CALL == 0 {
-            self.spend(1)
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Refuses unless `calls` are left, without taking them: a write checks that its read-back
-    /// fits too, so that it is never made only to fail afterwards.
-    fn ensure_left(&self, calls: usize) -> Result<()> {
-        if self.spent.load(Ordering::Relaxed) + calls <= self.max {
-            Ok(())
-        } else {
-            Err(self.exceeded())
-        }
-    }
-
-    /// Takes `calls` from the budget, or refuses when they are not left.
-    fn spend(&self, calls: usize) -> Result<()> {
-        let before = self.spent.fetch_add(calls, Ordering::Relaxed);
-        if before + calls <= self.max {
-            Ok(())
-        } else {
-            Err(self.exceeded())
-        }
-    }
-
-    fn exceeded(&self) -> async_graphql::Error {
-        coded(
-            UPSTREAM_BUDGET_EXCEEDED,
-            format!(
-                "this request needs more than {} Graph API calls, the most one request may \
-                 make; ask for fewer aliased fields or split it into several requests",
-                self.max
-            ),
-        )
     }
 }
 
@@ -124,7 +52,6 @@ pub struct Upstream<'a> {
     client: &'a GraphClient,
     token: &'a AccessToken,
     loaders: &'a Loaders,
-    budget: &'a CallBudget,
 }
 
 impl<'a> Upstream<'a> {
@@ -136,7 +63,6 @@ impl<'a> Upstream<'a> {
                 client: &auth.client,
                 token,
                 loaders,
-                budget: &auth.budget,
             }),
             None => Err(coded(
                 UNAUTHENTICATED,
@@ -152,7 +78,6 @@ impl<'a> Upstream<'a> {
 
     /// Reads one node.
     pub async fn node<T: DeserializeOwned>(&self, id: &str, fields: &FieldSet) -> Result<T> {
-        self.budget.spend(1)?;
         self.client
             .node(self.token, id, fields)
             .await
@@ -166,11 +91,10 @@ impl<'a> Upstream<'a> {
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         let key = NodeKey::<T>::new(id, fields);
-        self.budget
-            .spend_batched(format!("{}|{}", std::any::type_name::<T>(), key.fields))?;
         match self.loaders.nodes.load_one(key).await {
             Ok(Some(Ok(node))) => Ok(node),
-            Ok(Some(Err(error))) | Err(error) => Err(self.fail(&error)),
+            Ok(Some(Err(error))) => Err(self.fail(error.graph_error())),
+            Err(error) => Err(self.fail(&error)),
             // Graph answers every id it was asked for or fails the call; this is defensive.
             Ok(None) => Err(coded(
                 super::error::NOT_FOUND,
@@ -189,7 +113,6 @@ impl<'a> Upstream<'a> {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        self.budget.spend(ids.len().div_ceil(MAX_IDS_PER_CALL))?;
         let keys = ids.iter().map(|id| NodeKey::<T>::new(id.clone(), fields));
         let loaded = self
             .loaders
@@ -197,9 +120,17 @@ impl<'a> Upstream<'a> {
             .load_many(keys)
             .await
             .map_err(|e| self.fail(&e))?;
+        // A call that failed as a whole (budget, transport, token) fails the field once, rather
+        // than with one identical error per id of its chunk.
+        if let Some(error) = loaded.values().find_map(|outcome| match outcome {
+            Err(NodeError::Call(error)) => Some(error),
+            _ => None,
+        }) {
+            return Err(self.fail(error));
+        }
         Ok(loaded
             .into_iter()
-            .map(|(k, v)| (k.id, v.map_err(|e| self.fail(&e))))
+            .map(|(k, v)| (k.id, v.map_err(|e| self.fail(e.graph_error()))))
             .collect())
     }
 
@@ -211,7 +142,6 @@ impl<'a> Upstream<'a> {
         fields: &FieldSet,
         page: &PageRequest,
     ) -> Result<GraphList<T>> {
-        self.budget.spend(1)?;
         self.client
             .edge(self.token, id, edge, fields, page)
             .await
@@ -226,8 +156,9 @@ impl<'a> Upstream<'a> {
         edge: &str,
         params: Vec<(String, String)>,
     ) -> Result<Created> {
-        self.budget.ensure_left(2)?;
-        self.budget.spend(1)?;
+        self.client
+            .ensure_calls_left(2)
+            .map_err(|e| self.fail(&e))?;
         self.client
             .create(self.token, parent, edge, params)
             .await
@@ -236,8 +167,9 @@ impl<'a> Upstream<'a> {
 
     /// Updates a node. Needs room in the budget for the read-back that follows.
     pub async fn update(&self, id: &str, params: Vec<(String, String)>) -> Result<()> {
-        self.budget.ensure_left(2)?;
-        self.budget.spend(1)?;
+        self.client
+            .ensure_calls_left(2)
+            .map_err(|e| self.fail(&e))?;
         self.client
             .update(self.token, id, params)
             .await

@@ -114,6 +114,8 @@ impl Application {
                 max_bytes: settings.cache_max_bytes,
             }),
             metrics: metrics.clone(),
+            max_response_bytes: settings.max_upstream_response_bytes,
+            breaker: settings.breaker,
         })?;
         // Resolvers reach Graph through each request's own client handle (in `RequestAuth`).
         let mut builder = schema::builder()

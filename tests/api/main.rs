@@ -14,3 +14,4 @@ mod limits;
 mod planning;
 mod production;
 mod schema_file;
+mod upstream_failures;
