@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::graph::BreakerSettings;
+use crate::schema::UpstreamMessages;
 
 /// The command line: `bizgraph [serve]`, `bizgraph sandbox`, `bizgraph schema`.
 #[derive(Debug, Parser)]
@@ -128,6 +129,16 @@ pub struct ServeArgs {
     /// hides the schema from callers who were not given it.
     #[arg(long, env = "BIZGRAPH_INTROSPECTION", value_enum, default_value_t = Switch::On)]
     pub introspection: Switch,
+    /// Graph's own error texts in errors: `expose` passes them on (scrubbed of the caller's
+    /// token), `hide` replaces them by a sentence of the gateway's per code; Graph's code,
+    /// subcode, type and trace id are kept either way.
+    #[arg(
+        long,
+        env = "BIZGRAPH_UPSTREAM_ERROR_MESSAGES",
+        value_enum,
+        default_value_t = UpstreamMessages::Expose
+    )]
+    pub upstream_error_messages: UpstreamMessages,
     /// Production mode: introspection, suggestions, GraphiQL and the explorer all off.
     #[arg(long, env = "BIZGRAPH_PRODUCTION")]
     pub production: bool,
@@ -196,6 +207,8 @@ pub struct Settings {
     pub max_upstream_calls: usize,
     /// Introspection, `/schema.graphql` and field suggestions in errors.
     pub introspection: bool,
+    /// Whether Graph's own error texts reach callers.
+    pub upstream_messages: UpstreamMessages,
     /// GraphiQL (`/`, `/graphiql`) and the offline explorer (`/explorer`).
     pub explorers: bool,
     /// Highest complexity of a request (see `ServeArgs::max_complexity`).
@@ -230,6 +243,7 @@ impl std::fmt::Debug for Settings {
             .field("cache_max_bytes", &self.cache_max_bytes)
             .field("max_upstream_calls", &self.max_upstream_calls)
             .field("introspection", &self.introspection)
+            .field("upstream_messages", &self.upstream_messages)
             .field("explorers", &self.explorers)
             .field("max_complexity", &self.max_complexity)
             .field("header_read_timeout", &self.header_read_timeout)
@@ -264,6 +278,7 @@ impl Settings {
             cache_max_bytes: 64 * 1024 * 1024,
             max_upstream_calls: 50,
             introspection: true,
+            upstream_messages: UpstreamMessages::Expose,
             explorers: true,
             max_complexity: Settings::DEFAULT_MAX_COMPLEXITY,
             header_read_timeout: Duration::from_secs(10),
@@ -294,6 +309,7 @@ impl Settings {
             cache_max_bytes: args.cache_max_mb.saturating_mul(1024 * 1024),
             max_upstream_calls: args.max_graph_calls_per_request,
             introspection: args.introspection == Switch::On && !args.production,
+            upstream_messages: args.upstream_error_messages,
             explorers: !args.production,
             max_complexity: args.max_complexity,
             header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),

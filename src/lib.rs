@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod cache;
 pub mod config;
+pub mod error;
 pub mod graph;
 pub mod loaders;
 pub mod log_window;

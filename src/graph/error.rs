@@ -169,7 +169,8 @@ impl ApiError {
     }
 }
 
-/// What kind of failure an error is, as the GraphQL `extensions.code` names it.
+/// What kind of failure an error is, from Graph's side; `crate::error::ErrorCode` turns it
+/// into the public `extensions.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
     /// The token is missing, invalid or expired: the caller must log in again.
@@ -192,24 +193,6 @@ pub enum ErrorClass {
     BudgetExceeded,
     /// Anything else: a bug on one side or the other.
     Internal,
-}
-
-impl ErrorClass {
-    /// The stable `extensions.code` string.
-    pub fn code(self) -> &'static str {
-        match self {
-            ErrorClass::Unauthenticated => "UNAUTHENTICATED",
-            ErrorClass::Forbidden => "FORBIDDEN",
-            ErrorClass::NotFound => "NOT_FOUND",
-            ErrorClass::InvalidArgument => "INVALID_ARGUMENT",
-            ErrorClass::FailedPrecondition => "FAILED_PRECONDITION",
-            ErrorClass::RateLimited => "RATE_LIMITED",
-            ErrorClass::AccessExpired => "ACCESS_EXPIRED",
-            ErrorClass::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
-            ErrorClass::BudgetExceeded => "UPSTREAM_BUDGET_EXCEEDED",
-            ErrorClass::Internal => "INTERNAL",
-        }
-    }
 }
 
 impl GraphError {
@@ -382,8 +365,8 @@ mod tests {
         assert_eq!(open.retry_after(), Some(Duration::from_millis(2500)));
         assert!(open.to_string().contains("in 3 seconds"), "{open}");
         assert_eq!(
-            GraphError::BudgetExceeded { max: 50 }.class().code(),
-            "UPSTREAM_BUDGET_EXCEEDED"
+            GraphError::BudgetExceeded { max: 50 }.class(),
+            ErrorClass::BudgetExceeded
         );
         assert_eq!(
             GraphError::AppSecretRejected { proof_sent: true }.class(),

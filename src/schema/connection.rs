@@ -231,7 +231,7 @@ where
                 )
                 .await?
         }
-        Err(e) => return Err(super::error::upstream(&e)),
+        Err(e) => return Err(Upstream::of(ctx)?.fail(&e)),
     };
     Ok(build(list, &args, |item| wrap(item, &node_fields)))
 }

@@ -3,31 +3,52 @@
 
 use async_graphql::{Context, Error, ErrorExtensions, Value};
 
+use crate::error::ErrorCode;
 use crate::graph::{ErrorClass, GraphError};
 use crate::log_window::log_window;
 
-/// The `extensions.code` of a request without an access token.
-pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
-/// The `extensions.code` of an object that does not exist or cannot be seen.
-pub const NOT_FOUND: &str = "NOT_FOUND";
-/// The `extensions.code` of bad input from the caller.
-pub const INVALID_ARGUMENT: &str = "INVALID_ARGUMENT";
-
 /// An error with a message and a stable `extensions.code`.
-pub fn coded(code: &str, message: impl Into<String>) -> Error {
-    Error::new(message).extend_with(|_, e| e.set("code", code))
+pub fn coded(code: ErrorCode, message: impl Into<String>) -> Error {
+    Error::new(message).extend_with(move |_, e| e.set("code", code.as_str()))
 }
 
 /// Bad input, named by its argument, caught before any upstream call.
 pub fn invalid_argument(argument: &str, problem: &str) -> Error {
-    coded(INVALID_ARGUMENT, format!("{argument}: {problem}"))
+    coded(ErrorCode::InvalidArgument, format!("{argument}: {problem}"))
         .extend_with(|_, e| e.set("argument", argument))
 }
 
-/// The GraphQL error for a failed upstream call.
-pub fn upstream(error: &GraphError) -> Error {
+/// What callers may read of Graph's own error texts (`--upstream-error-messages`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum UpstreamMessages {
+    /// Graph's message, user title and user message pass through (scrubbed of the token).
+    Expose,
+    /// A sentence of the gateway's own per code replaces them; Graph's code, subcode, type
+    /// and trace id still travel in `extensions.graphApi` for support requests.
+    Hide,
+}
+
+/// The sentence a caller reads instead of Graph's text when Graph's texts are hidden.
+fn hidden_message(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::Unauthenticated => "the Graph API did not accept the access token",
+        ErrorCode::Forbidden => "the Graph API refused: the token's user may not do this",
+        ErrorCode::NotFound => "the Graph API has no such object, or this token cannot see it",
+        ErrorCode::InvalidArgument => "the Graph API refused a parameter of this request",
+        ErrorCode::FailedPrecondition => "the Graph API refused the change under a business rule",
+        ErrorCode::RateLimited => "the Graph API's rate limit was reached; try again later",
+        ErrorCode::AccessExpired => "access through this business has expired",
+        _ => "the Graph API failed to answer this request",
+    }
+}
+
+/// The GraphQL error for a failed upstream call; Graph's texts shown or hidden per `messages`.
+pub fn upstream(error: &GraphError, messages: UpstreamMessages) -> Error {
     let class = error.class();
+    let code = ErrorCode::from(class);
+    let hide = messages == UpstreamMessages::Hide && matches!(error, GraphError::Api(_));
     let message = match error {
+        _ if hide => hidden_message(code).to_owned(),
         GraphError::Api(api) => api.message.clone(),
         // Internal decoding detail is for the logs; the caller gets a stable sentence.
         GraphError::Decode(detail) => {
@@ -38,7 +59,7 @@ pub fn upstream(error: &GraphError) -> Error {
         }
         other => other.to_string(),
     };
-    let mut err = coded(class.code(), message);
+    let mut err = coded(code, message);
     if let GraphError::Api(api) = error {
         let api = api.clone();
         err = err.extend_with(move |_, e| {
@@ -60,13 +81,13 @@ pub fn upstream(error: &GraphError) -> Error {
                 async_graphql::Name::new("isTransient"),
                 Value::from(api.is_transient.unwrap_or(false)),
             );
-            if let Some(msg) = &api.user_msg {
+            if let Some(msg) = api.user_msg.as_ref().filter(|_| !hide) {
                 graph.insert(
                     async_graphql::Name::new("userMessage"),
                     Value::from(msg.clone()),
                 );
             }
-            if let Some(title) = &api.user_title {
+            if let Some(title) = api.user_title.as_ref().filter(|_| !hide) {
                 graph.insert(
                     async_graphql::Name::new("userTitle"),
                     Value::from(title.clone()),

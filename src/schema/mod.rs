@@ -10,7 +10,8 @@ pub mod user;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
-pub use upstream::{RequestAuth, UPSTREAM_BUDGET_EXCEEDED};
+pub use error::UpstreamMessages;
+pub use upstream::RequestAuth;
 
 /// The root query type.
 #[derive(MergedObject, Default)]

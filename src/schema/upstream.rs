@@ -6,13 +6,11 @@ use std::collections::HashMap;
 use async_graphql::{Context, Result};
 use serde::de::DeserializeOwned;
 
-use super::error::{UNAUTHENTICATED, coded, upstream};
+use super::error::{UpstreamMessages, coded, upstream};
+use crate::error::ErrorCode;
 use crate::graph::model::Created;
 use crate::graph::{AccessToken, FieldSet, GraphClient, GraphError, GraphList, PageRequest};
 use crate::loaders::{Loaders, NodeError, NodeKey};
-
-/// The `extensions.code` of a request that would need more Graph calls than allowed.
-pub const UPSTREAM_BUDGET_EXCEEDED: &str = "UPSTREAM_BUDGET_EXCEEDED";
 
 /// Per-request data: the caller's token, if any, loaders bound to it, and the request's own
 /// client handle, which counts its calls and holds its budget of Graph calls.
@@ -20,6 +18,8 @@ pub struct RequestAuth {
     token: Option<(AccessToken, Loaders)>,
     /// The client handle of this request, counting its calls and spending its budget.
     client: GraphClient,
+    /// Whether Graph's own error texts reach the caller.
+    messages: UpstreamMessages,
 }
 
 impl RequestAuth {
@@ -34,7 +34,14 @@ impl RequestAuth {
         RequestAuth {
             token: Some((token, loaders)),
             client,
+            messages: UpstreamMessages::Expose,
         }
+    }
+
+    /// The same request, with Graph's error texts shown or hidden from the caller.
+    pub fn with_upstream_messages(mut self, messages: UpstreamMessages) -> RequestAuth {
+        self.messages = messages;
+        self
     }
 
     /// A request without a usable token: every field that needs Graph fails with
@@ -43,6 +50,7 @@ impl RequestAuth {
         RequestAuth {
             token: None,
             client: client.with_budget(0),
+            messages: UpstreamMessages::Expose,
         }
     }
 }
@@ -52,6 +60,7 @@ pub struct Upstream<'a> {
     client: &'a GraphClient,
     token: &'a AccessToken,
     loaders: &'a Loaders,
+    messages: UpstreamMessages,
 }
 
 impl<'a> Upstream<'a> {
@@ -63,17 +72,20 @@ impl<'a> Upstream<'a> {
                 client: &auth.client,
                 token,
                 loaders,
+                messages: auth.messages,
             }),
             None => Err(coded(
-                UNAUTHENTICATED,
+                ErrorCode::Unauthenticated,
                 "no access token: send the caller's Meta access token as `Authorization: Bearer <token>`",
             )),
         }
     }
 
-    /// The GraphQL error for a failed call, with the caller's token scrubbed from Graph's texts.
-    fn fail(&self, error: &GraphError) -> async_graphql::Error {
-        upstream(&error.without_secret(self.token.expose()))
+    /// The GraphQL error for a failed call, with the caller's token scrubbed from Graph's texts
+    /// and those texts shown or hidden as configured: the one place a Graph failure becomes a
+    /// GraphQL error.
+    pub fn fail(&self, error: &GraphError) -> async_graphql::Error {
+        upstream(&error.without_secret(self.token.expose()), self.messages)
     }
 
     /// Reads one node.
@@ -97,7 +109,7 @@ impl<'a> Upstream<'a> {
             Err(error) => Err(self.fail(&error)),
             // Graph answers every id it was asked for or fails the call; this is defensive.
             Ok(None) => Err(coded(
-                super::error::NOT_FOUND,
+                ErrorCode::NotFound,
                 format!("Graph's answer had no object {id}"),
             )),
         }

@@ -18,6 +18,7 @@ use super::response::{
     ExecutionStarted, MediaType, answer, cap_errors, ensure_code, null_failed_fields, request_error,
 };
 use super::{AppState, Deadline, MAX_BODY_BYTES, MAX_EXPANDED_FIELDS, MAX_QUERY_NESTING};
+use crate::error::ErrorCode;
 use crate::graph::{AccessToken, CallStats};
 use crate::schema::RequestAuth;
 
@@ -68,7 +69,7 @@ fn refuse(
     refusal: Refusal,
     media: MediaType,
     status: StatusCode,
-    code: &str,
+    code: ErrorCode,
     message: &str,
 ) -> Response {
     state.metrics.graphql_refused(refusal.reason());
@@ -89,7 +90,7 @@ fn negotiate(state: &AppState, headers: &HeaderMap) -> Result<MediaType, Box<Res
             Refusal::NotAcceptable,
             MediaType::Json,
             StatusCode::NOT_ACCEPTABLE,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             "the Accept header allows neither application/graphql-response+json nor \
              application/json, the types /graphql answers in",
         ))
@@ -119,7 +120,7 @@ pub(super) async fn graphql_post(
             Refusal::UnsupportedMediaType,
             media,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             "POST /graphql takes a JSON body: send `Content-Type: application/json`",
         );
     }
@@ -131,7 +132,7 @@ pub(super) async fn graphql_post(
                 Refusal::BodyUnreadable,
                 media,
                 rejection.status(),
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 &format!(
                     "the request body could not be read (at most {MAX_BODY_BYTES} bytes): {}",
                     rejection.body_text()
@@ -147,7 +148,7 @@ pub(super) async fn graphql_post(
                 Refusal::MalformedRequest,
                 media,
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 &message,
             );
         }
@@ -211,7 +212,7 @@ pub(super) async fn graphql_get(
                 Refusal::MalformedRequest,
                 media,
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                ErrorCode::BadRequest,
                 &format!("the query string is not a GraphQL request: {e}"),
             );
         }
@@ -222,7 +223,7 @@ pub(super) async fn graphql_get(
             Refusal::MalformedRequest,
             media,
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             "GET /graphql needs a `query` parameter; GraphiQL is at /",
         );
     }
@@ -265,7 +266,7 @@ async fn execute(
             Refusal::TooDeep,
             media,
             media.request_error_status(),
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             &format!("the query or its variables nest deeper than {MAX_QUERY_NESTING} levels"),
         );
     }
@@ -279,7 +280,7 @@ async fn execute(
                 Refusal::ParseFailed,
                 media,
                 media.request_error_status(),
-                "GRAPHQL_PARSE_FAILED",
+                ErrorCode::GraphqlParseFailed,
                 &format!("the query does not parse: {error}"),
             );
         }
@@ -290,7 +291,7 @@ async fn execute(
             Refusal::TooManyFields,
             media,
             media.request_error_status(),
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             &format!(
                 "the query selects more than {MAX_EXPANDED_FIELDS} fields once its fragments are \
                  spread out; select fewer fields or spread fragments fewer times"
@@ -306,7 +307,7 @@ async fn execute(
             Refusal::MutationOverGet,
             media,
             StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
+            ErrorCode::MethodNotAllowed,
             "only queries are accepted over GET; send mutations and subscriptions with POST",
         );
         response
@@ -321,7 +322,7 @@ async fn execute(
             Refusal::Invalid,
             media,
             media.request_error_status(),
-            "GRAPHQL_VALIDATION_FAILED",
+            ErrorCode::GraphqlValidationFailed,
             "introspection is turned off on this server (`__schema` and `__type`)",
         );
     }
@@ -331,14 +332,15 @@ async fn execute(
             Refusal::Invalid,
             media,
             media.request_error_status(),
-            "INVALID_ARGUMENT",
+            ErrorCode::InvalidArgument,
             &message,
         );
     }
     let stats = Arc::new(CallStats::default());
     let client = state.client.counting_into(stats.clone());
     let auth = match bearer_token(headers) {
-        Some(token) => RequestAuth::with_token(&client, token, state.max_upstream_calls),
+        Some(token) => RequestAuth::with_token(&client, token, state.max_upstream_calls)
+            .with_upstream_messages(state.upstream_messages),
         None => RequestAuth::anonymous(&client),
     };
     let operation: String = request
@@ -361,7 +363,7 @@ async fn execute(
     let Ok(mut response) = tokio::time::timeout_at(deadline, execution).await else {
         state
             .metrics
-            .graphql_request(Some("GATEWAY_TIMEOUT"), started.elapsed());
+            .graphql_request(Some(ErrorCode::GatewayTimeout.as_str()), started.elapsed());
         tracing::info!(
             operation = %operation,
             status = 504,
@@ -371,8 +373,8 @@ async fn execute(
         );
         return request_error(
             media,
-            StatusCode::GATEWAY_TIMEOUT,
-            "GATEWAY_TIMEOUT",
+            ErrorCode::GatewayTimeout.http_status(),
+            ErrorCode::GatewayTimeout,
             &format!(
                 "the request took longer than {} seconds and was abandoned; a mutation in it may \
                  still have been applied",

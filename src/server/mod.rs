@@ -96,6 +96,7 @@ pub(crate) struct AppState {
     pub(crate) sdl: String,
     pub(crate) max_upstream_calls: usize,
     pub(crate) introspection: bool,
+    pub(crate) upstream_messages: crate::schema::UpstreamMessages,
     pub(crate) request_timeout: std::time::Duration,
     pub(crate) metrics: Arc<Metrics>,
 }
@@ -148,6 +149,7 @@ impl Application {
             explorer: explorer_page(settings.graphiql_demo_token.as_deref()),
             max_upstream_calls: settings.max_upstream_calls,
             introspection: settings.introspection,
+            upstream_messages: settings.upstream_messages,
             request_timeout: settings.request_timeout,
             metrics,
         });
@@ -288,7 +290,7 @@ async fn read_body_within_deadline(
         state
             .metrics
             .graphql_refused(graphql::Refusal::BodyUnreadable.reason());
-        request_error(media, status, "BAD_REQUEST", message)
+        request_error(media, status, crate::error::ErrorCode::BadRequest, message)
     };
     match tokio::time::timeout_at(deadline.0, reading).await {
         Ok(Ok(collected)) => {
