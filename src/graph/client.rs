@@ -25,7 +25,7 @@ use crate::cache::{CacheKey, TokenFingerprint, UpstreamCache};
 use crate::log_window::log_window;
 use crate::metrics::Metrics;
 
-/// Graph reads at most this many ids in one `?ids=` call (UPSTREAM.md §2).
+/// Graph reads at most this many ids in one `?ids=` call (docs/graph-api.md §2).
 pub const MAX_IDS_PER_CALL: usize = 50;
 
 /// How many times a retryable read is sent again before its error is reported.

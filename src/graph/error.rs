@@ -1,5 +1,5 @@
 //! Graph API errors: the error envelope, and its classification by code and subcode
-//! (UPSTREAM.md section 5), never by HTTP status or message.
+//! (docs/graph-api.md §5), never by HTTP status or message.
 
 use std::time::Duration;
 
@@ -142,7 +142,7 @@ struct EnvelopeError {
 impl ApiError {
     /// Whether Graph refused the call's `appsecret_proof` (a wrong one, or none where the app
     /// requires one). Graph gives these no code of their own (both are code 100, type
-    /// GraphMethodException, UPSTREAM.md section 7), so this is the one place that reads a
+    /// GraphMethodException, docs/graph-api.md §7), so this is the one place that reads a
     /// message: code 100 naming `appsecret_proof`.
     pub fn is_about_appsecret_proof(&self) -> bool {
         self.code == 100 && self.message.contains("appsecret_proof")
@@ -196,7 +196,7 @@ pub enum ErrorClass {
 }
 
 impl GraphError {
-    /// The class of this error, from Graph's code and subcode (UPSTREAM.md section 5).
+    /// The class of this error, from Graph's code and subcode (docs/graph-api.md §5).
     pub fn class(&self) -> ErrorClass {
         match self {
             GraphError::Api(api) => classify(api.code, api.subcode),

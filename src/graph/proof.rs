@@ -1,4 +1,4 @@
-//! `appsecret_proof`: HMAC-SHA256 of the access token keyed by the app secret (UPSTREAM.md §7).
+//! `appsecret_proof`: HMAC-SHA256 of the access token keyed by the app secret (docs/graph-api.md §7).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

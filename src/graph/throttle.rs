@@ -128,7 +128,7 @@ impl UsageGovernor {
     }
 }
 
-/// Graph's rate-limit codes (UPSTREAM.md §5).
+/// Graph's rate-limit codes (docs/graph-api.md §5).
 fn is_throttle(code: i64) -> bool {
     matches!(code, 4 | 17 | 32 | 341 | 613 | 80000..=80014)
 }

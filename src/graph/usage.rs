@@ -1,4 +1,4 @@
-//! Rate-limit usage headers (`x-app-usage`, `x-business-use-case-usage`, UPSTREAM.md §6).
+//! Rate-limit usage headers (`x-app-usage`, `x-business-use-case-usage`, docs/graph-api.md §6).
 
 use std::collections::HashMap;
 
