@@ -15,11 +15,11 @@ use serde::de::DeserializeOwned;
 use super::breaker::{Breaker, BreakerSettings, BreakerState, Outcome, Permit};
 use super::error::{ApiError, GraphError};
 use super::fields::FieldSet;
-use super::model::Created;
 use super::paging::{GraphList, PageRequest};
 use super::proof::appsecret_proof;
 use super::throttle::{Admission, UsageGovernor};
 use super::usage::UsageReport;
+use super::write::{GraphWrite, WriteAnswer, WriteMethod};
 use super::{AccessToken, is_node_id};
 use crate::cache::{CacheKey, TokenFingerprint, UpstreamCache};
 use crate::log_window::log_window;
@@ -353,46 +353,25 @@ impl GraphClient {
         self.read(&[checked(id)?, edge], params, token).await
     }
 
-    /// Creates an object on an edge (`POST /{parent}/{edge}`); answers the new id.
-    pub async fn create(
+    /// Sends a write (`POST` or `DELETE` on its node or edge). Unless Graph refused it, every
+    /// cached answer of the caller and every answer mentioning an object it touches is
+    /// forgotten, even when the answer was lost: the write may have happened.
+    pub async fn apply(
         &self,
         token: &AccessToken,
-        parent: &str,
-        edge: &str,
-        params: Vec<(String, String)>,
-    ) -> Result<Created, GraphError> {
-        let body = self
-            .write(Method::POST, &[checked(parent)?, edge], params, token)
-            .await?;
-        decode(&body)
-    }
-
-    /// Updates a node (`POST /{id}`). The answer's shape differs between node types, so it is
-    /// not read: callers read the node back.
-    pub async fn update(
-        &self,
-        token: &AccessToken,
-        id: &str,
-        params: Vec<(String, String)>,
-    ) -> Result<(), GraphError> {
-        self.write(Method::POST, &[checked(id)?], params, token)
+        write: &dyn GraphWrite,
+    ) -> Result<WriteAnswer, GraphError> {
+        let node = checked(write.node())?;
+        let segments: Vec<&str> = std::iter::once(node).chain(write.edge()).collect();
+        let method = match write.method() {
+            WriteMethod::Post => Method::POST,
+            WriteMethod::Delete => Method::DELETE,
+        };
+        let mut touched = vec![node.to_owned()];
+        touched.extend(write.also_touches());
+        self.write(method, &segments, write.params(), token, &touched)
             .await
-            .map(drop)
-    }
-
-    /// Deletes a node or an edge entry (`DELETE /{id}[/{edge}]`).
-    pub async fn delete(
-        &self,
-        token: &AccessToken,
-        id: &str,
-        edge: Option<&str>,
-        params: Vec<(String, String)>,
-    ) -> Result<(), GraphError> {
-        let id = checked(id)?;
-        let segments: Vec<&str> = std::iter::once(id).chain(edge).collect();
-        self.write(Method::DELETE, &segments, params, token)
-            .await
-            .map(drop)
+            .map(WriteAnswer)
     }
 
     /// A read: served from the cache when it holds the same read of the same token, else
@@ -447,6 +426,7 @@ impl GraphClient {
         segments: Segments<'_>,
         params: Vec<(String, String)>,
         token: &AccessToken,
+        touched: &[String],
     ) -> Result<Vec<u8>, GraphError> {
         let fingerprint = self.inner.cache.fingerprint(token);
         let result = self
@@ -455,12 +435,7 @@ impl GraphClient {
         // Graph refused the write (an error envelope): nothing changed. Otherwise, even when
         // the answer was lost, it may have happened.
         if !matches!(result, Err(GraphError::Api(_))) {
-            let touched: Vec<String> = segments
-                .first()
-                .map(|s| (*s).to_owned())
-                .into_iter()
-                .collect();
-            self.inner.cache.invalidate_after_write(token, &touched);
+            self.inner.cache.invalidate_after_write(token, touched);
         }
         result
     }
@@ -824,7 +799,7 @@ struct BatchAnswer {
     body: String,
 }
 
-fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
+pub(crate) fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, GraphError> {
     serde_json::from_slice(body).map_err(|e| GraphError::Decode(e.to_string()))
 }
 

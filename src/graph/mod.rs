@@ -9,12 +9,14 @@ pub mod paging;
 pub mod proof;
 pub mod throttle;
 pub mod usage;
+pub mod write;
 
 pub use breaker::BreakerSettings;
 pub use client::{CallStats, GraphClient, GraphSettings};
 pub use error::{ApiError, ErrorClass, GraphError};
 pub use fields::{EdgeArgs, FieldSet};
 pub use paging::{GraphList, PageRequest};
+pub use write::{GraphWrite, WriteAnswer, WriteMethod};
 
 use std::fmt;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 use async_graphql::{ID, Object, Result, SelectionField};
 use chrono::{DateTime, Utc};
 
-use super::scalars::AdAccountStatus;
+use super::enums::AdAccountStatus;
 use crate::graph::FieldSet;
 use crate::graph::model;
 

@@ -10,13 +10,19 @@ use super::assets::{
     Actor, AdAccount, App, Page, plan_actor, plan_ad_account, plan_app, plan_page,
 };
 use super::connection::{self, Conn, ParentEdges, plan_connection};
+use super::enums::Vertical;
 use super::error::{invalid_argument, null_on_error};
-use super::scalars::Vertical;
-use super::upstream::Upstream;
-use crate::graph::{FieldSet, is_node_id, model};
+use super::input::{BusinessName, Email, ObjectId, TimezoneId};
+use super::upstream::{Upstream, read_back};
+use crate::graph::write::{CreateBusiness, UpdateBusiness};
+use crate::graph::{FieldSet, model};
 
 /// At most this many ids in one `businesses(ids:)` query.
 pub const MAX_BUSINESS_IDS: usize = 500;
+
+/// Graph calls a business's read-back after a write takes: one node read (the selection is
+/// planned into it).
+const BUSINESS_READ_BACK_CALLS: usize = 1;
 
 /// A Business Manager business.
 pub struct Business {
@@ -79,17 +85,6 @@ async fn read_business(ctx: &Context<'_>, id: &str) -> Result<Business> {
     let fields = business_fields(ctx)?;
     let data = Upstream::of(ctx)?.node_batched(id, &fields).await?;
     Ok(Business::new(data, &fields))
-}
-
-fn checked_id<'a>(argument: &str, id: &'a str) -> Result<&'a str> {
-    if is_node_id(id) && id != "me" && !id.starts_with("act_") {
-        Ok(id)
-    } else {
-        Err(invalid_argument(
-            argument,
-            &format!("{id:?} is not a Graph object id (a string of digits)"),
-        ))
-    }
 }
 
 #[Object]
@@ -233,8 +228,8 @@ pub struct BusinessQuery;
 impl BusinessQuery {
     /// A business by id, with everything selected below it read in one Graph call.
     async fn business(&self, ctx: &Context<'_>, id: ID) -> Option<Business> {
-        let business = match checked_id("id", &id) {
-            Ok(id) => read_business(ctx, id).await,
+        let business = match ObjectId::parse("id", &id) {
+            Ok(id) => read_business(ctx, id.as_str()).await,
             Err(error) => Err(error),
         };
         null_on_error(ctx, business)
@@ -252,7 +247,7 @@ impl BusinessQuery {
             ));
         }
         for (index, id) in ids.iter().enumerate() {
-            checked_id(&format!("ids[{index}]"), id)?;
+            ObjectId::parse(&format!("ids[{index}]"), id)?;
         }
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -308,14 +303,6 @@ pub struct UpdateBusinessInput {
     pub primary_page_id: Option<ID>,
 }
 
-fn checked_name(argument: &str, name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(invalid_argument(argument, "must not be empty"));
-    }
-    Ok(name.to_owned())
-}
-
 /// Business mutations.
 #[derive(Default)]
 pub struct BusinessMutation;
@@ -329,42 +316,32 @@ impl BusinessMutation {
         ctx: &Context<'_>,
         input: CreateBusinessInput,
     ) -> Result<Business> {
-        let name = checked_name("input.name", &input.name)?;
-        let page = checked_id("input.primaryPageId", &input.primary_page_id)?;
-        let mut params = vec![
-            ("name".to_owned(), name),
-            ("vertical".to_owned(), input.vertical.as_graph().to_owned()),
-            ("primary_page".to_owned(), page.to_owned()),
-        ];
-        if let Some(timezone) = input.timezone_id {
-            if !(0..=592).contains(&timezone) {
-                return Err(invalid_argument(
-                    "input.timezoneId",
-                    &format!("must be between 0 and 592, got {timezone}"),
-                ));
-            }
-            params.push(("timezone_id".to_owned(), timezone.to_string()));
-        }
-        if let Some(email) = input.email {
-            let email = email.trim();
-            if !email.contains('@') {
-                return Err(invalid_argument(
-                    "input.email",
-                    &format!("{email:?} is not an email address"),
-                ));
-            }
-            params.push(("email".to_owned(), email.to_owned()));
-        }
-        let upstream = Upstream::of(ctx)?;
-        let created = upstream.create("me", "businesses", params).await?;
-        read_business(ctx, &created.id).await.map_err(|mut error| {
-            // The business exists: say so, with its id, rather than let a retry create another.
-            error.message = format!(
-                "business {} was created, but reading it back failed: {}",
-                created.id, error.message
-            );
-            error
-        })
+        let write = CreateBusiness {
+            name: BusinessName::parse("input.name", &input.name)?
+                .as_str()
+                .to_owned(),
+            vertical: input.vertical.as_graph(),
+            primary_page: ObjectId::parse("input.primaryPageId", &input.primary_page_id)?
+                .as_str()
+                .to_owned(),
+            timezone_id: input
+                .timezone_id
+                .map(|raw| TimezoneId::parse("input.timezoneId", raw).map(TimezoneId::get))
+                .transpose()?,
+            email: input
+                .email
+                .as_deref()
+                .map(|raw| Email::parse("input.email", raw).map(|e| e.as_str().to_owned()))
+                .transpose()?,
+        };
+        let created = Upstream::of(ctx)?
+            .create(&write, BUSINESS_READ_BACK_CALLS)
+            .await?;
+        read_back(
+            || format!("business {} was created", created.id),
+            read_business(ctx, &created.id),
+        )
+        .await
     }
 
     /// Changes a business's name, vertical or primary page (admins only), then reads it back
@@ -375,31 +352,36 @@ impl BusinessMutation {
         id: ID,
         input: UpdateBusinessInput,
     ) -> Result<Business> {
-        let id = checked_id("id", &id)?;
-        let mut params = Vec::new();
-        if let Some(name) = &input.name {
-            params.push(("name".to_owned(), checked_name("input.name", name)?));
-        }
-        if let Some(vertical) = input.vertical {
-            params.push(("vertical".to_owned(), vertical.as_graph().to_owned()));
-        }
-        if let Some(page) = &input.primary_page_id {
-            let page = checked_id("input.primaryPageId", page)?;
-            params.push(("primary_page".to_owned(), page.to_owned()));
-        }
-        if params.is_empty() {
+        let id = ObjectId::parse("id", &id)?;
+        let write = UpdateBusiness {
+            id: id.as_str().to_owned(),
+            name: input
+                .name
+                .as_deref()
+                .map(|raw| BusinessName::parse("input.name", raw).map(|n| n.as_str().to_owned()))
+                .transpose()?,
+            vertical: input.vertical.map(Vertical::as_graph),
+            primary_page: input
+                .primary_page_id
+                .as_deref()
+                .map(|raw| {
+                    ObjectId::parse("input.primaryPageId", raw).map(|p| p.as_str().to_owned())
+                })
+                .transpose()?,
+        };
+        if write.is_empty() {
             return Err(invalid_argument(
                 "input",
                 "give at least one of name, vertical, primaryPageId",
             ));
         }
-        Upstream::of(ctx)?.update(id, params).await?;
-        read_business(ctx, id).await.map_err(|mut error| {
-            error.message = format!(
-                "business {id} was updated, but reading it back failed: {}",
-                error.message
-            );
-            error
-        })
+        Upstream::of(ctx)?
+            .update(&write, BUSINESS_READ_BACK_CALLS)
+            .await?;
+        read_back(
+            || format!("business {} was updated", id.as_str()),
+            read_business(ctx, id.as_str()),
+        )
+        .await
     }
 }

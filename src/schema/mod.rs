@@ -3,8 +3,9 @@
 pub mod assets;
 pub mod business;
 pub mod connection;
+pub mod enums;
 pub mod error;
-pub mod scalars;
+pub mod input;
 pub mod upstream;
 pub mod user;
 

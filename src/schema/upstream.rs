@@ -2,6 +2,7 @@
 //! with every failure already mapped to a coded GraphQL error.
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use async_graphql::{Context, Result};
 use serde::de::DeserializeOwned;
@@ -9,7 +10,9 @@ use serde::de::DeserializeOwned;
 use super::error::{UpstreamMessages, coded, upstream};
 use crate::error::ErrorCode;
 use crate::graph::model::Created;
-use crate::graph::{AccessToken, FieldSet, GraphClient, GraphError, GraphList, PageRequest};
+use crate::graph::{
+    AccessToken, FieldSet, GraphClient, GraphError, GraphList, GraphWrite, PageRequest, WriteAnswer,
+};
 use crate::loaders::{Loaders, NodeError, NodeKey};
 
 /// Per-request data: the caller's token, if any, loaders bound to it, and the request's own
@@ -160,31 +163,59 @@ impl<'a> Upstream<'a> {
             .map_err(|e| self.fail(&e))
     }
 
-    /// Creates an object on an edge; answers its id. Needs room in the budget for the read-back
-    /// that follows.
-    pub async fn create(
-        &self,
-        parent: &str,
-        edge: &str,
-        params: Vec<(String, String)>,
-    ) -> Result<Created> {
+    /// Sends a write once the budget has room for it and for the `read_back_calls` that will
+    /// follow it: a write is never made only for its read-back to be refused.
+    async fn apply(&self, write: &dyn GraphWrite, read_back_calls: usize) -> Result<WriteAnswer> {
         self.client
-            .ensure_calls_left(2)
+            .ensure_calls_left(1 + read_back_calls)
             .map_err(|e| self.fail(&e))?;
         self.client
-            .create(self.token, parent, edge, params)
+            .apply(self.token, write)
             .await
             .map_err(|e| self.fail(&e))
     }
 
-    /// Updates a node. Needs room in the budget for the read-back that follows.
-    pub async fn update(&self, id: &str, params: Vec<(String, String)>) -> Result<()> {
-        self.client
-            .ensure_calls_left(2)
-            .map_err(|e| self.fail(&e))?;
-        self.client
-            .update(self.token, id, params)
-            .await
-            .map_err(|e| self.fail(&e))
+    /// Creates an object on an edge (`POST /{parent}/{edge}`); answers its id.
+    pub async fn create(&self, write: &dyn GraphWrite, read_back_calls: usize) -> Result<Created> {
+        let answer = self.apply(write, read_back_calls).await?;
+        answer.created().map_err(|e| self.fail(&e))
     }
+
+    /// Updates a node (`POST /{id}`).
+    pub async fn update(&self, write: &dyn GraphWrite, read_back_calls: usize) -> Result<()> {
+        self.apply(write, read_back_calls).await.map(drop)
+    }
+
+    /// Deletes a node (`DELETE /{id}`).
+    pub async fn delete(&self, write: &dyn GraphWrite) -> Result<()> {
+        self.apply(write, 0).await.map(drop)
+    }
+
+    /// Adds to an edge without creating a node of its own (`POST /{id}/{edge}`, answered with
+    /// `{"success": true}`, no id): an invitation, an asset added to a project.
+    pub async fn post_edge(&self, write: &dyn GraphWrite, read_back_calls: usize) -> Result<()> {
+        self.apply(write, read_back_calls).await.map(drop)
+    }
+
+    /// Removes from an edge (`DELETE /{id}/{edge}`).
+    pub async fn delete_edge(&self, write: &dyn GraphWrite) -> Result<()> {
+        self.apply(write, 0).await.map(drop)
+    }
+}
+
+/// Reads back what a write that Graph accepted produced. If the read fails, its error says
+/// what was written (`written`, e.g. "business 123 was created"): the write happened, and a
+/// caller who retried it would make a second business, say.
+pub async fn read_back<T>(
+    written: impl FnOnce() -> String,
+    read: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    read.await.map_err(|mut error| {
+        error.message = format!(
+            "{}, but reading it back failed: {}",
+            written(),
+            error.message
+        );
+        error
+    })
 }

@@ -6,9 +6,10 @@ use async_graphql::{Context, ID, Object, Result, SelectionField};
 
 use super::business::{Business, plan_business};
 use super::connection::{self, Conn, ParentEdges, plan_connection};
-use super::error::{invalid_argument, null_on_error};
+use super::error::null_on_error;
+use super::input::UserId;
 use super::upstream::Upstream;
-use crate::graph::{FieldSet, is_node_id, model};
+use crate::graph::{FieldSet, model};
 
 /// A Facebook user or managed Meta (work) account.
 pub struct User {
@@ -104,16 +105,9 @@ impl UserQuery {
 
     /// A user by id.
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Option<User> {
-        let user = if !is_node_id(&id) || id.starts_with("act_") || id.as_str() == "me" {
-            Err(invalid_argument(
-                "id",
-                &format!(
-                    "{:?} is not a Graph user id (a string of digits)",
-                    id.as_str()
-                ),
-            ))
-        } else {
-            read_user(ctx, &id).await
+        let user = match UserId::parse("id", &id) {
+            Ok(id) => read_user(ctx, id.as_str()).await,
+            Err(error) => Err(error),
         };
         null_on_error(ctx, user)
     }

@@ -1,0 +1,181 @@
+//! Graph's writes, one small struct each: where it goes, with which method, its parameters in
+//! Graph's own names, and the objects it changes. Resolvers pass typed, already checked values;
+//! only this file knows how Graph spells them.
+
+use super::GraphError;
+use super::client::decode;
+use super::model::Created;
+
+/// How a write reaches Graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMethod {
+    /// `POST /{node}[/{edge}]`: create on an edge, update a node, add to an edge.
+    Post,
+    /// `DELETE /{node}[/{edge}]`: delete a node, remove from an edge.
+    Delete,
+}
+
+/// One Graph write.
+pub trait GraphWrite: Send + Sync {
+    /// The method.
+    fn method(&self) -> WriteMethod {
+        WriteMethod::Post
+    }
+    /// The node written to (or whose edge is written to): an id, or `me`.
+    fn node(&self) -> &str;
+    /// The edge written to, if the write is not on the node itself.
+    fn edge(&self) -> Option<&str> {
+        None
+    }
+    /// The parameters, in Graph's names and wire format.
+    fn params(&self) -> Vec<(String, String)>;
+    /// Ids of the objects this write changes beyond `node()`: every cached answer mentioning
+    /// one of them is forgotten after the write.
+    fn also_touches(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// What Graph answered a write with. Its shape differs between writes and node types, so only
+/// a create reads it (for the new id); everything else reads the object back.
+#[derive(Debug)]
+pub struct WriteAnswer(pub(crate) Vec<u8>);
+
+impl WriteAnswer {
+    /// The id of the object a create made.
+    pub fn created(&self) -> Result<Created, GraphError> {
+        decode(&self.0)
+    }
+}
+
+/// `POST /me/businesses`: a new business with the caller as its first admin.
+#[derive(Debug, Clone)]
+pub struct CreateBusiness {
+    /// The name, trimmed and checked.
+    pub name: String,
+    /// Graph's spelling of the vertical.
+    pub vertical: &'static str,
+    /// The page to become the primary page.
+    pub primary_page: String,
+    /// Graph's timezone id.
+    pub timezone_id: Option<u16>,
+    /// A contact email, checked.
+    pub email: Option<String>,
+}
+
+impl GraphWrite for CreateBusiness {
+    fn node(&self) -> &str {
+        "me"
+    }
+
+    fn edge(&self) -> Option<&str> {
+        Some("businesses")
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        let mut params = vec![
+            ("name".to_owned(), self.name.clone()),
+            ("vertical".to_owned(), self.vertical.to_owned()),
+            ("primary_page".to_owned(), self.primary_page.clone()),
+        ];
+        if let Some(timezone) = self.timezone_id {
+            params.push(("timezone_id".to_owned(), timezone.to_string()));
+        }
+        if let Some(email) = &self.email {
+            params.push(("email".to_owned(), email.clone()));
+        }
+        params
+    }
+
+    fn also_touches(&self) -> Vec<String> {
+        // The page now has an owner: answers that show the page change too.
+        vec![self.primary_page.clone()]
+    }
+}
+
+/// `POST /{business}`: a new name, vertical or primary page.
+#[derive(Debug, Clone)]
+pub struct UpdateBusiness {
+    /// The business.
+    pub id: String,
+    /// A new name, trimmed and checked.
+    pub name: Option<String>,
+    /// Graph's spelling of a new vertical.
+    pub vertical: Option<&'static str>,
+    /// A page of the business to become its primary page.
+    pub primary_page: Option<String>,
+}
+
+impl UpdateBusiness {
+    /// Whether the update changes anything at all.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.vertical.is_none() && self.primary_page.is_none()
+    }
+}
+
+impl GraphWrite for UpdateBusiness {
+    fn node(&self) -> &str {
+        &self.id
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        let mut params = Vec::new();
+        if let Some(name) = &self.name {
+            params.push(("name".to_owned(), name.clone()));
+        }
+        if let Some(vertical) = self.vertical {
+            params.push(("vertical".to_owned(), vertical.to_owned()));
+        }
+        if let Some(page) = &self.primary_page {
+            params.push(("primary_page".to_owned(), page.clone()));
+        }
+        params
+    }
+
+    fn also_touches(&self) -> Vec<String> {
+        self.primary_page.iter().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_business_create_renders_graphs_parameter_names() {
+        let write = CreateBusiness {
+            name: "Rivera Photo".to_owned(),
+            vertical: "ECOMMERCE",
+            primary_page: "300004".to_owned(),
+            timezone_id: Some(7),
+            email: None,
+        };
+        assert_eq!((write.node(), write.edge()), ("me", Some("businesses")));
+        assert_eq!(
+            write.params(),
+            vec![
+                ("name".to_owned(), "Rivera Photo".to_owned()),
+                ("vertical".to_owned(), "ECOMMERCE".to_owned()),
+                ("primary_page".to_owned(), "300004".to_owned()),
+                ("timezone_id".to_owned(), "7".to_owned()),
+            ]
+        );
+        assert_eq!(write.also_touches(), vec!["300004".to_owned()]);
+    }
+
+    #[test]
+    fn a_business_update_sends_only_what_changes() {
+        let write = UpdateBusiness {
+            id: "200001".to_owned(),
+            name: None,
+            vertical: Some("RETAIL"),
+            primary_page: None,
+        };
+        assert!(!write.is_empty());
+        assert_eq!(write.method(), WriteMethod::Post);
+        assert_eq!(
+            write.params(),
+            vec![("vertical".to_owned(), "RETAIL".to_owned())]
+        );
+    }
+}
