@@ -1,9 +1,9 @@
-//! GraphQL over HTTP: media types, status codes and `data` as the specification says.
+//! GraphQL over HTTP: media types, status codes, GET and POST, and `data` as the specification says.
 
 use reqwest::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, first_error_code, spawn_app};
+use crate::helpers::{TestApp, first_error_code, first_error_message, spawn_app};
 
 const NEW: &str = "application/graphql-response+json";
 
@@ -216,4 +216,106 @@ async fn a_field_error_keeps_data_and_status_200_in_the_new_type() {
     assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera");
     assert_eq!(answer["data"]["business"], Value::Null);
     assert!(first_error_code(&answer).is_some(), "{answer}");
+}
+
+#[tokio::test]
+async fn a_query_over_get_is_answered() {
+    let app = spawn_app().await;
+    let answer: serde_json::Value = app
+        .http
+        .get(format!("{}/graphql", app.gateway))
+        .query(&[("query", "{ viewer { name } }")])
+        .bearer_auth("demo-admin")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+}
+
+#[tokio::test]
+async fn a_mutation_over_get_is_refused_and_writes_nothing() {
+    let app = spawn_app().await;
+    let before = app.upstream_requests().await;
+    let response = app
+        .http
+        .get(format!("{}/graphql", app.gateway))
+        .query(&[(
+            "query",
+            r#"mutation { updateBusiness(id: "200001", input: {name: "Via GET"}) { name } }"#,
+        )])
+        .bearer_auth("demo-admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(first_error_code(&answer), Some("METHOD_NOT_ALLOWED"));
+    assert_eq!(app.upstream_requests().await, before);
+}
+
+#[tokio::test]
+async fn a_post_that_is_not_json_is_refused() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .post(format!("{}/graphql", app.gateway))
+        .header("content-type", "text/plain")
+        .bearer_auth("demo-admin")
+        .body(r#"{"query":"{ viewer { id } }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(first_error_code(&answer), Some("BAD_REQUEST"));
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_a_coded_error() {
+    let app = spawn_app().await;
+    let query = format!("{{ viewer {{ id }} }} # {}", "x".repeat(300 * 1024));
+    let response = app
+        .http
+        .post(format!("{}/graphql", app.gateway))
+        .bearer_auth("demo-admin")
+        .json(&json!({"query": query}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(first_error_code(&answer), Some("BAD_REQUEST"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_query_that_does_not_parse_is_reported_as_such() {
+    let app = spawn_app().await;
+    let answer = app.admin("{ viewer { ").await;
+    assert_eq!(
+        first_error_code(&answer),
+        Some("GRAPHQL_PARSE_FAILED"),
+        "{answer}"
+    );
+    assert!(first_error_message(&answer).contains("does not parse"));
+}
+
+#[tokio::test]
+async fn a_variable_of_the_wrong_type_is_an_invalid_argument() {
+    let app = spawn_app().await;
+    let answer = app
+        .graphql(
+            Some("demo-admin"),
+            "query($id: ID!) { business(id: $id) { name } }",
+            json!({"id": {"not": "an id"}}),
+        )
+        .await;
+    assert_eq!(
+        first_error_code(&answer),
+        Some("INVALID_ARGUMENT"),
+        "{answer}"
+    );
+    assert!(first_error_message(&answer).contains("\"id\""));
 }

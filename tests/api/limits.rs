@@ -1,8 +1,8 @@
-//! Request limits: deep nesting in every disguise, the error cap, and the refusal metrics.
+//! Request limits: deep nesting in every disguise, fragment fan-out, introspection, the deadline, the error cap and the refusal metrics.
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, first_error_code, spawn_app};
+use crate::helpers::{TestApp, first_error_code, first_error_message, spawn_app};
 
 /// `n` list levels around `1`.
 fn lists(n: usize) -> String {
@@ -152,4 +152,105 @@ async fn requests_refused_before_they_run_are_counted_by_reason() {
             "{reason}: {metrics}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_deeply_nested_argument_is_refused_without_crashing() {
+    let app = spawn_app().await;
+    let deep = format!(
+        "{{ businesses(ids: {}\"1\"{}) {{ id }} }}",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    let answer = app.admin(&deep).await;
+    assert_eq!(first_error_code(&answer), Some("BAD_REQUEST"), "{answer}");
+    let health = app
+        .http
+        .get(format!("{}/healthz", app.gateway))
+        .send()
+        .await
+        .unwrap();
+    assert!(health.status().is_success());
+}
+
+#[tokio::test]
+async fn a_tiny_document_whose_fragments_fan_out_is_refused_before_validation() {
+    let app = spawn_app().await;
+    let mut query = String::from("query { ...F0 }\n");
+    for i in 0..30 {
+        query.push_str(&format!(
+            "fragment F{i} on Query {{ ...F{next} ...F{next} }}\n",
+            next = i + 1
+        ));
+    }
+    query.push_str("fragment F30 on Query { viewer { id } }\n");
+    let before = app.upstream_requests().await;
+    let answer = app.admin(&query).await;
+    assert_eq!(first_error_code(&answer), Some("BAD_REQUEST"), "{answer}");
+    assert!(first_error_message(&answer).contains("fragments are spread out"));
+    assert_eq!(app.upstream_requests().await, before);
+}
+
+#[tokio::test]
+async fn introspection_works_without_a_token() {
+    let app = spawn_app().await;
+    let answer = app
+        .graphql(None, "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(answer["data"]["__schema"]["queryType"]["name"], "Query");
+}
+
+/// The introspection query GraphiQL sends (graphql-js `getIntrospectionQuery` with every option).
+const INTROSPECTION: &str = r#"query IntrospectionQuery {
+  __schema {
+    queryType { name kind }
+    mutationType { name kind }
+    subscriptionType { name kind }
+    types { ...FullType }
+    directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description specifiedByURL isOneOf
+  fields(includeDeprecated: true) { name description args(includeDeprecated: true) { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
+fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } } }
+"#;
+
+#[tokio::test]
+async fn graphiqls_full_introspection_query_is_within_the_limits() {
+    let app = spawn_app().await;
+    let answer = app.graphql(None, INTROSPECTION, json!({})).await;
+    assert!(answer.get("errors").is_none(), "{answer}");
+    assert_eq!(answer["data"]["__schema"]["queryType"]["name"], "Query");
+}
+
+#[tokio::test]
+async fn a_request_that_outlives_its_deadline_is_abandoned_with_a_coded_error() {
+    let app = crate::helpers::spawn_app_configured(|settings| {
+        settings.request_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    app.control("faults", json!({"latency_ms": 2000, "times": 1}))
+        .await;
+    let response = app
+        .http
+        .post(format!("{}/graphql", app.gateway))
+        .bearer_auth("demo-admin")
+        .json(&json!({"query": "{ viewer { name } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 504);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(
+        first_error_code(&answer),
+        Some("GATEWAY_TIMEOUT"),
+        "{answer}"
+    );
 }

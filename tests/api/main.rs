@@ -8,6 +8,7 @@ mod business;
 mod cache;
 mod cli;
 mod connections;
+mod cors;
 mod error_codes;
 mod helpers;
 mod http;

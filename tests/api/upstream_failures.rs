@@ -1,5 +1,6 @@
-//! How the gateway holds up when Graph misbehaves or a request asks too much of it: the call
-//! budget, oversized and redirected answers, a wrong app secret, and the circuit breaker.
+//! How the gateway holds up when Graph misbehaves or a request asks too much of it: retries,
+//! timeouts, rate limits and throttling, the call budget, oversized and redirected answers, a
+//! wrong app secret, and the circuit breaker.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::helpers::{
-    TestApp, first_error_code, first_error_message, post_graphql, spawn_app_configured,
+    TestApp, first_error_code, first_error_message, post_graphql, spawn_app, spawn_app_configured,
     spawn_app_with,
 };
 
@@ -584,4 +585,128 @@ async fn with_nothing_listening_upstream_the_breaker_opens_and_calls_fail_fast()
         ),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn a_temporary_graph_failure_is_retried() {
+    let app = spawn_app().await;
+    app.control("faults", json!({"error_code": 2, "times": 1}))
+        .await;
+    let answer = app.admin("{ viewer { name } }").await;
+    assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_reported_with_a_retry_hint() {
+    let app = spawn_app().await;
+    app.control("faults", json!({"error_code": 4, "times": 1}))
+        .await;
+    let answer = app.admin("{ viewer { name } }").await;
+    assert_eq!(first_error_code(&answer), Some("RATE_LIMITED"), "{answer}");
+    assert!(
+        answer["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
+
+#[tokio::test]
+async fn a_graph_call_slower_than_the_timeout_is_upstream_unavailable() {
+    let app = crate::helpers::spawn_app_configured(|settings| {
+        settings.upstream_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    // Slow enough for the first try and both retries to time out.
+    app.control("faults", json!({"latency_ms": 1000, "times": 3}))
+        .await;
+    let answer = app.admin("{ viewer { name } }").await;
+    assert_eq!(
+        first_error_code(&answer),
+        Some("UPSTREAM_UNAVAILABLE"),
+        "{answer}"
+    );
+    assert!(first_error_message(&answer).contains("did not answer in time"));
+}
+
+#[tokio::test]
+async fn an_unreachable_graph_is_upstream_unavailable() {
+    // A port that was free a moment ago and has nobody listening now.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let app =
+        bizgraph::Application::build(bizgraph::Settings::for_upstream(format!("http://{closed}")))
+            .await
+            .unwrap();
+    let gateway = format!("http://{}/graphql", app.addr());
+    app.spawn();
+    let answer = crate::helpers::post_graphql(
+        &reqwest::Client::new(),
+        &gateway,
+        Some("demo-admin"),
+        &json!({"query": "{ viewer { name } }"}),
+    )
+    .await;
+    assert_eq!(
+        first_error_code(&answer),
+        Some("UPSTREAM_UNAVAILABLE"),
+        "{answer}"
+    );
+    assert!(!answer.to_string().contains("demo-admin"));
+}
+
+#[tokio::test]
+async fn after_graph_throttles_a_token_its_calls_are_held_back_and_other_tokens_go_on() {
+    let app = spawn_app().await;
+    app.control("faults", json!({"error_code": 4, "times": 1}))
+        .await;
+    let throttled = app.admin("{ viewer { name } }").await;
+    assert_eq!(
+        first_error_code(&throttled),
+        Some("RATE_LIMITED"),
+        "{throttled}"
+    );
+
+    let before = app.upstream_requests().await;
+    let held = app.admin("{ viewer { id } }").await;
+    assert_eq!(first_error_code(&held), Some("RATE_LIMITED"), "{held}");
+    assert!(
+        held["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(
+        app.upstream_requests().await,
+        before,
+        "a held-back call reached Graph"
+    );
+
+    let other = app
+        .graphql(Some("demo-employee"), "{ viewer { name } }", json!({}))
+        .await;
+    assert_eq!(other["data"]["viewer"]["name"], "Sam Chen", "{other}");
+}
+
+#[tokio::test]
+async fn a_token_that_used_up_its_hourly_calls_is_held_back_before_graph_refuses_it() {
+    let app = crate::helpers::spawn_app_with(
+        graph_sandbox::SandboxSettings {
+            app_calls_per_hour: 4,
+            ..graph_sandbox::SandboxSettings::default()
+        },
+        |settings| settings.cache_ttl = std::time::Duration::ZERO,
+    )
+    .await;
+    // Four calls use the whole hour; the fourth answer says so in x-app-usage.
+    for _ in 0..4 {
+        let answer = app.admin("{ viewer { name } }").await;
+        assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+    }
+    let before = app.upstream_requests().await;
+    let held = app.admin("{ viewer { name } }").await;
+    assert_eq!(first_error_code(&held), Some("RATE_LIMITED"), "{held}");
+    assert_eq!(app.upstream_requests().await, before);
 }
