@@ -12,7 +12,7 @@ pub mod user;
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 pub use error::UpstreamMessages;
-pub use upstream::RequestAuth;
+pub use upstream::RequestContext;
 
 /// The root query type.
 #[derive(MergedObject, Default)]

@@ -17,7 +17,7 @@ use crate::loaders::{Loaders, NodeError, NodeKey};
 
 /// Per-request data: the caller's token, if any, loaders bound to it, and the request's own
 /// client handle, which counts its calls and holds its budget of Graph calls.
-pub struct RequestAuth {
+pub struct RequestContext {
     token: Option<(AccessToken, Loaders)>,
     /// The client handle of this request, counting its calls and spending its budget.
     client: GraphClient,
@@ -25,16 +25,20 @@ pub struct RequestAuth {
     messages: UpstreamMessages,
 }
 
-impl RequestAuth {
+impl RequestContext {
     /// A request that carried `Authorization: Bearer <token>`, allowed `max_calls` Graph calls
     /// in all: every call sent counts (`?ids=` chunks, batch re-reads, retries), answers from
     /// the cache do not. Past the budget a call is not sent and its field fails with
     /// `UPSTREAM_BUDGET_EXCEEDED`. `client` should be the request's own handle (see
     /// [`GraphClient::counting_into`]).
-    pub fn with_token(client: &GraphClient, token: AccessToken, max_calls: usize) -> RequestAuth {
+    pub fn with_token(
+        client: &GraphClient,
+        token: AccessToken,
+        max_calls: usize,
+    ) -> RequestContext {
         let client = client.with_budget(max_calls);
         let loaders = Loaders::new(client.clone(), token.clone());
-        RequestAuth {
+        RequestContext {
             token: Some((token, loaders)),
             client,
             messages: UpstreamMessages::Expose,
@@ -42,15 +46,15 @@ impl RequestAuth {
     }
 
     /// The same request, with Graph's error texts shown or hidden from the caller.
-    pub fn with_upstream_messages(mut self, messages: UpstreamMessages) -> RequestAuth {
+    pub fn with_upstream_messages(mut self, messages: UpstreamMessages) -> RequestContext {
         self.messages = messages;
         self
     }
 
     /// A request without a usable token: every field that needs Graph fails with
     /// `UNAUTHENTICATED` before any upstream call.
-    pub fn anonymous(client: &GraphClient) -> RequestAuth {
-        RequestAuth {
+    pub fn anonymous(client: &GraphClient) -> RequestContext {
+        RequestContext {
             token: None,
             client: client.with_budget(0),
             messages: UpstreamMessages::Expose,
@@ -69,7 +73,7 @@ pub struct Upstream<'a> {
 impl<'a> Upstream<'a> {
     /// The caller's view of Graph; `UNAUTHENTICATED` when the request has no token.
     pub fn of(ctx: &Context<'a>) -> Result<Upstream<'a>> {
-        let auth = ctx.data::<RequestAuth>()?;
+        let auth = ctx.data::<RequestContext>()?;
         match &auth.token {
             Some((token, loaders)) => Ok(Upstream {
                 client: &auth.client,

@@ -19,8 +19,7 @@ use super::response::{
 };
 use super::{AppState, Deadline, MAX_BODY_BYTES, MAX_EXPANDED_FIELDS, MAX_QUERY_NESTING};
 use crate::error::ErrorCode;
-use crate::graph::{AccessToken, CallStats};
-use crate::schema::RequestAuth;
+use crate::graph::AccessToken;
 
 /// Why a request was refused before it ran: the `reason` label of
 /// `bizgraph_graphql_refused_total`.
@@ -336,13 +335,7 @@ async fn execute(
             &message,
         );
     }
-    let stats = Arc::new(CallStats::default());
-    let client = state.client.counting_into(stats.clone());
-    let auth = match bearer_token(headers) {
-        Some(token) => RequestAuth::with_token(&client, token, state.max_upstream_calls)
-            .with_upstream_messages(state.upstream_messages),
-        None => RequestAuth::anonymous(&client),
-    };
+    let (auth, stats) = state.request_context(bearer_token(headers));
     let operation: String = request
         .operation_name
         .as_deref()

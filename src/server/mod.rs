@@ -21,9 +21,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::cache::{CacheSettings, UpstreamCache};
 use crate::config::Settings;
-use crate::graph::{GraphClient, GraphError, GraphSettings};
+use crate::graph::{AccessToken, CallStats, GraphClient, GraphError, GraphSettings};
 use crate::metrics::Metrics;
-use crate::schema::{self, BizgraphSchema};
+use crate::schema::{self, BizgraphSchema, RequestContext};
 
 mod connections;
 mod graphql;
@@ -80,6 +80,25 @@ pub enum StartError {
 /// Longest `x-request-id` taken from a caller; a longer one is replaced by a new UUID.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
+impl AppState {
+    /// The per-request data every transport gives the schema (HTTP today, WebSocket
+    /// subscriptions next): the caller's token, a client handle that counts the request's
+    /// calls into the returned stats and holds its call budget, and the error policy.
+    pub(crate) fn request_context(
+        &self,
+        token: Option<AccessToken>,
+    ) -> (RequestContext, Arc<CallStats>) {
+        let stats = Arc::new(CallStats::default());
+        let client = self.client.counting_into(stats.clone());
+        let context = match token {
+            Some(token) => RequestContext::with_token(&client, token, self.max_upstream_calls)
+                .with_upstream_messages(self.upstream_messages),
+            None => RequestContext::anonymous(&client),
+        };
+        (context, stats)
+    }
+}
+
 /// A gateway bound to its address, ready to serve.
 pub struct Application {
     listener: TcpListener,
@@ -118,7 +137,7 @@ impl Application {
             max_response_bytes: settings.max_upstream_response_bytes,
             breaker: settings.breaker,
         })?;
-        // Resolvers reach Graph through each request's own client handle (in `RequestAuth`).
+        // Resolvers reach Graph through each request's own client handle (in `RequestContext`).
         let mut builder = schema::builder()
             .extension(response::MarkExecution)
             .limit_complexity(settings.max_complexity);
