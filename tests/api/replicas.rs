@@ -232,3 +232,18 @@ async fn replicas_with_different_cache_key_secrets_share_no_answers_or_throttles
         "{through_b}"
     );
 }
+
+#[tokio::test]
+async fn a_gateway_given_a_short_cache_key_secret_refuses_to_start_without_echoing_it() {
+    let mut settings = Settings::for_upstream("http://127.0.0.1:9");
+    settings.cache_key_secret = Some("hunter2-hunter2".to_owned());
+    let Err(error) = Application::build(settings).await else {
+        panic!("a gateway started with a 15-character cache key secret");
+    };
+    let message = error.to_string();
+    assert!(
+        message.starts_with("invalid --cache-key-secret: the cache key secret has 15 characters"),
+        "{message}"
+    );
+    assert!(!message.contains("hunter2"), "{message}");
+}
