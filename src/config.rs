@@ -77,6 +77,13 @@ pub struct ServeArgs {
     /// Mebibytes of upstream answers the cache may hold.
     #[arg(long, env = "BIZGRAPH_CACHE_MAX_MB", default_value_t = 64)]
     pub cache_max_mb: u64,
+    /// The secret that cache keys and rate-limit state are keyed by (a keyed fingerprint of
+    /// each caller's token, never the token). Without it each process draws a random key,
+    /// which is right for a single replica. It must be the same on every replica that shares
+    /// a store, or they cannot find each other's answers. At least 32 characters, e.g. from
+    /// `openssl rand -hex 32`.
+    #[arg(long, env = "BIZGRAPH_CACHE_KEY_SECRET", hide_env_values = true)]
+    pub cache_key_secret: Option<String>,
     /// The most Graph API calls one GraphQL request may send (the planner needs one for most
     /// queries); protects the app's shared Graph quota from queries of many aliased fields.
     /// Every call sent counts: each `?ids=` call of 50 ids, the batch re-read after one of them
@@ -203,6 +210,9 @@ pub struct Settings {
     pub cache_ttl: Duration,
     /// Most bytes of upstream answers cached.
     pub cache_max_bytes: u64,
+    /// The secret token fingerprints (cache keys, rate-limit state) are keyed by; random per
+    /// process when `None`. The same on every replica that shares a store.
+    pub cache_key_secret: Option<String>,
     /// Most Graph calls one GraphQL request may send (cache hits are free).
     pub max_upstream_calls: usize,
     /// Introspection, `/schema.graphql` and field suggestions in errors.
@@ -241,6 +251,10 @@ impl std::fmt::Debug for Settings {
             .field("cors_origins", &self.cors_origins)
             .field("cache_ttl", &self.cache_ttl)
             .field("cache_max_bytes", &self.cache_max_bytes)
+            .field(
+                "cache_key_secret",
+                &self.cache_key_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("max_upstream_calls", &self.max_upstream_calls)
             .field("introspection", &self.introspection)
             .field("upstream_messages", &self.upstream_messages)
@@ -276,6 +290,7 @@ impl Settings {
             cors_origins: Vec::new(),
             cache_ttl: Duration::from_secs(30),
             cache_max_bytes: 64 * 1024 * 1024,
+            cache_key_secret: None,
             max_upstream_calls: 50,
             introspection: true,
             upstream_messages: UpstreamMessages::Expose,
@@ -307,6 +322,7 @@ impl Settings {
                 .collect(),
             cache_ttl: Duration::from_secs(args.cache_ttl_secs),
             cache_max_bytes: args.cache_max_mb.saturating_mul(1024 * 1024),
+            cache_key_secret: args.cache_key_secret.clone(),
             max_upstream_calls: args.max_graph_calls_per_request,
             introspection: args.introspection == Switch::On && !args.production,
             upstream_messages: args.upstream_error_messages,
@@ -379,6 +395,26 @@ mod tests {
                 window: Duration::from_secs(30),
                 cool_down: Duration::from_secs(5),
             }
+        );
+    }
+
+    #[test]
+    fn the_cache_key_secret_is_set_by_its_flag_and_never_shown_in_debug_output() {
+        let secret = "0123456789abcdef0123456789abcdef";
+        let settings = Settings::from_args(
+            &serve_args(&["--cache-key-secret", secret]),
+            "http://127.0.0.1:9".to_owned(),
+        );
+        assert_eq!(settings.cache_key_secret.as_deref(), Some(secret));
+        let debug = format!("{settings:?}");
+        assert!(
+            debug.contains(r#"cache_key_secret: Some("<redacted>")"#),
+            "{debug}"
+        );
+        assert!(!debug.contains(secret), "{debug}");
+        assert_eq!(
+            Settings::for_upstream("http://127.0.0.1:9").cache_key_secret,
+            None
         );
     }
 

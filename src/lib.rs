@@ -13,9 +13,12 @@ pub mod log_window;
 pub mod metrics;
 pub mod schema;
 pub mod server;
+pub mod stores;
+pub mod token;
 
 pub use config::Settings;
 pub use server::Application;
+pub use stores::SharedStores;
 
 use config::{Cli, Command, SandboxArgs, ServeArgs};
 use graph_sandbox::SandboxSettings;

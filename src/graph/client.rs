@@ -15,15 +15,17 @@ use serde::de::DeserializeOwned;
 use super::breaker::{Breaker, BreakerSettings, BreakerState, Outcome, Permit};
 use super::error::{ApiError, GraphError};
 use super::fields::FieldSet;
+use super::is_node_id;
+use super::model::mentioned_ids;
 use super::paging::{GraphList, PageRequest};
 use super::proof::appsecret_proof;
-use super::throttle::{Admission, UsageGovernor};
+use super::throttle::{Admission, UsageGovernor, UsageStore};
 use super::usage::UsageReport;
 use super::write::{GraphWrite, WriteAnswer, WriteMethod};
-use super::{AccessToken, is_node_id};
-use crate::cache::{CacheKey, TokenFingerprint, UpstreamCache};
+use crate::cache::{CacheKey, FreshAnswer, UpstreamCache};
 use crate::log_window::log_window;
 use crate::metrics::Metrics;
+use crate::token::{AccessToken, Fingerprinter, TokenFingerprint};
 
 /// Graph reads at most this many ids in one `?ids=` call (docs/graph-api.md §2).
 pub const MAX_IDS_PER_CALL: usize = 50;
@@ -44,6 +46,11 @@ pub struct GraphSettings {
     pub timeout: Duration,
     /// The answer cache reads go through.
     pub cache: UpstreamCache,
+    /// The keyed token fingerprints that cache keys and usage are stored under; replicas that
+    /// share stores must share its key.
+    pub fingerprints: Fingerprinter,
+    /// Where the usage Graph reports is remembered, for the governor.
+    pub usage: Arc<dyn UsageStore>,
     /// Where calls are counted.
     pub metrics: Arc<Metrics>,
     /// The largest answer read from Graph, in bytes; a larger one fails the call.
@@ -114,6 +121,7 @@ struct Inner {
     version: Arc<str>,
     app_secret: Option<String>,
     cache: UpstreamCache,
+    fingerprints: Fingerprinter,
     governor: UsageGovernor,
     metrics: Arc<Metrics>,
     max_response_bytes: u64,
@@ -165,7 +173,8 @@ impl GraphClient {
                 version: settings.version.into(),
                 app_secret: settings.app_secret,
                 cache: settings.cache,
-                governor: UsageGovernor::new(),
+                fingerprints: settings.fingerprints,
+                governor: UsageGovernor::on_store(settings.usage),
                 metrics: settings.metrics,
                 max_response_bytes: settings.max_response_bytes,
                 breaker: Breaker::new(settings.breaker),
@@ -298,7 +307,7 @@ impl GraphClient {
             ("include_headers".to_owned(), "false".to_owned()),
         ];
         // A read, though sent as a POST: it is neither cached nor an invalidating write.
-        let fingerprint = self.inner.cache.fingerprint(token);
+        let fingerprint = self.inner.fingerprints.fingerprint(token);
         let body = self
             .send(&Method::POST, &[""], &params, token, fingerprint)
             .await?;
@@ -383,7 +392,7 @@ impl GraphClient {
         token: &AccessToken,
     ) -> Result<T, GraphError> {
         let cache = &self.inner.cache;
-        let fingerprint = cache.fingerprint(token);
+        let fingerprint = self.inner.fingerprints.fingerprint(token);
         let key = CacheKey {
             token: fingerprint,
             version: self.inner.version.clone(),
@@ -392,21 +401,22 @@ impl GraphClient {
                 .extend_pairs(&params)
                 .finish(),
         };
-        let mut loaded = cache
-            .get_or_load(
-                key.clone(),
-                self.send_with_retries(segments, &params, token, fingerprint),
-            )
-            .await;
+        // The ids an answer mentions are read here, in `graph/`, and stored as its tags: the
+        // cache never reads Graph JSON.
+        let load = || async {
+            let body = self
+                .send_with_retries(segments, &params, token, fingerprint)
+                .await?;
+            Ok(FreshAnswer {
+                mentions: mentioned_ids(&body),
+                body,
+            })
+        };
+        let mut loaded = cache.get_or_load(key.clone(), load()).await;
         if matches!(loaded, Err(GraphError::BudgetExceeded { .. })) && !self.budget_exhausted() {
             // The budget that ran out was another request's, whose identical read this one
             // joined while it was in flight: this request reads on its own budget.
-            loaded = cache
-                .get_or_load(
-                    key,
-                    self.send_with_retries(segments, &params, token, fingerprint),
-                )
-                .await;
+            loaded = cache.get_or_load(key, load()).await;
         }
         let hit = matches!(loaded, Ok((_, true)));
         self.inner.metrics.cache_lookup(hit);
@@ -428,14 +438,18 @@ impl GraphClient {
         token: &AccessToken,
         touched: &[String],
     ) -> Result<Vec<u8>, GraphError> {
-        let fingerprint = self.inner.cache.fingerprint(token);
+        let fingerprint = self.inner.fingerprints.fingerprint(token);
         let result = self
             .send(&method, segments, &params, token, fingerprint)
             .await;
         // Graph refused the write (an error envelope): nothing changed. Otherwise, even when
         // the answer was lost, it may have happened.
         if !matches!(result, Err(GraphError::Api(_))) {
-            self.inner.cache.invalidate_after_write(token, touched);
+            let touched: Vec<&str> = touched.iter().map(String::as_str).collect();
+            self.inner
+                .cache
+                .invalidate_after_write(fingerprint, &touched)
+                .await;
         }
         result
     }
@@ -509,7 +523,7 @@ impl GraphClient {
 
         let path = segments.join("/");
         let node = segments.first().copied().filter(|id| !id.is_empty());
-        match inner.governor.admit(fingerprint, node) {
+        match inner.governor.admit(fingerprint, node).await {
             Admission::HoldBack(wait) => {
                 inner
                     .metrics
@@ -637,7 +651,7 @@ impl GraphClient {
             inner
                 .metrics
                 .graph_call(method.as_str(), "ok", None, Some(elapsed));
-            inner.governor.observe(fingerprint, &usage, None);
+            inner.governor.observe(fingerprint, &usage, None).await;
             return Ok(body);
         }
         let api = ApiError::from_body(status, &body);
@@ -653,7 +667,10 @@ impl GraphClient {
                 if (80000..=80014).contains(&api.code) {
                     api.retry_after = usage.regain_wait();
                 }
-                inner.governor.observe(fingerprint, &usage, Some(&api));
+                inner
+                    .governor
+                    .observe(fingerprint, &usage, Some(&api))
+                    .await;
                 tracing::debug!(
                     method = %method,
                     path = %path,
@@ -860,6 +877,8 @@ mod tests {
             app_secret: None,
             timeout: Duration::from_secs(1),
             cache: UpstreamCache::disabled(),
+            fingerprints: Fingerprinter::random(),
+            usage: Arc::new(crate::graph::throttle::MemoryUsageStore::new()),
             metrics: Arc::new(Metrics::new()),
             max_response_bytes: 1024,
             breaker: BreakerSettings::default(),

@@ -243,13 +243,7 @@ impl GraphError {
     /// malformed access token in its message ("Malformed access token EAAB..."), and no error
     /// that leaves bizgraph may carry a token.
     pub fn without_secret(&self, secret: &str) -> GraphError {
-        let scrub = |text: &str| {
-            if secret.is_empty() {
-                text.to_owned()
-            } else {
-                text.replace(secret, "[access token]")
-            }
-        };
+        let scrub = |text: &str| crate::token::scrub(text, secret);
         match self {
             GraphError::Api(api) => {
                 let mut api = api.clone();

@@ -18,30 +18,9 @@ pub use fields::{EdgeArgs, FieldSet};
 pub use paging::{GraphList, PageRequest};
 pub use write::{GraphWrite, WriteAnswer, WriteMethod};
 
-use std::fmt;
-use std::sync::Arc;
-
-/// A caller's Meta access token. Its `Debug` and `Display` never show the token itself.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct AccessToken(Arc<str>);
-
-impl AccessToken {
-    /// Wraps a token as received from a caller.
-    pub fn new(token: impl Into<Arc<str>>) -> AccessToken {
-        AccessToken(token.into())
-    }
-
-    /// The raw token, for the `Authorization` header and the appsecret_proof only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AccessToken(<redacted>)")
-    }
-}
+// The token lives in `crate::token`; it is named here too because everything that calls Graph
+// holds one.
+pub use crate::token::AccessToken;
 
 /// Whether `id` can stand as one path segment of a Graph URL: a numeric id, an ad account's
 /// `act_<n>`, or `me`. Anything else is refused before it reaches a URL.
@@ -63,11 +42,5 @@ mod tests {
         assert!(!is_node_id("../me"));
         assert!(!is_node_id("act_"));
         assert!(!is_node_id("12a"));
-    }
-
-    #[test]
-    fn a_token_never_shows_in_debug_output() {
-        let token = AccessToken::new("secret-token");
-        assert_eq!(format!("{token:?}"), "AccessToken(<redacted>)");
     }
 }

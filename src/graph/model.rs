@@ -180,9 +180,58 @@ fn graph_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, 
     }
 }
 
+/// The ids of the Graph objects an answer mentions: every `"id"` value, and the keys of a
+/// `?ids=` answer (which is keyed by id), sorted and without repeats. The cache stores an
+/// answer under one `node:<id>` tag per id, so that a write to any of them forgets it; this is
+/// here because `graph/` is the only code that reads Graph JSON. An answer that is not JSON
+/// mentions nothing.
+pub fn mentioned_ids(body: &[u8]) -> Vec<String> {
+    let mut ids = Vec::new();
+    if let Ok(value) = serde_json::from_slice::<Value>(body) {
+        collect_ids(&value, &mut ids);
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn collect_ids(value: &Value, ids: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match value {
+                    Value::String(id) if key == "id" => ids.push(id.clone()),
+                    // `?ids=` answers are keyed by id.
+                    other => {
+                        if other.is_object() && super::is_node_id(key) {
+                            ids.push(key.clone());
+                        }
+                        collect_ids(other, ids);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                collect_ids(item, ids);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_mentions_every_id_in_it_and_the_keys_of_an_ids_answer() {
+        let body =
+            br#"{"id":"1","businesses":{"data":[{"id":"200001","primary_page":{"id":"300001"}}]},
+            "200002":{"name":"by ids"},"other":{"id":"1"}}"#;
+        assert_eq!(mentioned_ids(body), ["1", "200001", "200002", "300001"]);
+        assert!(mentioned_ids(b"<html>").is_empty());
+    }
 
     #[test]
     fn both_time_spellings_parse() {

@@ -24,6 +24,8 @@ use crate::config::Settings;
 use crate::graph::{AccessToken, CallStats, GraphClient, GraphError, GraphSettings};
 use crate::metrics::Metrics;
 use crate::schema::{self, BizgraphSchema, RequestContext};
+use crate::stores::SharedStores;
+use crate::token::{Fingerprinter, WeakSecret};
 
 mod connections;
 mod graphql;
@@ -72,6 +74,9 @@ pub enum StartError {
     /// The Graph API settings are unusable.
     #[error("invalid Graph API settings: {0}")]
     Graph(#[from] GraphError),
+    /// The cache key secret is too short to keep token fingerprints unguessable.
+    #[error("invalid --cache-key-secret: {0}")]
+    CacheKeySecret(#[from] WeakSecret),
     /// A CORS origin is not a valid origin.
     #[error("invalid CORS origin {0:?}: give scheme://host[:port], e.g. https://app.example.com")]
     CorsOrigin(String),
@@ -121,18 +126,35 @@ pub(crate) struct AppState {
 }
 
 impl Application {
-    /// Builds the gateway and binds its listener (port 0 picks a free port).
+    /// Builds the gateway and binds its listener (port 0 picks a free port). Its cache and
+    /// rate-limit state live in this process's memory.
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        let stores = SharedStores::in_memory(settings.cache_max_bytes);
+        Application::build_on(settings, stores).await
+    }
+
+    /// Builds the gateway on `stores`, which other replicas may share: replicas built on the
+    /// same stores and the same `cache_key_secret` share cached answers, invalidations and
+    /// Graph's throttles.
+    pub async fn build_on(
+        settings: Settings,
+        stores: SharedStores,
+    ) -> Result<Application, StartError> {
         let metrics = Arc::new(Metrics::new());
         let client = GraphClient::new(GraphSettings {
             base_url: settings.graph_url.clone(),
             version: settings.graph_version.clone(),
             app_secret: settings.app_secret.clone(),
             timeout: settings.upstream_timeout,
-            cache: UpstreamCache::new(CacheSettings {
-                ttl: settings.cache_ttl,
-                max_bytes: settings.cache_max_bytes,
-            }),
+            cache: UpstreamCache::on_store(
+                CacheSettings {
+                    ttl: settings.cache_ttl,
+                    max_bytes: settings.cache_max_bytes,
+                },
+                stores.answers,
+            ),
+            fingerprints: Fingerprinter::from_settings(settings.cache_key_secret.as_deref())?,
+            usage: stores.usage,
             metrics: metrics.clone(),
             max_response_bytes: settings.max_upstream_response_bytes,
             breaker: settings.breaker,

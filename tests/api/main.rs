@@ -15,5 +15,6 @@ mod http;
 mod limits;
 mod planning;
 mod production;
+mod replicas;
 mod schema_file;
 mod upstream_failures;

@@ -1,0 +1,29 @@
+//! What the replicas of one deployment share: the store of upstream answers and the store of
+//! the usage Graph reports. Each gateway process has them in memory unless it is built on
+//! shared ones (`Application::build_on`); replicas built on the same stores, with the same
+//! `cache_key_secret`, find each other's answers, forget them together after a write, and
+//! hold calls back together while Graph throttles.
+
+use std::sync::Arc;
+
+use crate::cache::{AnswerStore, MemoryAnswerStore};
+use crate::graph::throttle::{MemoryUsageStore, UsageStore};
+
+/// The stores a gateway keeps its shared state in.
+#[derive(Clone)]
+pub struct SharedStores {
+    /// Where upstream answers are cached.
+    pub answers: Arc<dyn AnswerStore>,
+    /// Where the usage Graph reports per token and per business is remembered.
+    pub usage: Arc<dyn UsageStore>,
+}
+
+impl SharedStores {
+    /// Stores in this process's memory, holding at most `cache_max_bytes` of answers.
+    pub fn in_memory(cache_max_bytes: u64) -> SharedStores {
+        SharedStores {
+            answers: Arc::new(MemoryAnswerStore::new(cache_max_bytes)),
+            usage: Arc::new(MemoryUsageStore::new()),
+        }
+    }
+}
