@@ -26,6 +26,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::ServiceExt;
 
+use crate::log_window::log_window;
+
 /// Pause between accepts that fail for want of resources (file descriptors, memory): the
 /// listener stays readable, so retrying at once would spin while nothing can change.
 const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(50);
@@ -64,7 +66,11 @@ pub(crate) async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
                     if failed_accepts > 0 {
-                        tracing::info!(failed_accepts, "accepting connections again");
+                        // Near the limit, accepts can fail and succeed by turns as sockets
+                        // come and go: one line per window, whatever the number of turns.
+                        if let Some(suppressed) = log_window().should_log("accept_recovered") {
+                            tracing::info!(failed_accepts, suppressed, "accepting connections again");
+                        }
                         failed_accepts = 0;
                     }
                     connections.spawn(serve_connection(
@@ -77,13 +83,17 @@ pub(crate) async fn serve(
                 // The client gave up before the connection was accepted: nothing to do.
                 Err(error) if is_connection_error(&error) => {}
                 Err(error) => {
-                    // Logged once per run of failures, not once per connection: a client
-                    // flood past the open-file limit would otherwise flood the log too.
-                    if failed_accepts == 0 {
+                    // Logged once per window, not once per connection nor once per run of
+                    // failures: a client flood past the open-file limit would otherwise flood
+                    // the log too, and near the limit runs of failures come and go.
+                    if failed_accepts == 0
+                        && let Some(suppressed) = log_window().should_log("accept_failed")
+                    {
                         let out_of_files = is_out_of_files(&error);
                         tracing::warn!(
                             %error,
                             out_of_files,
+                            suppressed,
                             open_connections = connections.len(),
                             "cannot accept connections; retrying until resources free up"
                         );
