@@ -67,7 +67,7 @@ async fn rig(cache_ttl: Duration) -> Result<Rig, BenchError> {
     .await
     .map_err(start)?;
     let mut settings = Settings::for_upstream(sandbox.url());
-    settings.cache_ttl = cache_ttl;
+    settings.cache.ttl = cache_ttl;
     let app = Application::build(settings)
         .await
         .map_err(|e| BenchError::Start(e.to_string()))?;

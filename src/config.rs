@@ -60,22 +60,22 @@ pub struct ServeArgs {
     #[arg(long, env = "BIZGRAPH_GRAPH_URL")]
     pub graph_url: Option<String>,
     /// Graph API version the gateway speaks.
-    #[arg(long, env = "BIZGRAPH_GRAPH_VERSION", default_value = "v25.0")]
+    #[arg(long, env = "BIZGRAPH_GRAPH_VERSION", default_value = UpstreamSettings::DEFAULT_VERSION)]
     pub graph_version: String,
     /// The Meta app's secret: when set, every call carries an appsecret_proof.
     #[arg(long, env = "BIZGRAPH_APP_SECRET", hide_env_values = true)]
-    pub app_secret: Option<String>,
+    pub app_secret: Option<Secret>,
     /// Seconds an upstream Graph API call may take before it is abandoned.
-    #[arg(long, env = "BIZGRAPH_UPSTREAM_TIMEOUT_SECS", default_value_t = 20)]
+    #[arg(long, env = "BIZGRAPH_UPSTREAM_TIMEOUT_SECS", default_value_t = UpstreamSettings::DEFAULT_TIMEOUT_SECS)]
     pub upstream_timeout_secs: u64,
     /// Seconds one GraphQL request may take in all, retries and pauses included.
-    #[arg(long, env = "BIZGRAPH_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    #[arg(long, env = "BIZGRAPH_REQUEST_TIMEOUT_SECS", default_value_t = ServerSettings::DEFAULT_REQUEST_TIMEOUT_SECS)]
     pub request_timeout_secs: u64,
     /// Seconds an upstream answer may be served from the per-token cache; 0 turns it off.
-    #[arg(long, env = "BIZGRAPH_CACHE_TTL_SECS", default_value_t = 30)]
+    #[arg(long, env = "BIZGRAPH_CACHE_TTL_SECS", default_value_t = CacheSettings::DEFAULT_TTL_SECS)]
     pub cache_ttl_secs: u64,
     /// Mebibytes of upstream answers the cache may hold.
-    #[arg(long, env = "BIZGRAPH_CACHE_MAX_MB", default_value_t = 64)]
+    #[arg(long, env = "BIZGRAPH_CACHE_MAX_MB", default_value_t = CacheSettings::DEFAULT_MAX_MB)]
     pub cache_max_mb: u64,
     /// The secret that cache keys and rate-limit state are keyed by (a keyed fingerprint of
     /// each caller's token, never the token). Without it each process draws a random key,
@@ -83,7 +83,7 @@ pub struct ServeArgs {
     /// a store, or they cannot find each other's answers. At least 32 characters, e.g. from
     /// `openssl rand -hex 32`.
     #[arg(long, env = "BIZGRAPH_CACHE_KEY_SECRET", hide_env_values = true)]
-    pub cache_key_secret: Option<String>,
+    pub cache_key_secret: Option<Secret>,
     /// The most Graph API calls one GraphQL request may send (the planner needs one for most
     /// queries); protects the app's shared Graph quota from queries of many aliased fields.
     /// Every call sent counts: each `?ids=` call of 50 ids, the batch re-read after one of them
@@ -92,7 +92,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "BIZGRAPH_MAX_GRAPH_CALLS_PER_REQUEST",
-        default_value_t = 50
+        default_value_t = LimitSettings::DEFAULT_MAX_GRAPH_CALLS
     )]
     pub max_graph_calls_per_request: usize,
     /// Mebibytes one Graph API answer may have. The answer is read as it arrives and abandoned
@@ -101,7 +101,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "BIZGRAPH_MAX_UPSTREAM_RESPONSE_MB",
-        default_value_t = 32,
+        default_value_t = UpstreamSettings::DEFAULT_MAX_RESPONSE_MB,
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub max_upstream_response_mb: u64,
@@ -109,13 +109,13 @@ pub struct ServeArgs {
     /// within --breaker-window-secs that open the circuit breaker: calls then fail at once
     /// with UPSTREAM_UNAVAILABLE for --breaker-cool-down-secs, after which one probe call
     /// decides whether it closes. 0 turns the breaker off.
-    #[arg(long, env = "BIZGRAPH_BREAKER_FAILURES", default_value_t = 5)]
+    #[arg(long, env = "BIZGRAPH_BREAKER_FAILURES", default_value_t = BreakerSettings::DEFAULT_FAILURES)]
     pub breaker_failures: u32,
     /// Seconds over which the circuit breaker counts failed Graph API calls.
-    #[arg(long, env = "BIZGRAPH_BREAKER_WINDOW_SECS", default_value_t = 10)]
+    #[arg(long, env = "BIZGRAPH_BREAKER_WINDOW_SECS", default_value_t = BreakerSettings::DEFAULT_WINDOW_SECS)]
     pub breaker_window_secs: u64,
     /// Seconds the open circuit breaker fails calls at once before it lets a probe through.
-    #[arg(long, env = "BIZGRAPH_BREAKER_COOL_DOWN_SECS", default_value_t = 15)]
+    #[arg(long, env = "BIZGRAPH_BREAKER_COOL_DOWN_SECS", default_value_t = BreakerSettings::DEFAULT_COOL_DOWN_SECS)]
     pub breaker_cool_down_secs: u64,
     /// Browser origins allowed to call /graphql from other sites (CORS), comma-separated,
     /// e.g. `https://app.example.com`. None by default: only same-origin pages may call.
@@ -123,14 +123,14 @@ pub struct ServeArgs {
     pub cors_origins: Vec<String>,
     /// Seconds a client may take to send a request's headers (from the connection's start or
     /// from the request's first byte); past it the connection is closed.
-    #[arg(long, env = "BIZGRAPH_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(long, env = "BIZGRAPH_HEADER_READ_TIMEOUT_SECS", default_value_t = ServerSettings::DEFAULT_HEADER_READ_TIMEOUT_SECS)]
     pub header_read_timeout_secs: u64,
     /// Seconds a keep-alive connection may stay open with no request in flight.
-    #[arg(long, env = "BIZGRAPH_KEEP_ALIVE_IDLE_SECS", default_value_t = 60)]
+    #[arg(long, env = "BIZGRAPH_KEEP_ALIVE_IDLE_SECS", default_value_t = ServerSettings::DEFAULT_KEEP_ALIVE_IDLE_SECS)]
     pub keep_alive_idle_secs: u64,
     /// Seconds that requests in flight may still take after SIGTERM or Ctrl-C; then the
     /// gateway exits whatever remains.
-    #[arg(long, env = "BIZGRAPH_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    #[arg(long, env = "BIZGRAPH_SHUTDOWN_GRACE_SECS", default_value_t = ServerSettings::DEFAULT_SHUTDOWN_GRACE_SECS)]
     pub shutdown_grace_secs: u64,
     /// Schema introspection, `/schema.graphql` and "Did you mean" hints in errors. `off`
     /// hides the schema from callers who were not given it.
@@ -151,7 +151,7 @@ pub struct ServeArgs {
     pub production: bool,
     /// Highest complexity a request may have: each field counts 1, and a connection counts
     /// its selection once per item of `first` (25 when omitted), `businesses(ids:)` once per id.
-    #[arg(long, env = "BIZGRAPH_MAX_COMPLEXITY", default_value_t = Settings::DEFAULT_MAX_COMPLEXITY)]
+    #[arg(long, env = "BIZGRAPH_MAX_COMPLEXITY", default_value_t = LimitSettings::DEFAULT_MAX_COMPLEXITY)]
     pub max_complexity: usize,
 }
 
@@ -176,7 +176,7 @@ pub struct SandboxArgs {
     pub listen: SocketAddr,
     /// The emulated app's secret, to check appsecret_proof.
     #[arg(long, env = "BIZGRAPH_SANDBOX_APP_SECRET", hide_env_values = true)]
-    pub app_secret: Option<String>,
+    pub app_secret: Option<Secret>,
     /// Refuse Graph calls without an appsecret_proof, as an app with "Require App Secret" on
     /// does (needs --app-secret).
     #[arg(
@@ -187,155 +187,248 @@ pub struct SandboxArgs {
     pub require_appsecret_proof: bool,
 }
 
-/// Everything the gateway needs to run, built from flags or, in tests, in code.
-#[derive(Clone)]
+/// A secret from configuration (an app secret, a cache-key secret): its `Debug` never shows it,
+/// so settings can be logged whole.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Secret {
+        Secret(secret.into())
+    }
+
+    /// The secret itself, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(secret: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret::new(secret))
+    }
+}
+
+/// Everything the gateway needs to run, built from flags or, in tests, in code; one section
+/// per concern.
+#[derive(Debug, Clone)]
 pub struct Settings {
+    /// The HTTP side: address, timeouts, CORS, the explorers.
+    pub server: ServerSettings,
+    /// The Graph API: where, which version, the app secret, timeouts, the breaker.
+    pub upstream: UpstreamSettings,
+    /// The answer cache.
+    pub cache: CacheSettings,
+    /// What one request may cost.
+    pub limits: LimitSettings,
+}
+
+/// The HTTP side of the gateway.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
     /// Address to listen on; port 0 picks a free one.
     pub listen: SocketAddr,
-    /// Upstream Graph API base URL, without the version (`https://graph.facebook.com`).
-    pub graph_url: String,
-    /// Graph API version, `v25.0` by default.
-    pub graph_version: String,
-    /// App secret for appsecret_proof, if configured.
-    pub app_secret: Option<String>,
-    /// Timeout of one upstream call.
-    pub upstream_timeout: Duration,
-    /// Timeout of one whole GraphQL request.
+    /// Time one whole GraphQL request may take, its body included.
     pub request_timeout: Duration,
-    /// A token GraphiQL is pre-filled with (set only when running on the embedded demo world).
-    pub graphiql_demo_token: Option<String>,
-    /// Origins allowed to call from browsers on other sites (CORS).
-    pub cors_origins: Vec<String>,
-    /// How long upstream answers are cached (zero: no cache).
-    pub cache_ttl: Duration,
-    /// Most bytes of upstream answers cached.
-    pub cache_max_bytes: u64,
-    /// The secret token fingerprints (cache keys, rate-limit state) are keyed by; random per
-    /// process when `None`. The same on every replica that shares a store.
-    pub cache_key_secret: Option<String>,
-    /// Most Graph calls one GraphQL request may send (cache hits are free).
-    pub max_upstream_calls: usize,
-    /// Introspection, `/schema.graphql` and field suggestions in errors.
-    pub introspection: bool,
-    /// Whether Graph's own error texts reach callers.
-    pub upstream_messages: UpstreamMessages,
-    /// GraphiQL (`/`, `/graphiql`) and the offline explorer (`/explorer`).
-    pub explorers: bool,
-    /// Highest complexity of a request (see `ServeArgs::max_complexity`).
-    pub max_complexity: usize,
     /// Time a client may take to send a request's headers before its connection is closed.
     pub header_read_timeout: Duration,
     /// Time a keep-alive connection may stay open with no request in flight.
     pub keep_alive_idle: Duration,
     /// Time requests in flight may still take once shutdown begins.
     pub shutdown_grace: Duration,
-    /// Largest Graph answer read, in bytes.
-    pub max_upstream_response_bytes: u64,
-    /// When the circuit breaker in front of Graph opens, and for how long.
-    pub breaker: BreakerSettings,
+    /// Origins allowed to call from browsers on other sites (CORS).
+    pub cors_origins: Vec<String>,
+    /// A token GraphiQL is pre-filled with (set only when running on the embedded demo world).
+    pub graphiql_demo_token: Option<String>,
+    /// Introspection, `/schema.graphql` and field suggestions in errors.
+    pub introspection: bool,
+    /// GraphiQL (`/`, `/graphiql`) and the offline explorer (`/explorer`).
+    pub explorers: bool,
 }
 
-impl std::fmt::Debug for Settings {
-    // Hand-written so that the secrets never reach a log line.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("listen", &self.listen)
-            .field("graph_url", &self.graph_url)
-            .field("graph_version", &self.graph_version)
-            .field(
-                "app_secret",
-                &self.app_secret.as_ref().map(|_| "<redacted>"),
-            )
-            .field("upstream_timeout", &self.upstream_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("cors_origins", &self.cors_origins)
-            .field("cache_ttl", &self.cache_ttl)
-            .field("cache_max_bytes", &self.cache_max_bytes)
-            .field(
-                "cache_key_secret",
-                &self.cache_key_secret.as_ref().map(|_| "<redacted>"),
-            )
-            .field("max_upstream_calls", &self.max_upstream_calls)
-            .field("introspection", &self.introspection)
-            .field("upstream_messages", &self.upstream_messages)
-            .field("explorers", &self.explorers)
-            .field("max_complexity", &self.max_complexity)
-            .field("header_read_timeout", &self.header_read_timeout)
-            .field("keep_alive_idle", &self.keep_alive_idle)
-            .field("shutdown_grace", &self.shutdown_grace)
-            .field(
-                "max_upstream_response_bytes",
-                &self.max_upstream_response_bytes,
-            )
-            .field("breaker", &self.breaker)
-            .finish()
+impl ServerSettings {
+    /// Default of `--request-timeout-secs`.
+    pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+    /// Default of `--header-read-timeout-secs`.
+    pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+    /// Default of `--keep-alive-idle-secs`.
+    pub const DEFAULT_KEEP_ALIVE_IDLE_SECS: u64 = 60;
+    /// Default of `--shutdown-grace-secs`: under Kubernetes' default 30 s before it kills.
+    pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 20;
+}
+
+impl Default for ServerSettings {
+    fn default() -> ServerSettings {
+        ServerSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            request_timeout: Duration::from_secs(Self::DEFAULT_REQUEST_TIMEOUT_SECS),
+            header_read_timeout: Duration::from_secs(Self::DEFAULT_HEADER_READ_TIMEOUT_SECS),
+            keep_alive_idle: Duration::from_secs(Self::DEFAULT_KEEP_ALIVE_IDLE_SECS),
+            shutdown_grace: Duration::from_secs(Self::DEFAULT_SHUTDOWN_GRACE_SECS),
+            cors_origins: Vec::new(),
+            graphiql_demo_token: None,
+            introspection: true,
+            explorers: true,
+        }
+    }
+}
+
+/// The Graph API the gateway calls.
+#[derive(Debug, Clone)]
+pub struct UpstreamSettings {
+    /// Base URL, without the version (`https://graph.facebook.com`).
+    pub url: String,
+    /// Graph API version, `v25.0` by default.
+    pub version: String,
+    /// App secret for appsecret_proof, if configured.
+    pub app_secret: Option<Secret>,
+    /// Timeout of one call.
+    pub timeout: Duration,
+    /// Largest answer read, in bytes.
+    pub max_response_bytes: u64,
+    /// When the circuit breaker opens, and for how long.
+    pub breaker: BreakerSettings,
+    /// Whether Graph's own error texts reach callers.
+    pub messages: UpstreamMessages,
+}
+
+impl UpstreamSettings {
+    /// Default of `--graph-version`.
+    pub const DEFAULT_VERSION: &str = "v25.0";
+    /// Default of `--upstream-timeout-secs`.
+    pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
+    /// Default of `--max-upstream-response-mb`.
+    pub const DEFAULT_MAX_RESPONSE_MB: u64 = 32;
+
+    /// Defaults for a Graph API at `url`.
+    pub fn at(url: impl Into<String>) -> UpstreamSettings {
+        UpstreamSettings {
+            url: url.into(),
+            version: Self::DEFAULT_VERSION.to_owned(),
+            app_secret: None,
+            timeout: Duration::from_secs(Self::DEFAULT_TIMEOUT_SECS),
+            max_response_bytes: Self::DEFAULT_MAX_RESPONSE_MB * 1024 * 1024,
+            breaker: BreakerSettings::default(),
+            messages: UpstreamMessages::Expose,
+        }
+    }
+}
+
+/// The answer cache.
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    /// How long answers are kept (zero: no cache).
+    pub ttl: Duration,
+    /// Most bytes of answers kept.
+    pub max_bytes: u64,
+    /// The secret token fingerprints (cache keys, rate-limit state) are keyed by; random per
+    /// process when `None`. The same on every replica that shares a store.
+    pub key_secret: Option<Secret>,
+}
+
+impl CacheSettings {
+    /// Default of `--cache-ttl-secs`.
+    pub const DEFAULT_TTL_SECS: u64 = 30;
+    /// Default of `--cache-max-mb`.
+    pub const DEFAULT_MAX_MB: u64 = 64;
+}
+
+impl Default for CacheSettings {
+    fn default() -> CacheSettings {
+        CacheSettings {
+            ttl: Duration::from_secs(Self::DEFAULT_TTL_SECS),
+            max_bytes: Self::DEFAULT_MAX_MB * 1024 * 1024,
+            key_secret: None,
+        }
+    }
+}
+
+/// What one GraphQL request may cost.
+#[derive(Debug, Clone)]
+pub struct LimitSettings {
+    /// Most Graph calls one request may send (cache hits are free).
+    pub max_graph_calls: usize,
+    /// Highest complexity of a request (see `ServeArgs::max_complexity`).
+    pub max_complexity: usize,
+}
+
+impl LimitSettings {
+    /// Default of `--max-graph-calls-per-request`.
+    pub const DEFAULT_MAX_GRAPH_CALLS: usize = 50;
+    /// Default of `--max-complexity`: room for 100 businesses with a page of 100 of one kind
+    /// of asset each, not for several such pages at once.
+    pub const DEFAULT_MAX_COMPLEXITY: usize = crate::schema::MAX_COMPLEXITY;
+}
+
+impl Default for LimitSettings {
+    fn default() -> LimitSettings {
+        LimitSettings {
+            max_graph_calls: Self::DEFAULT_MAX_GRAPH_CALLS,
+            max_complexity: Self::DEFAULT_MAX_COMPLEXITY,
+        }
     }
 }
 
 impl Settings {
-    /// Default of `--max-complexity`: room for 100 businesses with a page of 100 of one
-    /// kind of asset each, not for several such pages at once.
-    pub const DEFAULT_MAX_COMPLEXITY: usize = crate::schema::MAX_COMPLEXITY;
-
     /// Settings for a gateway in front of `graph_url`, with defaults for the rest.
     pub fn for_upstream(graph_url: impl Into<String>) -> Settings {
         Settings {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            graph_url: graph_url.into(),
-            graph_version: "v25.0".to_owned(),
-            app_secret: None,
-            upstream_timeout: Duration::from_secs(20),
-            request_timeout: Duration::from_secs(30),
-            graphiql_demo_token: None,
-            cors_origins: Vec::new(),
-            cache_ttl: Duration::from_secs(30),
-            cache_max_bytes: 64 * 1024 * 1024,
-            cache_key_secret: None,
-            max_upstream_calls: 50,
-            introspection: true,
-            upstream_messages: UpstreamMessages::Expose,
-            explorers: true,
-            max_complexity: Settings::DEFAULT_MAX_COMPLEXITY,
-            header_read_timeout: Duration::from_secs(10),
-            keep_alive_idle: Duration::from_secs(60),
-            shutdown_grace: Duration::from_secs(20),
-            max_upstream_response_bytes: 32 * 1024 * 1024,
-            breaker: BreakerSettings::default(),
+            server: ServerSettings::default(),
+            upstream: UpstreamSettings::at(graph_url),
+            cache: CacheSettings::default(),
+            limits: LimitSettings::default(),
         }
     }
 
     /// Settings from `serve` flags once the upstream URL is known.
     pub fn from_args(args: &ServeArgs, graph_url: String) -> Settings {
         Settings {
-            listen: args.listen,
-            graph_url,
-            graph_version: args.graph_version.clone(),
-            app_secret: args.app_secret.clone(),
-            upstream_timeout: Duration::from_secs(args.upstream_timeout_secs.max(1)),
-            request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
-            graphiql_demo_token: None,
-            cors_origins: args
-                .cors_origins
-                .iter()
-                .map(|o| o.trim().to_owned())
-                .filter(|o| !o.is_empty())
-                .collect(),
-            cache_ttl: Duration::from_secs(args.cache_ttl_secs),
-            cache_max_bytes: args.cache_max_mb.saturating_mul(1024 * 1024),
-            cache_key_secret: args.cache_key_secret.clone(),
-            max_upstream_calls: args.max_graph_calls_per_request,
-            introspection: args.introspection == Switch::On && !args.production,
-            upstream_messages: args.upstream_error_messages,
-            explorers: !args.production,
-            max_complexity: args.max_complexity,
-            header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
-            keep_alive_idle: Duration::from_secs(args.keep_alive_idle_secs.max(1)),
-            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
-            max_upstream_response_bytes: args.max_upstream_response_mb.saturating_mul(1024 * 1024),
-            breaker: BreakerSettings {
-                failures: args.breaker_failures,
-                window: Duration::from_secs(args.breaker_window_secs),
-                cool_down: Duration::from_secs(args.breaker_cool_down_secs),
+            server: ServerSettings {
+                listen: args.listen,
+                request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+                header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
+                keep_alive_idle: Duration::from_secs(args.keep_alive_idle_secs.max(1)),
+                shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+                cors_origins: args
+                    .cors_origins
+                    .iter()
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+                graphiql_demo_token: None,
+                introspection: args.introspection == Switch::On && !args.production,
+                explorers: !args.production,
+            },
+            upstream: UpstreamSettings {
+                url: graph_url,
+                version: args.graph_version.clone(),
+                app_secret: args.app_secret.clone(),
+                timeout: Duration::from_secs(args.upstream_timeout_secs.max(1)),
+                max_response_bytes: args.max_upstream_response_mb.saturating_mul(1024 * 1024),
+                breaker: BreakerSettings {
+                    failures: args.breaker_failures,
+                    window: Duration::from_secs(args.breaker_window_secs),
+                    cool_down: Duration::from_secs(args.breaker_cool_down_secs),
+                },
+                messages: args.upstream_error_messages,
+            },
+            cache: CacheSettings {
+                ttl: Duration::from_secs(args.cache_ttl_secs),
+                max_bytes: args.cache_max_mb.saturating_mul(1024 * 1024),
+                key_secret: args.cache_key_secret.clone(),
+            },
+            limits: LimitSettings {
+                max_graph_calls: args.max_graph_calls_per_request,
+                max_complexity: args.max_complexity,
             },
         }
     }
@@ -355,15 +448,18 @@ mod tests {
     fn the_flags_defaults_are_the_settings_defaults() {
         let from_flags = Settings::from_args(&serve_args(&[]), "http://127.0.0.1:9".to_owned());
         let in_code = Settings::for_upstream("http://127.0.0.1:9");
-        assert_eq!(from_flags.max_upstream_calls, in_code.max_upstream_calls);
         assert_eq!(
-            from_flags.max_upstream_response_bytes,
-            in_code.max_upstream_response_bytes
+            from_flags.limits.max_graph_calls,
+            in_code.limits.max_graph_calls
         );
-        assert_eq!(in_code.max_upstream_response_bytes, 32 * 1024 * 1024);
-        assert_eq!(from_flags.breaker, in_code.breaker);
         assert_eq!(
-            in_code.breaker,
+            from_flags.upstream.max_response_bytes,
+            in_code.upstream.max_response_bytes
+        );
+        assert_eq!(in_code.upstream.max_response_bytes, 32 * 1024 * 1024);
+        assert_eq!(from_flags.upstream.breaker, in_code.upstream.breaker);
+        assert_eq!(
+            in_code.upstream.breaker,
             BreakerSettings {
                 failures: 5,
                 window: Duration::from_secs(10),
@@ -387,9 +483,9 @@ mod tests {
             ]),
             "http://127.0.0.1:9".to_owned(),
         );
-        assert_eq!(settings.max_upstream_response_bytes, 2 * 1024 * 1024);
+        assert_eq!(settings.upstream.max_response_bytes, 2 * 1024 * 1024);
         assert_eq!(
-            settings.breaker,
+            settings.upstream.breaker,
             BreakerSettings {
                 failures: 0,
                 window: Duration::from_secs(30),
@@ -405,17 +501,36 @@ mod tests {
             &serve_args(&["--cache-key-secret", secret]),
             "http://127.0.0.1:9".to_owned(),
         );
-        assert_eq!(settings.cache_key_secret.as_deref(), Some(secret));
-        let debug = format!("{settings:?}");
-        assert!(
-            debug.contains(r#"cache_key_secret: Some("<redacted>")"#),
-            "{debug}"
-        );
-        assert!(!debug.contains(secret), "{debug}");
         assert_eq!(
-            Settings::for_upstream("http://127.0.0.1:9").cache_key_secret,
-            None
+            settings.cache.key_secret.as_ref().map(Secret::expose),
+            Some(secret)
         );
+        let debug = format!("{settings:?}");
+        assert!(debug.contains("key_secret: Some(<redacted>)"), "{debug}");
+        assert!(!debug.contains(secret), "{debug}");
+        assert!(
+            Settings::for_upstream("http://127.0.0.1:9")
+                .cache
+                .key_secret
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn secrets_given_as_flags_never_show_in_debug_output() {
+        let cli = Cli::try_parse_from([
+            "bizgraph",
+            "--app-secret",
+            "app-secret-value",
+            "--cache-key-secret",
+            "cache-key-secret-value-0123456789abcdef",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let settings = Settings::from_args(&cli.serve, "http://127.0.0.1:9".to_owned());
+        for debug in [format!("{cli:?}"), format!("{settings:?}")] {
+            assert!(!debug.contains("secret-value"), "{debug}");
+            assert!(debug.contains("<redacted>"), "{debug}");
+        }
     }
 
     #[test]

@@ -71,7 +71,7 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
             let sandbox = graph_sandbox::spawn(
                 listener,
                 SandboxSettings {
-                    app_secret: args.app_secret.clone(),
+                    app_secret: args.app_secret.as_ref().map(|s| s.expose().to_owned()),
                     ..SandboxSettings::default()
                 },
             )
@@ -81,7 +81,7 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
                 source,
             })?;
             let mut settings = Settings::from_args(&args, sandbox.url());
-            settings.graphiql_demo_token = Some(graph_sandbox::demo::ADMIN_TOKEN.to_owned());
+            settings.server.graphiql_demo_token = Some(graph_sandbox::demo::ADMIN_TOKEN.to_owned());
             (settings, Some(sandbox))
         }
     };
@@ -133,7 +133,7 @@ async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
     let sandbox = graph_sandbox::spawn(
         listener,
         SandboxSettings {
-            app_secret: args.app_secret,
+            app_secret: args.app_secret.map(|s| s.expose().to_owned()),
             require_appsecret_proof: args.require_appsecret_proof,
             ..SandboxSettings::default()
         },

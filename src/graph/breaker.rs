@@ -23,13 +23,22 @@ pub struct BreakerSettings {
     pub cool_down: Duration,
 }
 
+impl BreakerSettings {
+    /// Default of `--breaker-failures`.
+    pub const DEFAULT_FAILURES: u32 = 5;
+    /// Default of `--breaker-window-secs`.
+    pub const DEFAULT_WINDOW_SECS: u64 = 10;
+    /// Default of `--breaker-cool-down-secs`.
+    pub const DEFAULT_COOL_DOWN_SECS: u64 = 15;
+}
+
 impl Default for BreakerSettings {
     /// 5 failures within 10 seconds open the breaker for 15 seconds.
     fn default() -> Self {
         BreakerSettings {
-            failures: 5,
-            window: Duration::from_secs(10),
-            cool_down: Duration::from_secs(15),
+            failures: Self::DEFAULT_FAILURES,
+            window: Duration::from_secs(Self::DEFAULT_WINDOW_SECS),
+            cool_down: Duration::from_secs(Self::DEFAULT_COOL_DOWN_SECS),
         }
     }
 }

@@ -20,7 +20,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::cache::{CacheSettings, UpstreamCache};
-use crate::config::Settings;
+use crate::config::{Secret, Settings};
 use crate::graph::{AccessToken, CallStats, GraphClient, GraphError, GraphSettings};
 use crate::metrics::Metrics;
 use crate::schema::{self, BizgraphSchema, RequestContext};
@@ -129,7 +129,7 @@ impl Application {
     /// Builds the gateway and binds its listener (port 0 picks a free port). Its cache and
     /// rate-limit state live in this process's memory.
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
-        let stores = SharedStores::in_memory(settings.cache_max_bytes);
+        let stores = SharedStores::in_memory(settings.cache.max_bytes);
         Application::build_on(settings, stores).await
     }
 
@@ -142,33 +142,40 @@ impl Application {
     ) -> Result<Application, StartError> {
         let metrics = Arc::new(Metrics::new());
         let client = GraphClient::new(GraphSettings {
-            base_url: settings.graph_url.clone(),
-            version: settings.graph_version.clone(),
-            app_secret: settings.app_secret.clone(),
-            timeout: settings.upstream_timeout,
+            base_url: settings.upstream.url.clone(),
+            version: settings.upstream.version.clone(),
+            app_secret: settings
+                .upstream
+                .app_secret
+                .as_ref()
+                .map(|secret| secret.expose().to_owned()),
+            timeout: settings.upstream.timeout,
             cache: UpstreamCache::on_store(
                 CacheSettings {
-                    ttl: settings.cache_ttl,
-                    max_bytes: settings.cache_max_bytes,
+                    ttl: settings.cache.ttl,
+                    max_bytes: settings.cache.max_bytes,
                 },
                 stores.answers,
             ),
-            fingerprints: Fingerprinter::from_settings(settings.cache_key_secret.as_deref())?,
+            fingerprints: Fingerprinter::from_settings(
+                settings.cache.key_secret.as_ref().map(Secret::expose),
+            )?,
             usage: stores.usage,
             metrics: metrics.clone(),
-            max_response_bytes: settings.max_upstream_response_bytes,
-            breaker: settings.breaker,
+            max_response_bytes: settings.upstream.max_response_bytes,
+            breaker: settings.upstream.breaker,
         })?;
         // Resolvers reach Graph through each request's own client handle (in `RequestContext`).
         let mut builder = schema::builder()
             .extension(response::MarkExecution)
-            .limit_complexity(settings.max_complexity);
-        if !settings.introspection {
+            .limit_complexity(settings.limits.max_complexity);
+        if !settings.server.introspection {
             // "Did you mean" hints spell out the schema just as introspection would.
             builder = builder.disable_introspection().disable_suggestions();
         }
         let schema = builder.finish();
         let authorization = settings
+            .server
             .graphiql_demo_token
             .as_ref()
             .map(|token| format!("Bearer {token}"));
@@ -187,14 +194,14 @@ impl Application {
             schema,
             client,
             graphiql,
-            explorer: explorer_page(settings.graphiql_demo_token.as_deref()),
-            max_upstream_calls: settings.max_upstream_calls,
-            introspection: settings.introspection,
-            upstream_messages: settings.upstream_messages,
-            request_timeout: settings.request_timeout,
+            explorer: explorer_page(settings.server.graphiql_demo_token.as_deref()),
+            max_upstream_calls: settings.limits.max_graph_calls,
+            introspection: settings.server.introspection,
+            upstream_messages: settings.upstream.messages,
+            request_timeout: settings.server.request_timeout,
             metrics,
         });
-        let cors = cors_layer(&settings.cors_origins)?;
+        let cors = cors_layer(&settings.server.cors_origins)?;
         let mut router = Router::new().route(
             "/graphql",
             get(graphql_get)
@@ -205,13 +212,13 @@ impl Application {
                     read_body_within_deadline,
                 )),
         );
-        if settings.explorers {
+        if settings.server.explorers {
             router = router
                 .route("/", get(graphiql_page))
                 .route("/graphiql", get(graphiql_page))
                 .route("/explorer", get(explorer_page_handler));
         }
-        if settings.introspection {
+        if settings.server.introspection {
             router = router.route("/schema.graphql", get(sdl));
         }
         let router = router
@@ -242,15 +249,14 @@ impl Application {
             // above makes a new one instead of echoing it into every log line.
             .layer(axum::middleware::map_request(drop_unusable_request_id))
             .with_state(state);
-        let listener =
-            TcpListener::bind(settings.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: settings.listen,
-                    source,
-                })?;
+        let listener = TcpListener::bind(settings.server.listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: settings.server.listen,
+                source,
+            })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: settings.listen,
+            addr: settings.server.listen,
             source,
         })?;
         Ok(Application {
@@ -258,9 +264,9 @@ impl Application {
             addr,
             router,
             limits: ConnectionLimits {
-                header_read_timeout: settings.header_read_timeout,
-                keep_alive_idle: settings.keep_alive_idle,
-                shutdown_grace: settings.shutdown_grace,
+                header_read_timeout: settings.server.header_read_timeout,
+                keep_alive_idle: settings.server.keep_alive_idle,
+                shutdown_grace: settings.server.shutdown_grace,
             },
         })
     }

@@ -47,7 +47,9 @@ async fn every_call_carries_an_appsecret_proof_when_a_secret_is_configured() {
             require_appsecret_proof: true,
             ..graph_sandbox::SandboxSettings::default()
         },
-        |settings| settings.app_secret = Some("test-secret".to_owned()),
+        |settings| {
+            settings.upstream.app_secret = Some(bizgraph::config::Secret::new("test-secret"))
+        },
     )
     .await;
     let answer = app.admin("{ viewer { name } }").await;

@@ -111,7 +111,7 @@ async fn identical_reads_in_flight_at_once_share_one_upstream_call() {
 #[tokio::test]
 async fn a_zero_lifetime_turns_the_cache_off() {
     let app = spawn_app_configured(|settings| {
-        settings.cache_ttl = Duration::ZERO;
+        settings.cache.ttl = Duration::ZERO;
     })
     .await;
     let before = app.upstream_requests().await;

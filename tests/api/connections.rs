@@ -77,8 +77,8 @@ async fn an_overlong_or_odd_request_id_is_replaced_by_a_new_uuid() {
 #[tokio::test]
 async fn a_client_that_does_not_finish_its_headers_in_time_is_disconnected() {
     let app = spawn_app_configured(|s| {
-        s.header_read_timeout = Duration::from_secs(1);
-        s.keep_alive_idle = Duration::from_secs(600);
+        s.server.header_read_timeout = Duration::from_secs(1);
+        s.server.keep_alive_idle = Duration::from_secs(600);
     })
     .await;
     let mut silent = connect(&app).await;
@@ -101,7 +101,7 @@ async fn a_client_that_does_not_finish_its_headers_in_time_is_disconnected() {
 #[tokio::test]
 async fn a_client_that_does_not_finish_its_body_in_time_gets_a_408_and_is_disconnected() {
     let app = spawn_app_configured(|s| {
-        s.request_timeout = Duration::from_secs(1);
+        s.server.request_timeout = Duration::from_secs(1);
     })
     .await;
     let mut stream = connect(&app).await;
@@ -134,9 +134,9 @@ async fn a_client_that_does_not_finish_its_body_in_time_gets_a_408_and_is_discon
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_idle_limit() {
     let app = spawn_app_configured(|s| {
-        s.keep_alive_idle = Duration::from_secs(1);
+        s.server.keep_alive_idle = Duration::from_secs(1);
         // Far beyond the bound: only the idle limit can close the connection here.
-        s.header_read_timeout = Duration::from_secs(600);
+        s.server.header_read_timeout = Duration::from_secs(600);
     })
     .await;
     let mut stream = connect(&app).await;
@@ -156,8 +156,8 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_limit() {
 #[tokio::test]
 async fn a_request_that_takes_longer_than_the_idle_and_header_limits_is_not_cut_off() {
     let app = spawn_app_configured(|s| {
-        s.keep_alive_idle = Duration::from_secs(1);
-        s.header_read_timeout = Duration::from_secs(1);
+        s.server.keep_alive_idle = Duration::from_secs(1);
+        s.server.header_read_timeout = Duration::from_secs(1);
     })
     .await;
     let mut stream = connect(&app).await;
@@ -177,8 +177,8 @@ async fn a_request_that_takes_longer_than_the_idle_and_header_limits_is_not_cut_
 #[tokio::test]
 async fn shutdown_stops_accepting_finishes_requests_in_flight_and_closes_idle_connections() {
     let (app, stop, running) = spawn_app_stoppable(|s| {
-        s.shutdown_grace = Duration::from_secs(60);
-        s.keep_alive_idle = Duration::from_secs(600);
+        s.server.shutdown_grace = Duration::from_secs(60);
+        s.server.keep_alive_idle = Duration::from_secs(600);
     })
     .await;
     let mut idle = connect(&app).await;
@@ -224,8 +224,8 @@ async fn shutdown_stops_accepting_finishes_requests_in_flight_and_closes_idle_co
 #[tokio::test]
 async fn shutdown_ends_at_the_grace_period_even_while_a_request_is_half_sent() {
     let (app, stop, running) = spawn_app_stoppable(|s| {
-        s.shutdown_grace = Duration::from_secs(1);
-        s.request_timeout = Duration::from_secs(600);
+        s.server.shutdown_grace = Duration::from_secs(1);
+        s.server.request_timeout = Duration::from_secs(600);
     })
     .await;
     let mut busy = connect(&app).await;

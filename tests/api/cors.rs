@@ -3,7 +3,7 @@
 #[tokio::test]
 async fn a_configured_origin_may_call_from_a_browser_and_others_may_not() {
     let app = crate::helpers::spawn_app_configured(|settings| {
-        settings.cors_origins = vec!["https://app.example.com".to_owned()];
+        settings.server.cors_origins = vec!["https://app.example.com".to_owned()];
     })
     .await;
     let preflight = |origin: &'static str| {
@@ -34,7 +34,7 @@ async fn a_configured_origin_may_call_from_a_browser_and_others_may_not() {
 #[tokio::test]
 async fn an_invalid_cors_origin_stops_the_gateway_from_starting() {
     let mut settings = bizgraph::Settings::for_upstream("http://127.0.0.1:9");
-    settings.cors_origins = vec!["app.example.com/".to_owned()];
+    settings.server.cors_origins = vec!["app.example.com/".to_owned()];
     let error = bizgraph::Application::build(settings).await.err().unwrap();
     assert!(error.to_string().contains("app.example.com/"), "{error}");
 }

@@ -52,7 +52,7 @@ fn assert_all_coded(answer: &Value, code: &str) {
 
 #[tokio::test]
 async fn each_family_of_the_librarys_own_errors_keeps_its_code() {
-    let app = spawn_app_configured(|s| s.max_complexity = 1000).await;
+    let app = spawn_app_configured(|s| s.limits.max_complexity = 1000).await;
     let cases: Vec<(&str, Value, &str)> = vec![
         // Parsing.
         ("{ viewer { name ", json!({}), "GRAPHQL_PARSE_FAILED"),
@@ -150,7 +150,7 @@ async fn graphs_own_texts_pass_through_by_default() {
 
 #[tokio::test]
 async fn graphs_texts_can_be_hidden_keeping_its_codes_for_support() {
-    let app = spawn_app_configured(|s| s.upstream_messages = UpstreamMessages::Hide).await;
+    let app = spawn_app_configured(|s| s.upstream.messages = UpstreamMessages::Hide).await;
     let answer = app.admin(r#"{ business(id: "999999") { name } }"#).await;
     let graph_api = &answer["errors"][0]["extensions"]["graphApi"];
     assert!(graph_api["fbtraceId"].is_string(), "{answer}");

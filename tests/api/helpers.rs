@@ -33,7 +33,7 @@ pub async fn spawn_app_with(
         .await
         .unwrap();
     let mut settings = Settings::for_upstream(sandbox.url());
-    settings.upstream_timeout = Duration::from_secs(10);
+    settings.upstream.timeout = Duration::from_secs(10);
     configure(&mut settings);
     let app = Application::build(settings).await.unwrap();
     let gateway = format!("http://{}", app.addr());

@@ -233,7 +233,7 @@ async fn graphiqls_full_introspection_query_is_within_the_limits() {
 #[tokio::test]
 async fn a_request_that_outlives_its_deadline_is_abandoned_with_a_coded_error() {
     let app = crate::helpers::spawn_app_configured(|settings| {
-        settings.request_timeout = std::time::Duration::from_millis(300);
+        settings.server.request_timeout = std::time::Duration::from_millis(300);
     })
     .await;
     app.control("faults", json!({"latency_ms": 2000, "times": 1}))

@@ -295,7 +295,7 @@ async fn a_created_business_is_written_once_and_read_back_once() {
 #[tokio::test]
 async fn a_query_needing_more_graph_calls_than_allowed_is_stopped_at_the_budget() {
     let app = crate::helpers::spawn_app_configured(|settings| {
-        settings.max_upstream_calls = 3;
+        settings.limits.max_graph_calls = 3;
     })
     .await;
     let before = app.upstream_requests().await;
@@ -320,7 +320,7 @@ async fn a_query_needing_more_graph_calls_than_allowed_is_stopped_at_the_budget(
 #[tokio::test]
 async fn a_write_whose_read_back_would_exceed_the_budget_is_not_made() {
     let app = crate::helpers::spawn_app_configured(|settings| {
-        settings.max_upstream_calls = 1;
+        settings.limits.max_graph_calls = 1;
     })
     .await;
     let answer = app

@@ -7,7 +7,7 @@ use crate::helpers::{first_error_code, first_error_message, spawn_app, spawn_app
 
 #[tokio::test]
 async fn with_introspection_off_the_schema_cannot_be_read_or_guessed() {
-    let app = spawn_app_configured(|s| s.introspection = false).await;
+    let app = spawn_app_configured(|s| s.server.introspection = false).await;
     for query in [
         "{ __schema { types { name } } }",
         "{ __type(name: \"Business\") { fields { name } } }",
@@ -61,8 +61,8 @@ async fn with_introspection_on_errors_suggest_the_field_meant() {
 #[tokio::test]
 async fn production_mode_serves_neither_graphiql_nor_the_explorer() {
     let app = spawn_app_configured(|s| {
-        s.introspection = false;
-        s.explorers = false;
+        s.server.introspection = false;
+        s.server.explorers = false;
     })
     .await;
     for path in ["/", "/graphiql", "/explorer", "/schema.graphql"] {
@@ -86,18 +86,18 @@ fn the_production_flag_turns_every_explorer_off() {
         panic!("serve")
     };
     let settings = bizgraph::Settings::from_args(&args, "http://127.0.0.1:1".to_owned());
-    assert!(!settings.introspection);
-    assert!(!settings.explorers);
+    assert!(!settings.server.introspection);
+    assert!(!settings.server.explorers);
     let cli =
         bizgraph::config::Cli::try_parse_from(["bizgraph", "--introspection", "off"]).unwrap();
     let settings = bizgraph::Settings::from_args(&cli.serve, "http://127.0.0.1:1".to_owned());
-    assert!(!settings.introspection);
-    assert!(settings.explorers);
+    assert!(!settings.server.introspection);
+    assert!(settings.server.explorers);
 }
 
 #[tokio::test]
 async fn complexity_counts_each_item_of_a_page() {
-    let app = spawn_app_configured(|s| s.max_complexity = 150).await;
+    let app = spawn_app_configured(|s| s.limits.max_complexity = 150).await;
     // 100 businesses × (nodes + name) is 201, over 150; 10 of them is 21.
     let big = "{ viewer { businesses(first: 100) { nodes { name } } } }";
     let answer = app

@@ -49,8 +49,8 @@ async fn spawn_replica(
     secret: Option<&str>,
 ) -> String {
     let mut settings = Settings::for_upstream(sandbox_url);
-    settings.upstream_timeout = Duration::from_secs(10);
-    settings.cache_key_secret = secret.map(str::to_owned);
+    settings.upstream.timeout = Duration::from_secs(10);
+    settings.cache.key_secret = secret.map(bizgraph::config::Secret::new);
     let app = Application::build_on(settings, stores).await.unwrap();
     let gateway = format!("http://{}", app.addr());
     app.spawn();
@@ -65,7 +65,7 @@ async fn spawn_replicas_with(b_secret: Option<&str>) -> Replicas {
         .await
         .unwrap();
     let http = reqwest::Client::new();
-    let stores = SharedStores::in_memory(Settings::for_upstream(sandbox.url()).cache_max_bytes);
+    let stores = SharedStores::in_memory(Settings::for_upstream(sandbox.url()).cache.max_bytes);
     let a = spawn_replica(&http, sandbox.url(), stores.clone(), Some(SHARED_SECRET)).await;
     let b = spawn_replica(&http, sandbox.url(), stores, b_secret).await;
     Replicas {
@@ -236,7 +236,7 @@ async fn replicas_with_different_cache_key_secrets_share_no_answers_or_throttles
 #[tokio::test]
 async fn a_gateway_given_a_short_cache_key_secret_refuses_to_start_without_echoing_it() {
     let mut settings = Settings::for_upstream("http://127.0.0.1:9");
-    settings.cache_key_secret = Some("hunter2-hunter2".to_owned());
+    settings.cache.key_secret = Some(bizgraph::config::Secret::new("hunter2-hunter2"));
     let Err(error) = Application::build(settings).await else {
         panic!("a gateway started with a 15-character cache key secret");
     };

@@ -55,7 +55,7 @@ fn error_codes(answer: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn six_aliases_of_500_unknown_ids_send_no_more_graph_calls_than_the_budget() {
-    let app = spawn_app_configured(|settings| settings.max_upstream_calls = 50).await;
+    let app = spawn_app_configured(|settings| settings.limits.max_graph_calls = 50).await;
     // Each alias asks for its own 500 unknown ids: 10 `?ids=` calls that fail, and 10 batch
     // re-reads to find the unknown id, 120 calls in all if nothing stopped them.
     let aliases: String = (1..=6)
@@ -101,7 +101,7 @@ async fn six_aliases_of_500_unknown_ids_send_no_more_graph_calls_than_the_budget
 
 #[tokio::test]
 async fn an_aliased_lookup_cut_off_by_the_budget_does_not_fail_its_answered_sibling() {
-    let app = spawn_app_configured(|settings| settings.max_upstream_calls = 1).await;
+    let app = spawn_app_configured(|settings| settings.limits.max_graph_calls = 1).await;
     let before = app.upstream_requests().await;
     // Different fields: two `?ids=` calls from one DataLoader batch, one more than allowed.
     let answer = app
@@ -126,7 +126,7 @@ async fn an_aliased_lookup_cut_off_by_the_budget_does_not_fail_its_answered_sibl
 
 #[tokio::test]
 async fn each_retry_of_a_read_is_a_call_of_the_budget() {
-    let app = spawn_app_configured(|settings| settings.max_upstream_calls = 2).await;
+    let app = spawn_app_configured(|settings| settings.limits.max_graph_calls = 2).await;
     // Graph fails the first try and both retries, which would be three calls.
     app.control("faults", json!({"error_code": 2, "times": 3}))
         .await;
@@ -143,7 +143,7 @@ async fn each_retry_of_a_read_is_a_call_of_the_budget() {
 
 #[tokio::test]
 async fn a_read_answered_from_the_cache_costs_nothing_from_the_budget() {
-    let app = spawn_app_configured(|settings| settings.max_upstream_calls = 1).await;
+    let app = spawn_app_configured(|settings| settings.limits.max_graph_calls = 1).await;
     let before = app.upstream_requests().await;
     let answer = app
         .admin("{ first: viewer { name } second: viewer { name } }")
@@ -172,8 +172,8 @@ async fn an_answer_larger_than_the_cap_fails_the_field_with_a_message_naming_the
     })
     .await;
     let app = spawn_app_configured(|settings| {
-        settings.graph_url = fake;
-        settings.max_upstream_response_bytes = 1024;
+        settings.upstream.url = fake;
+        settings.upstream.max_response_bytes = 1024;
     })
     .await;
     let answer = app.admin("{ viewer { name } }").await;
@@ -206,10 +206,10 @@ async fn an_endless_answer_is_cut_off_at_the_cap_instead_of_read_until_the_timeo
     })
     .await;
     let app = spawn_app_configured(|settings| {
-        settings.graph_url = fake;
-        settings.max_upstream_response_bytes = 64 * 1024;
+        settings.upstream.url = fake;
+        settings.upstream.max_response_bytes = 64 * 1024;
         // Long enough that an answer about the timeout would mean the cap did not work.
-        settings.upstream_timeout = Duration::from_secs(20);
+        settings.upstream.timeout = Duration::from_secs(20);
     })
     .await;
     let answer = app.admin("{ viewer { name } }").await;
@@ -242,7 +242,7 @@ async fn a_redirect_from_graph_is_not_followed() {
         )
     })
     .await;
-    let app = spawn_app_configured(|settings| settings.graph_url = redirecting).await;
+    let app = spawn_app_configured(|settings| settings.upstream.url = redirecting).await;
     let answer = app.admin("{ viewer { name } }").await;
     // `viewer` is non-null, so its failure nulls `data`.
     assert_eq!(answer["data"], Value::Null, "{answer}");
@@ -267,7 +267,9 @@ async fn a_wrong_app_secret_is_an_internal_error_that_does_not_blame_the_caller(
             app_secret: Some("the-apps-secret".to_owned()),
             ..graph_sandbox::SandboxSettings::default()
         },
-        |settings| settings.app_secret = Some("another-secret".to_owned()),
+        |settings| {
+            settings.upstream.app_secret = Some(bizgraph::config::Secret::new("another-secret"))
+        },
     )
     .await;
     // The gateway's log, for this test's thread (the runtime of a tokio test is this thread).
@@ -402,8 +404,8 @@ fn breaker(failures: u32, cool_down: Duration) -> BreakerSettings {
 async fn after_repeated_5xx_answers_calls_fail_fast_until_a_probe_closes_the_breaker() {
     let app = spawn_app_configured(|settings| {
         // Long enough that the next request surely comes within it, even on a busy machine.
-        settings.breaker = breaker(3, Duration::from_secs(3));
-        settings.cache_ttl = Duration::ZERO;
+        settings.upstream.breaker = breaker(3, Duration::from_secs(3));
+        settings.cache.ttl = Duration::ZERO;
     })
     .await;
     // Graph fails the first try and both retries with a 500: three failures.
@@ -463,8 +465,8 @@ async fn after_repeated_5xx_answers_calls_fail_fast_until_a_probe_closes_the_bre
 async fn a_failed_probe_opens_the_breaker_again() {
     let app = spawn_app_configured(|settings| {
         // Long enough that the next request surely comes within it, even on a busy machine.
-        settings.breaker = breaker(3, Duration::from_secs(3));
-        settings.cache_ttl = Duration::ZERO;
+        settings.upstream.breaker = breaker(3, Duration::from_secs(3));
+        settings.cache.ttl = Duration::ZERO;
     })
     .await;
     // Three failures open the breaker; the fourth fails its probe.
@@ -497,7 +499,7 @@ async fn a_failed_probe_opens_the_breaker_again() {
 #[tokio::test]
 async fn graphs_own_errors_do_not_open_the_breaker() {
     let app = spawn_app_configured(|settings| {
-        settings.breaker = breaker(2, Duration::from_secs(60));
+        settings.upstream.breaker = breaker(2, Duration::from_secs(60));
     })
     .await;
     for _ in 0..4 {
@@ -529,7 +531,7 @@ async fn with_nothing_listening_upstream_the_breaker_opens_and_calls_fail_fast()
         .local_addr()
         .unwrap();
     let mut settings = bizgraph::Settings::for_upstream(format!("http://{closed}"));
-    settings.breaker = breaker(3, Duration::from_secs(60));
+    settings.upstream.breaker = breaker(3, Duration::from_secs(60));
     let app = bizgraph::Application::build(settings).await.unwrap();
     let gateway = format!("http://{}", app.addr());
     app.spawn();
@@ -614,7 +616,7 @@ async fn a_rate_limit_is_reported_with_a_retry_hint() {
 #[tokio::test]
 async fn a_graph_call_slower_than_the_timeout_is_upstream_unavailable() {
     let app = crate::helpers::spawn_app_configured(|settings| {
-        settings.upstream_timeout = std::time::Duration::from_millis(300);
+        settings.upstream.timeout = std::time::Duration::from_millis(300);
     })
     .await;
     // Slow enough for the first try and both retries to time out.
@@ -697,7 +699,7 @@ async fn a_token_that_used_up_its_hourly_calls_is_held_back_before_graph_refuses
             app_calls_per_hour: 4,
             ..graph_sandbox::SandboxSettings::default()
         },
-        |settings| settings.cache_ttl = std::time::Duration::ZERO,
+        |settings| settings.cache.ttl = std::time::Duration::ZERO,
     )
     .await;
     // Four calls use the whole hour; the fourth answer says so in x-app-usage.
