@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::graph::BreakerSettings;
+pub use crate::graph::BreakerSettings;
 use crate::schema::UpstreamMessages;
 
 /// The command line: `bizgraph [serve]`, `bizgraph sandbox`, `bizgraph schema`.

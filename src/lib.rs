@@ -4,20 +4,20 @@
 //! for the code map.
 
 pub mod bench;
-pub mod cache;
+pub(crate) mod cache;
 pub mod config;
 pub mod error;
-pub mod graph;
-pub mod loaders;
-pub mod log_window;
-pub mod metrics;
+pub(crate) mod graph;
+pub(crate) mod loaders;
+pub(crate) mod log_window;
+pub(crate) mod metrics;
 pub mod schema;
-pub mod server;
-pub mod stores;
-pub mod token;
+pub(crate) mod server;
+pub(crate) mod stores;
+pub(crate) mod token;
 
 pub use config::Settings;
-pub use server::Application;
+pub use server::{Application, StartError, WORKER_STACK_BYTES};
 pub use stores::SharedStores;
 
 use config::{Cli, Command, SandboxArgs, ServeArgs};

@@ -14,14 +14,14 @@ use crate::graph::client::MAX_IDS_PER_CALL;
 use crate::graph::{AccessToken, ErrorClass, FieldSet, GraphClient, GraphError};
 
 /// The loaders of one GraphQL request, bound to the caller's token.
-pub struct Loaders {
+pub(crate) struct Loaders {
     /// Reads nodes by id, batched through `?ids=`.
     pub nodes: DataLoader<GraphNodes>,
 }
 
 impl Loaders {
     /// Loaders for one request of the caller holding `token`.
-    pub fn new(client: GraphClient, token: AccessToken) -> Loaders {
+    pub(crate) fn new(client: GraphClient, token: AccessToken) -> Loaders {
         Loaders {
             nodes: DataLoader::new(GraphNodes { client, token }, tokio::spawn)
                 .max_batch_size(MAX_IDS_PER_CALL),
@@ -30,13 +30,13 @@ impl Loaders {
 }
 
 /// The loader behind [`Loaders::nodes`].
-pub struct GraphNodes {
+pub(crate) struct GraphNodes {
     client: GraphClient,
     token: AccessToken,
 }
 
 /// A node to read: its id and the `fields` string to read it with, typed by what it decodes to.
-pub struct NodeKey<T> {
+pub(crate) struct NodeKey<T> {
     /// The node id.
     pub id: String,
     /// The rendered `fields=` selection.
@@ -46,7 +46,7 @@ pub struct NodeKey<T> {
 
 impl<T> NodeKey<T> {
     /// The key of node `id` read with `fields`.
-    pub fn new(id: impl Into<String>, fields: &FieldSet) -> NodeKey<T> {
+    pub(crate) fn new(id: impl Into<String>, fields: &FieldSet) -> NodeKey<T> {
         NodeKey {
             id: id.into(),
             fields: fields.to_string().into(),
@@ -192,7 +192,7 @@ impl GraphNodes {
 
 /// Why one id of a DataLoader read has no node.
 #[derive(Debug, Clone)]
-pub enum NodeError {
+pub(crate) enum NodeError {
     /// Graph's answer about this id alone: unknown, unreadable, or its own batch operation
     /// failed.
     Own(GraphError),
@@ -202,7 +202,7 @@ pub enum NodeError {
 
 impl NodeError {
     /// The upstream error, whichever the reason.
-    pub fn graph_error(&self) -> &GraphError {
+    pub(crate) fn graph_error(&self) -> &GraphError {
         match self {
             NodeError::Own(error) | NodeError::Call(error) => error,
         }

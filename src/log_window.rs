@@ -7,7 +7,7 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// How long the process-wide window ([`log_window`]) keeps a condition quiet after logging it.
-pub const DEFAULT_WINDOW: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_WINDOW: Duration = Duration::from_secs(10);
 
 /// The most conditions remembered at once. Keys are fixed condition names, so this is never
 /// reached in practice; it bounds memory should a caller ever key by something unbounded.
@@ -20,14 +20,14 @@ struct Entry {
 }
 
 /// Decides, per condition name, whether a log line should be written now. Thread-safe.
-pub struct LogWindow {
+pub(crate) struct LogWindow {
     window: Duration,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl LogWindow {
     /// A window of `window`: a condition is logged at most once per this long.
-    pub fn new(window: Duration) -> LogWindow {
+    pub(crate) fn new(window: Duration) -> LogWindow {
         LogWindow {
             window,
             entries: Mutex::new(HashMap::new()),
@@ -37,7 +37,7 @@ impl LogWindow {
     /// Whether to log condition `key` now: `Some(n)` when it should be logged, `n` being how
     /// many times it was left out since it was last logged; `None` when it was logged less
     /// than a window ago (this occurrence is then counted as left out).
-    pub fn should_log(&self, key: &str) -> Option<u64> {
+    pub(crate) fn should_log(&self, key: &str) -> Option<u64> {
         self.should_log_at(key, Instant::now())
     }
 
@@ -76,7 +76,7 @@ impl LogWindow {
 
 /// The process-wide window the gateway's repeated warnings and errors go through: the log is
 /// per process, so its window is too.
-pub fn log_window() -> &'static LogWindow {
+pub(crate) fn log_window() -> &'static LogWindow {
     static WINDOW: LazyLock<LogWindow> = LazyLock::new(|| LogWindow::new(DEFAULT_WINDOW));
     &WINDOW
 }

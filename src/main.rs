@@ -9,7 +9,7 @@ fn main() -> anyhow::Result<()> {
     // the parser's recursion is stated against it (see `server::WORKER_STACK_BYTES`).
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_stack_size(bizgraph::server::WORKER_STACK_BYTES)
+        .thread_stack_size(bizgraph::WORKER_STACK_BYTES)
         .build()?
         .block_on(run(cli))
 }

@@ -13,9 +13,9 @@ use crate::graph::throttle::{MemoryUsageStore, UsageStore};
 #[derive(Clone)]
 pub struct SharedStores {
     /// Where upstream answers are cached.
-    pub answers: Arc<dyn AnswerStore>,
+    pub(crate) answers: Arc<dyn AnswerStore>,
     /// Where the usage Graph reports per token and per business is remembered.
-    pub usage: Arc<dyn UsageStore>,
+    pub(crate) usage: Arc<dyn UsageStore>,
 }
 
 impl SharedStores {

@@ -41,12 +41,12 @@ impl fmt::Debug for AccessToken {
 }
 
 /// What a scrubbed secret is replaced with.
-pub const SCRUBBED: &str = "[access token]";
+pub(crate) const SCRUBBED: &str = "[access token]";
 
 /// `text` with every occurrence of `secret` replaced by [`SCRUBBED`]. Graph echoes a malformed
 /// access token in its messages ("Malformed access token EAAB..."), and no text that leaves
 /// bizgraph may carry a token. An empty secret changes nothing (it "occurs" everywhere).
-pub fn scrub(text: &str, secret: &str) -> String {
+pub(crate) fn scrub(text: &str, secret: &str) -> String {
     if secret.is_empty() {
         text.to_owned()
     } else {
@@ -74,7 +74,7 @@ impl fmt::Display for TokenFingerprint {
 
 /// The shortest cache key secret accepted: 32 characters, as many as `openssl rand -hex 16`
 /// prints, so that the key cannot be guessed and the fingerprints of known tokens computed.
-pub const MIN_SECRET_LEN: usize = 32;
+pub(crate) const MIN_SECRET_LEN: usize = 32;
 
 /// Why a configured cache key secret was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

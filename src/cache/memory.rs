@@ -43,13 +43,13 @@ impl Expiry<CacheKey, Stored> for StoredLifetime {
 }
 
 /// Answers in this process's memory, bounded in bytes, evicted least recently used first.
-pub struct MemoryAnswerStore {
+pub(crate) struct MemoryAnswerStore {
     answers: Cache<CacheKey, Stored>,
 }
 
 impl MemoryAnswerStore {
     /// A store that holds at most `max_bytes` of answers (bodies, paths and parameters).
-    pub fn new(max_bytes: u64) -> MemoryAnswerStore {
+    pub(crate) fn new(max_bytes: u64) -> MemoryAnswerStore {
         let answers = Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|key: &CacheKey, stored: &Stored| {

@@ -12,7 +12,7 @@
 //! The store is what replicas of one deployment share: [`memory::MemoryAnswerStore`] in one
 //! process, later a network store (Redis), which is why its methods are async and fallible.
 
-pub mod memory;
+pub(crate) mod memory;
 
 use std::fmt;
 use std::future::Future;
@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use moka::future::Cache;
 
-pub use memory::MemoryAnswerStore;
+pub(crate) use memory::MemoryAnswerStore;
 
 use crate::log_window::log_window;
 use crate::token::TokenFingerprint;

@@ -45,7 +45,7 @@ impl Default for BreakerSettings {
 
 /// The state of a breaker, as reported in logs and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BreakerState {
+pub(crate) enum BreakerState {
     /// Calls go through; failures are counted.
     Closed,
     /// Calls fail fast until the cool-down ends.
@@ -56,7 +56,7 @@ pub enum BreakerState {
 
 impl BreakerState {
     /// The state's name in logs and metric labels.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             BreakerState::Closed => "closed",
             BreakerState::Open => "open",
@@ -67,7 +67,7 @@ impl BreakerState {
 
 /// What the breaker says about a call that is about to be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permit {
+pub(crate) enum Permit {
     /// Send it. `probe` is true for the one call let through after a cool-down; its outcome
     /// must be reported with `probe: true`.
     Proceed {
@@ -80,7 +80,7 @@ pub enum Permit {
 
 /// How a call that was sent ended, as far as the breaker cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The host answered (any answer but a 5xx: a Graph error envelope on a 4xx is Graph
     /// working, and says nothing about its health).
     Answered,
@@ -97,14 +97,14 @@ enum State {
 
 /// A breaker for one upstream host. Thread-safe; its critical sections are a few comparisons.
 #[derive(Debug)]
-pub struct Breaker {
+pub(crate) struct Breaker {
     settings: BreakerSettings,
     state: Mutex<State>,
 }
 
 impl Breaker {
     /// A closed breaker.
-    pub fn new(settings: BreakerSettings) -> Breaker {
+    pub(crate) fn new(settings: BreakerSettings) -> Breaker {
         Breaker {
             settings,
             state: Mutex::new(State::Closed {
@@ -114,19 +114,19 @@ impl Breaker {
     }
 
     /// Whether a call may be sent now.
-    pub fn admit(&self) -> (Permit, Option<BreakerState>) {
+    pub(crate) fn admit(&self) -> (Permit, Option<BreakerState>) {
         self.admit_at(Instant::now())
     }
 
     /// Reports how a call let through by [`Breaker::admit`] ended. Answers the new state when
     /// this outcome changed it (for a log line and a metric, once per transition).
-    pub fn record(&self, probe: bool, outcome: Outcome) -> Option<BreakerState> {
+    pub(crate) fn record(&self, probe: bool, outcome: Outcome) -> Option<BreakerState> {
         self.record_at(probe, outcome, Instant::now())
     }
 
     /// Gives back a probe permit whose call was never sent (the request's budget refused it),
     /// so that the next call becomes the probe instead of waiting for this one.
-    pub fn abandon(&self, probe: bool) {
+    pub(crate) fn abandon(&self, probe: bool) {
         if !probe {
             return;
         }

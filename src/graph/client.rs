@@ -28,7 +28,7 @@ use crate::metrics::Metrics;
 use crate::token::{AccessToken, Fingerprinter, TokenFingerprint};
 
 /// Graph reads at most this many ids in one `?ids=` call (docs/graph-api.md §2).
-pub const MAX_IDS_PER_CALL: usize = 50;
+pub(crate) const MAX_IDS_PER_CALL: usize = 50;
 
 /// How many times a retryable read is sent again before its error is reported.
 const READ_RETRIES: u32 = 2;

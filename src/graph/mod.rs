@@ -1,30 +1,30 @@
 //! The Graph API client: the only code that builds Graph URLs or parses Graph JSON.
 
-pub mod breaker;
-pub mod client;
-pub mod error;
-pub mod fields;
-pub mod model;
-pub mod paging;
-pub mod proof;
-pub mod throttle;
-pub mod usage;
-pub mod write;
+pub(crate) mod breaker;
+pub(crate) mod client;
+pub(crate) mod error;
+pub(crate) mod fields;
+pub(crate) mod model;
+pub(crate) mod paging;
+pub(crate) mod proof;
+pub(crate) mod throttle;
+pub(crate) mod usage;
+pub(crate) mod write;
 
 pub use breaker::BreakerSettings;
-pub use client::{CallStats, GraphClient, GraphSettings};
-pub use error::{ApiError, ErrorClass, GraphError};
-pub use fields::{EdgeArgs, FieldSet};
-pub use paging::{GraphList, PageRequest};
-pub use write::{GraphWrite, WriteAnswer, WriteMethod};
+pub(crate) use client::{CallStats, GraphClient, GraphSettings};
+pub(crate) use error::{ErrorClass, GraphError};
+pub(crate) use fields::{EdgeArgs, FieldSet};
+pub(crate) use paging::{GraphList, PageRequest};
+pub(crate) use write::{GraphWrite, WriteAnswer};
 
 // The token lives in `crate::token`; it is named here too because everything that calls Graph
 // holds one.
-pub use crate::token::AccessToken;
+pub(crate) use crate::token::AccessToken;
 
 /// Whether `id` can stand as one path segment of a Graph URL: a numeric id, an ad account's
 /// `act_<n>`, or `me`. Anything else is refused before it reaches a URL.
-pub fn is_node_id(id: &str) -> bool {
+pub(crate) fn is_node_id(id: &str) -> bool {
     let digits = |s: &str| !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_digit());
     id == "me" || digits(id) || id.strip_prefix("act_").is_some_and(digits)
 }

@@ -12,11 +12,14 @@ use super::paging::GraphList;
 /// Expanded edges and aliased fields of a node, read on demand by the edge's answer key.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(transparent)]
-pub struct Edges(Map<String, Value>);
+pub(crate) struct Edges(Map<String, Value>);
 
 impl Edges {
     /// The expanded list under `key`, or `None` when the answer has no such key.
-    pub fn list<T: DeserializeOwned>(&self, key: &str) -> Result<Option<GraphList<T>>, GraphError> {
+    pub(crate) fn list<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<GraphList<T>>, GraphError> {
         match self.0.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => GraphList::deserialize(value)
@@ -28,7 +31,7 @@ impl Edges {
 
 /// A Graph user (`GET /me`, `GET /{user_id}`).
 #[derive(Debug, Clone, Deserialize)]
-pub struct User {
+pub(crate) struct User {
     /// Numeric id.
     pub id: String,
     /// Display name.
@@ -44,7 +47,7 @@ pub struct User {
 
 /// A Business Manager business (`GET /{business_id}`).
 #[derive(Debug, Clone, Deserialize)]
-pub struct Business {
+pub(crate) struct Business {
     /// Numeric id.
     pub id: String,
     /// Name.
@@ -87,7 +90,7 @@ pub struct Business {
 
 /// A Facebook page.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Page {
+pub(crate) struct Page {
     /// Numeric id.
     pub id: String,
     /// Name.
@@ -103,7 +106,7 @@ pub struct Page {
 
 /// An ad account (`act_<n>`).
 #[derive(Debug, Clone, Deserialize)]
-pub struct AdAccount {
+pub(crate) struct AdAccount {
     /// `act_<n>`.
     pub id: String,
     /// `<n>`.
@@ -137,7 +140,7 @@ pub struct AdAccount {
 
 /// An app.
 #[derive(Debug, Clone, Deserialize)]
-pub struct App {
+pub(crate) struct App {
     /// Numeric id.
     pub id: String,
     /// Name.
@@ -147,7 +150,7 @@ pub struct App {
 
 /// A user or system user as Graph names the author of a change (`{id,name}`).
 #[derive(Debug, Clone, Deserialize)]
-pub struct Actor {
+pub(crate) struct Actor {
     /// Numeric id.
     pub id: String,
     /// Name.
@@ -164,7 +167,7 @@ pub struct Created {
 
 /// Parses Graph's times: `2026-06-23T12:00:00+0000`, and RFC 3339 (`+00:00`, `Z`) as the
 /// migration answers spell them.
-pub fn parse_graph_time(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_graph_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::<FixedOffset>::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%z")
         .or_else(|_| DateTime::parse_from_rfc3339(text))
         .ok()
@@ -185,7 +188,7 @@ fn graph_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, 
 /// answer under one `node:<id>` tag per id, so that a write to any of them forgets it; this is
 /// here because `graph/` is the only code that reads Graph JSON. An answer that is not JSON
 /// mentions nothing.
-pub fn mentioned_ids(body: &[u8]) -> Vec<String> {
+pub(crate) fn mentioned_ids(body: &[u8]) -> Vec<String> {
     let mut ids = Vec::new();
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
         collect_ids(&value, &mut ids);

@@ -4,7 +4,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// Lowercase hex HMAC-SHA256 of `token`, keyed by `app_secret`.
-pub fn appsecret_proof(app_secret: &str, token: &str) -> String {
+pub(crate) fn appsecret_proof(app_secret: &str, token: &str) -> String {
     // HMAC accepts keys of any length, so this cannot fail; the fallback keeps it total.
     match Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()) {
         Ok(mut mac) => {

@@ -33,7 +33,7 @@ const MAX_REMEMBERED: u64 = 100_000;
 
 /// What the governor says about a call that is about to be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Admission {
+pub(crate) enum Admission {
     /// Send it, after this pause.
     Proceed(Duration),
     /// Do not send it: Graph throttles this token or business for this much longer.
@@ -86,7 +86,7 @@ pub trait UsageStore: Send + Sync + 'static {
 }
 
 /// Usage in this process's memory (moka), bounded in entries.
-pub struct MemoryUsageStore {
+pub(crate) struct MemoryUsageStore {
     tokens: Cache<TokenFingerprint, Remembered>,
     businesses: Cache<String, Remembered>,
 }
@@ -125,7 +125,7 @@ impl Default for MemoryUsageStore {
 
 impl MemoryUsageStore {
     /// A store that remembers up to 100 000 tokens and as many businesses.
-    pub fn new() -> MemoryUsageStore {
+    pub(crate) fn new() -> MemoryUsageStore {
         MemoryUsageStore {
             tokens: Cache::builder()
                 .max_capacity(MAX_REMEMBERED)
@@ -166,7 +166,7 @@ impl UsageStore for MemoryUsageStore {
 
 /// Decides, from the usage Graph reported per token and per business, whether and when a call
 /// may go; over a store that replicas may share.
-pub struct UsageGovernor {
+pub(crate) struct UsageGovernor {
     store: Arc<dyn UsageStore>,
 }
 
@@ -178,18 +178,18 @@ impl Default for UsageGovernor {
 
 impl UsageGovernor {
     /// A governor that remembers usage in this process for Graph's window, an hour.
-    pub fn new() -> UsageGovernor {
+    pub(crate) fn new() -> UsageGovernor {
         UsageGovernor::on_store(Arc::new(MemoryUsageStore::new()))
     }
 
     /// A governor over `store`, which other replicas may share.
-    pub fn on_store(store: Arc<dyn UsageStore>) -> UsageGovernor {
+    pub(crate) fn on_store(store: Arc<dyn UsageStore>) -> UsageGovernor {
         UsageGovernor { store }
     }
 
     /// Whether and when a call of `token` on `node` may go. When the store fails the call
     /// goes: Graph still enforces its limits, and refusing every call would be worse.
-    pub async fn admit(&self, token: TokenFingerprint, node: Option<&str>) -> Admission {
+    pub(crate) async fn admit(&self, token: TokenFingerprint, node: Option<&str>) -> Admission {
         let now = SystemTime::now();
         let keys: Vec<UsageKey> = std::iter::once(UsageKey::Token(token))
             .chain(node.map(|id| UsageKey::Business(id.to_owned())))
@@ -218,7 +218,7 @@ impl UsageGovernor {
     }
 
     /// Notes the usage an answer reports, and a throttle if the answer is one.
-    pub async fn observe(
+    pub(crate) async fn observe(
         &self,
         token: TokenFingerprint,
         usage: &UsageReport,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 /// `x-app-usage`: percentages of the app's hourly limits used by this token.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-pub struct AppUsage {
+pub(crate) struct AppUsage {
     /// Percent of the call count limit.
     #[serde(default)]
     pub call_count: u32,
@@ -20,14 +20,14 @@ pub struct AppUsage {
 
 impl AppUsage {
     /// The highest of the three figures: throttling may start when it reaches 100.
-    pub fn peak(&self) -> u32 {
+    pub(crate) fn peak(&self) -> u32 {
         self.call_count.max(self.total_time).max(self.total_cputime)
     }
 }
 
 /// One entry of `x-business-use-case-usage`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct BusinessUseCaseUsage {
+pub(crate) struct BusinessUseCaseUsage {
     /// The use case, e.g. `business_management`.
     #[serde(rename = "type", default)]
     pub kind: String,
@@ -47,14 +47,14 @@ pub struct BusinessUseCaseUsage {
 
 impl BusinessUseCaseUsage {
     /// The highest of the three figures.
-    pub fn peak(&self) -> u32 {
+    pub(crate) fn peak(&self) -> u32 {
         self.call_count.max(self.total_time).max(self.total_cputime)
     }
 }
 
 /// The usage headers of one answer, read once.
 #[derive(Debug, Clone, Default)]
-pub struct UsageReport {
+pub(crate) struct UsageReport {
     /// `x-app-usage`, when present and readable (absent does not mean zero).
     pub app: Option<AppUsage>,
     /// `x-business-use-case-usage`, keyed by business id.
@@ -63,7 +63,7 @@ pub struct UsageReport {
 
 impl UsageReport {
     /// Reads both usage headers of an answer.
-    pub fn from_headers(headers: &reqwest::header::HeaderMap) -> UsageReport {
+    pub(crate) fn from_headers(headers: &reqwest::header::HeaderMap) -> UsageReport {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         UsageReport {
             app: header("x-app-usage").and_then(parse_app_usage),
@@ -74,7 +74,7 @@ impl UsageReport {
     }
 
     /// The longest wait any business use case announces, when one does.
-    pub fn regain_wait(&self) -> Option<std::time::Duration> {
+    pub(crate) fn regain_wait(&self) -> Option<std::time::Duration> {
         self.businesses
             .values()
             .flatten()
@@ -85,12 +85,14 @@ impl UsageReport {
 }
 
 /// Reads `x-app-usage`; `None` when absent or unreadable (which does not mean zero).
-pub fn parse_app_usage(header: &str) -> Option<AppUsage> {
+pub(crate) fn parse_app_usage(header: &str) -> Option<AppUsage> {
     serde_json::from_str(header).ok()
 }
 
 /// Reads `x-business-use-case-usage`, keyed by business id.
-pub fn parse_business_usage(header: &str) -> Option<HashMap<String, Vec<BusinessUseCaseUsage>>> {
+pub(crate) fn parse_business_usage(
+    header: &str,
+) -> Option<HashMap<String, Vec<BusinessUseCaseUsage>>> {
     serde_json::from_str(header).ok()
 }
 

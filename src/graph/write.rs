@@ -50,7 +50,7 @@ impl WriteAnswer {
 
 /// `POST /me/businesses`: a new business with the caller as its first admin.
 #[derive(Debug, Clone)]
-pub struct CreateBusiness {
+pub(crate) struct CreateBusiness {
     /// The name, trimmed and checked.
     pub name: String,
     /// Graph's spelling of the vertical.
@@ -95,7 +95,7 @@ impl GraphWrite for CreateBusiness {
 
 /// `POST /{business}`: a new name, vertical or primary page.
 #[derive(Debug, Clone)]
-pub struct UpdateBusiness {
+pub(crate) struct UpdateBusiness {
     /// The business.
     pub id: String,
     /// A new name, trimmed and checked.
@@ -108,7 +108,7 @@ pub struct UpdateBusiness {
 
 impl UpdateBusiness {
     /// Whether the update changes anything at all.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.name.is_none() && self.vertical.is_none() && self.primary_page.is_none()
     }
 }

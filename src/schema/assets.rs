@@ -8,10 +8,10 @@ use crate::graph::FieldSet;
 use crate::graph::model;
 
 /// A Facebook Page.
-pub struct Page(pub model::Page);
+pub(crate) struct Page(pub model::Page);
 
 /// Adds the Graph fields a selection of `Page` needs.
-pub fn plan_page(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
+pub(crate) fn plan_page(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
     set.scalar("id");
     for child in field.selection_set() {
         match child.name() {
@@ -49,10 +49,10 @@ impl Page {
 }
 
 /// An ad account.
-pub struct AdAccount(pub model::AdAccount);
+pub(crate) struct AdAccount(pub model::AdAccount);
 
 /// Adds the Graph fields a selection of `AdAccount` needs.
-pub fn plan_ad_account(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
+pub(crate) fn plan_ad_account(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
     set.scalar("id");
     for child in field.selection_set() {
         let graph = match child.name() {
@@ -127,10 +127,10 @@ impl AdAccount {
 }
 
 /// An app.
-pub struct App(pub model::App);
+pub(crate) struct App(pub model::App);
 
 /// Adds the Graph fields a selection of `App` needs.
-pub fn plan_app(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
+pub(crate) fn plan_app(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
     set.scalar("id");
     if field.selection_set().any(|f| f.name() == "name") {
         set.scalar("name");
@@ -152,10 +152,10 @@ impl App {
 }
 
 /// Who made a change: a person or a system user, as Graph names them (`{id,name}`).
-pub struct Actor(pub model::Actor);
+pub(crate) struct Actor(pub model::Actor);
 
 /// Adds the Graph fields a selection of `Actor` needs.
-pub fn plan_actor(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
+pub(crate) fn plan_actor(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
     set.scalar("id");
     if field.selection_set().any(|f| f.name() == "name") {
         set.scalar("name");

@@ -18,21 +18,21 @@ use crate::graph::write::{CreateBusiness, UpdateBusiness};
 use crate::graph::{FieldSet, model};
 
 /// At most this many ids in one `businesses(ids:)` query.
-pub const MAX_BUSINESS_IDS: usize = 500;
+pub(crate) const MAX_BUSINESS_IDS: usize = 500;
 
 /// Graph calls a business's read-back after a write takes: one node read (the selection is
 /// planned into it).
 const BUSINESS_READ_BACK_CALLS: usize = 1;
 
 /// A Business Manager business.
-pub struct Business {
+pub(crate) struct Business {
     data: model::Business,
     fetched: Arc<FieldSet>,
 }
 
 impl Business {
     /// Wraps a business read with the fields in `fetched`.
-    pub fn new(data: model::Business, fetched: &Arc<FieldSet>) -> Business {
+    pub(crate) fn new(data: model::Business, fetched: &Arc<FieldSet>) -> Business {
         Business {
             data,
             fetched: fetched.clone(),
@@ -49,7 +49,7 @@ impl Business {
 }
 
 /// Adds the Graph fields a selection of `Business` needs, with its edges expanded in place.
-pub fn plan_business(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
+pub(crate) fn plan_business(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
     set.scalar("id");
     for child in field.selection_set() {
         match child.name() {
@@ -222,7 +222,7 @@ impl Business {
 
 /// Business queries.
 #[derive(Default)]
-pub struct BusinessQuery;
+pub(crate) struct BusinessQuery;
 
 #[Object]
 impl BusinessQuery {
@@ -279,7 +279,7 @@ impl BusinessQuery {
 
 /// What a new business needs.
 #[derive(InputObject)]
-pub struct CreateBusinessInput {
+pub(crate) struct CreateBusinessInput {
     /// The business's name, unique among the businesses you administer.
     pub name: String,
     /// The business's industry.
@@ -294,7 +294,7 @@ pub struct CreateBusinessInput {
 
 /// What to change in a business; fields left out stay as they are.
 #[derive(InputObject)]
-pub struct UpdateBusinessInput {
+pub(crate) struct UpdateBusinessInput {
     /// A new name.
     pub name: Option<String>,
     /// A new industry.
@@ -305,7 +305,7 @@ pub struct UpdateBusinessInput {
 
 /// Business mutations.
 #[derive(Default)]
-pub struct BusinessMutation;
+pub(crate) struct BusinessMutation;
 
 #[Object]
 impl BusinessMutation {

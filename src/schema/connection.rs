@@ -19,27 +19,27 @@ use crate::graph::model::Edges;
 use crate::graph::{EdgeArgs, FieldSet, GraphList, PageRequest};
 
 /// Page size when `first` is not given.
-pub const DEFAULT_PAGE_SIZE: u32 = 25;
+pub(crate) const DEFAULT_PAGE_SIZE: u32 = 25;
 /// The largest `first` served; larger values are clamped to it.
-pub const MAX_PAGE_SIZE: u32 = 100;
+pub(crate) const MAX_PAGE_SIZE: u32 = 100;
 /// A cursor never asks to skip more than this (ours skip less than two pages).
 const MAX_SKIP: u32 = 2 * MAX_PAGE_SIZE;
 
 /// Extra fields of every connection.
 #[derive(SimpleObject, Default)]
 #[graphql(name = "ConnectionTotals")]
-pub struct Totals {
+pub(crate) struct Totals {
     /// Number of items in the whole list, when Graph can count them.
     pub total_count: Option<i32>,
 }
 
 /// A connection as the schema exposes it.
-pub type Conn<N> = Connection<String, N, Totals, EmptyFields>;
+pub(crate) type Conn<N> = Connection<String, N, Totals, EmptyFields>;
 
 /// The complexity of a connection field: its selection once per item of the page asked for
 /// (`first`, clamped as the resolver clamps it), plus one for the field itself, so that a
 /// request's complexity bounds the items it can make Graph return.
-pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+pub(crate) fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
     let items = match first {
         None => DEFAULT_PAGE_SIZE,
         Some(n) => (n.max(0) as u32).min(MAX_PAGE_SIZE),
@@ -50,11 +50,11 @@ pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
 }
 
 /// Adds the selection below one node to a `fields=` set.
-pub type PlanNode = fn(&mut FieldSet, SelectionField<'_>) -> Result<()>;
+pub(crate) type PlanNode = fn(&mut FieldSet, SelectionField<'_>) -> Result<()>;
 
 /// Checked `first`/`after` arguments of a connection field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     first: u32,
     after: Option<String>,
     skip: u32,
@@ -62,7 +62,7 @@ pub struct ConnectionArgs {
 
 impl ConnectionArgs {
     /// Checks `first` (0..=MAX_PAGE_SIZE after clamping; negative is an error) and `after`.
-    pub fn new(first: Option<i32>, after: Option<&str>) -> Result<ConnectionArgs> {
+    pub(crate) fn new(first: Option<i32>, after: Option<&str>) -> Result<ConnectionArgs> {
         let first = match first {
             None => DEFAULT_PAGE_SIZE,
             Some(n) if n < 0 => {
@@ -79,7 +79,7 @@ impl ConnectionArgs {
     }
 
     /// The arguments as written in a selection (for planning, before the field resolves).
-    pub fn from_selection(field: &SelectionField<'_>) -> Result<ConnectionArgs> {
+    pub(crate) fn from_selection(field: &SelectionField<'_>) -> Result<ConnectionArgs> {
         let mut first = None;
         let mut after = None;
         for (name, value) in field.arguments()? {
@@ -142,7 +142,7 @@ fn decode_cursor(cursor: &str) -> Option<(Option<String>, u32)> {
 
 /// The key an edge answers under in its parent: its own name, or an alias when the GraphQL
 /// query aliased the field (so two differently paged reads of one edge stay apart).
-pub fn edge_key(edge: &str, field: &SelectionField<'_>) -> String {
+pub(crate) fn edge_key(edge: &str, field: &SelectionField<'_>) -> String {
     match field.alias() {
         Some(alias) => format!("{edge}__{alias}"),
         None => edge.to_owned(),
@@ -154,7 +154,7 @@ fn wants_total(field: &SelectionField<'_>) -> bool {
 }
 
 /// The fields of the nodes a connection selection asks for (under `nodes` and `edges.node`).
-pub fn plan_nodes(field: &SelectionField<'_>, plan_node: PlanNode) -> Result<FieldSet> {
+pub(crate) fn plan_nodes(field: &SelectionField<'_>, plan_node: PlanNode) -> Result<FieldSet> {
     let mut set = FieldSet::new();
     set.scalar("id");
     for child in field.selection_set() {
@@ -174,7 +174,7 @@ pub fn plan_nodes(field: &SelectionField<'_>, plan_node: PlanNode) -> Result<Fie
 }
 
 /// Plans a connection field into its parent's `fields=` as a paged, expanded edge.
-pub fn plan_connection(
+pub(crate) fn plan_connection(
     parent: &mut FieldSet,
     field: SelectionField<'_>,
     edge: &str,
@@ -190,7 +190,7 @@ pub fn plan_connection(
 }
 
 /// What a connection resolver knows of its parent node.
-pub struct ParentEdges<'a> {
+pub(crate) struct ParentEdges<'a> {
     /// The parent's Graph id.
     pub id: &'a str,
     /// The edges its read brought back.
@@ -202,7 +202,7 @@ pub struct ParentEdges<'a> {
 
 /// Resolves a connection field: from the parent's expanded edge when the parent's read
 /// planned it, else with a read of its own.
-pub async fn resolve<T, N>(
+pub(crate) async fn resolve<T, N>(
     ctx: &Context<'_>,
     parent: ParentEdges<'_>,
     edge: &str,
@@ -237,7 +237,7 @@ where
 }
 
 /// Builds a connection from one Graph page fetched with `args`.
-pub fn build<T, N: OutputType>(
+pub(crate) fn build<T, N: OutputType>(
     list: GraphList<T>,
     args: &ConnectionArgs,
     wrap: impl Fn(T) -> N,

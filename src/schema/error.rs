@@ -8,12 +8,12 @@ use crate::graph::{ErrorClass, GraphError};
 use crate::log_window::log_window;
 
 /// An error with a message and a stable `extensions.code`.
-pub fn coded(code: ErrorCode, message: impl Into<String>) -> Error {
+pub(crate) fn coded(code: ErrorCode, message: impl Into<String>) -> Error {
     Error::new(message).extend_with(move |_, e| e.set("code", code.as_str()))
 }
 
 /// Bad input, named by its argument, caught before any upstream call.
-pub fn invalid_argument(argument: &str, problem: &str) -> Error {
+pub(crate) fn invalid_argument(argument: &str, problem: &str) -> Error {
     coded(ErrorCode::InvalidArgument, format!("{argument}: {problem}"))
         .extend_with(|_, e| e.set("argument", argument))
 }
@@ -43,7 +43,7 @@ fn hidden_message(code: ErrorCode) -> &'static str {
 }
 
 /// The GraphQL error for a failed upstream call; Graph's texts shown or hidden per `messages`.
-pub fn upstream(error: &GraphError, messages: UpstreamMessages) -> Error {
+pub(crate) fn upstream(error: &GraphError, messages: UpstreamMessages) -> Error {
     let class = error.class();
     let code = ErrorCode::from(class);
     let hide = messages == UpstreamMessages::Hide && matches!(error, GraphError::Api(_));
@@ -111,7 +111,7 @@ pub fn upstream(error: &GraphError, messages: UpstreamMessages) -> Error {
 /// The value of a nullable field: its result, or `null` with the error reported at the field.
 /// async-graphql would leave a failed nullable field out of `data` (and make `data` null when
 /// every root field failed); GraphQL says the field is `null`.
-pub fn null_on_error<T>(ctx: &Context<'_>, result: async_graphql::Result<T>) -> Option<T> {
+pub(crate) fn null_on_error<T>(ctx: &Context<'_>, result: async_graphql::Result<T>) -> Option<T> {
     match result {
         Ok(value) => Some(value),
         Err(error) => {

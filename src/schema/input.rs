@@ -12,11 +12,11 @@ fn is_digits(raw: &str) -> bool {
 
 /// A Graph object id: a string of digits (not `me`, not an ad account's `act_` form).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectId(String);
+pub(crate) struct ObjectId(String);
 
 impl ObjectId {
     /// Checks `raw`, given as `argument`.
-    pub fn parse(argument: &str, raw: &str) -> Result<ObjectId> {
+    pub(crate) fn parse(argument: &str, raw: &str) -> Result<ObjectId> {
         if is_digits(raw) {
             Ok(ObjectId(raw.to_owned()))
         } else {
@@ -28,18 +28,18 @@ impl ObjectId {
     }
 
     /// The id as Graph spells it.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// A Graph user id: a string of digits.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserId(String);
+pub(crate) struct UserId(String);
 
 impl UserId {
     /// Checks `raw`, given as `argument`.
-    pub fn parse(argument: &str, raw: &str) -> Result<UserId> {
+    pub(crate) fn parse(argument: &str, raw: &str) -> Result<UserId> {
         if is_digits(raw) {
             Ok(UserId(raw.to_owned()))
         } else {
@@ -51,18 +51,25 @@ impl UserId {
     }
 
     /// The id as Graph spells it.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// An ad account id, taken with or without Graph's `act_` prefix and always sent with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdAccountId(String);
+pub(crate) struct AdAccountId(String);
 
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the kit for the projects domain (ad account assets); the expectation fails once it is used"
+    )
+)]
 impl AdAccountId {
     /// Checks `raw` (`act_123` or `123`), given as `argument`.
-    pub fn parse(argument: &str, raw: &str) -> Result<AdAccountId> {
+    pub(crate) fn parse(argument: &str, raw: &str) -> Result<AdAccountId> {
         let digits = raw.strip_prefix("act_").unwrap_or(raw);
         if is_digits(digits) {
             Ok(AdAccountId(format!("act_{digits}")))
@@ -75,7 +82,7 @@ impl AdAccountId {
     }
 
     /// The id as Graph spells it: `act_<n>`.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -84,11 +91,11 @@ impl AdAccountId {
 /// dot, as every address Meta can deliver an invitation to does, trimmed and at most 254
 /// characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
+pub(crate) struct Email(String);
 
 impl Email {
     /// Checks `raw`, given as `argument`.
-    pub fn parse(argument: &str, raw: &str) -> Result<Email> {
+    pub(crate) fn parse(argument: &str, raw: &str) -> Result<Email> {
         let email = raw.trim();
         let deliverable = email.len() <= 254
             && email_address::EmailAddress::parse_with_options(
@@ -113,7 +120,7 @@ impl Email {
     }
 
     /// The address.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -121,14 +128,14 @@ impl Email {
 /// A business name: trimmed, not empty, at most `BusinessName::MAX_CHARS` characters, no
 /// control characters. Graph applies its own further rules (code 3973, 3974).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BusinessName(String);
+pub(crate) struct BusinessName(String);
 
 impl BusinessName {
     /// The longest name Graph takes.
-    pub const MAX_CHARS: usize = 75;
+    pub(crate) const MAX_CHARS: usize = 75;
 
     /// Checks `raw`, given as `argument`.
-    pub fn parse(argument: &str, raw: &str) -> Result<BusinessName> {
+    pub(crate) fn parse(argument: &str, raw: &str) -> Result<BusinessName> {
         let name = raw.trim();
         if name.is_empty() {
             return Err(invalid_argument(argument, "must not be empty"));
@@ -149,21 +156,21 @@ impl BusinessName {
     }
 
     /// The name.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// One of Graph's timezone ids, 0 to 592.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimezoneId(u16);
+pub(crate) struct TimezoneId(u16);
 
 impl TimezoneId {
     /// The highest id Graph knows.
-    pub const MAX: i32 = 592;
+    pub(crate) const MAX: i32 = 592;
 
     /// Checks `raw`, given as `argument`.
-    pub fn parse(argument: &str, raw: i32) -> Result<TimezoneId> {
+    pub(crate) fn parse(argument: &str, raw: i32) -> Result<TimezoneId> {
         match u16::try_from(raw) {
             Ok(id) if raw <= Self::MAX => Ok(TimezoneId(id)),
             _ => Err(invalid_argument(
@@ -174,7 +181,7 @@ impl TimezoneId {
     }
 
     /// The id.
-    pub fn get(self) -> u16 {
+    pub(crate) fn get(self) -> u16 {
         self.0
     }
 }
@@ -182,16 +189,23 @@ impl TimezoneId {
 /// A person in a business, named by user id or by the email they were invited with: exactly
 /// one of the two arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PersonRef {
+pub(crate) enum PersonRef {
     /// A person who has a user id (an active or suspended member).
     User(UserId),
     /// A person known by the email of their invitation.
     Email(Email),
 }
 
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the kit for the people domain (`userId` or `email`); the expectation fails once it is used"
+    )
+)]
 impl PersonRef {
     /// Checks that exactly one of `userId` and `email` was given, and that it is valid.
-    pub fn parse(user_id: Option<&str>, email: Option<&str>) -> Result<PersonRef> {
+    pub(crate) fn parse(user_id: Option<&str>, email: Option<&str>) -> Result<PersonRef> {
         match (user_id, email) {
             (Some(id), None) => Ok(PersonRef::User(UserId::parse("userId", id)?)),
             (None, Some(email)) => Ok(PersonRef::Email(Email::parse("email", email)?)),
@@ -231,7 +245,9 @@ mod tests {
     fn ad_account_ids_are_always_sent_with_act() {
         for raw in ["act_400001", "400001"] {
             assert_eq!(
-                AdAccountId::parse("adAccountId", raw).map(|a| a.0).ok(),
+                AdAccountId::parse("adAccountId", raw)
+                    .map(|a| a.as_str().to_owned())
+                    .ok(),
                 Some("act_400001".to_owned())
             );
         }

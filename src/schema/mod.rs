@@ -1,13 +1,13 @@
 //! The GraphQL schema: types and resolvers, one file per domain, merged into one root.
 
-pub mod assets;
-pub mod business;
-pub mod connection;
-pub mod enums;
-pub mod error;
-pub mod input;
-pub mod upstream;
-pub mod user;
+pub(crate) mod assets;
+pub(crate) mod business;
+pub(crate) mod connection;
+pub(crate) mod enums;
+pub(crate) mod error;
+pub(crate) mod input;
+pub(crate) mod upstream;
+pub(crate) mod user;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 

@@ -63,7 +63,7 @@ impl RequestContext {
 }
 
 /// Graph, as seen by one resolver.
-pub struct Upstream<'a> {
+pub(crate) struct Upstream<'a> {
     client: &'a GraphClient,
     token: &'a AccessToken,
     loaders: &'a Loaders,
@@ -72,7 +72,7 @@ pub struct Upstream<'a> {
 
 impl<'a> Upstream<'a> {
     /// The caller's view of Graph; `UNAUTHENTICATED` when the request has no token.
-    pub fn of(ctx: &Context<'a>) -> Result<Upstream<'a>> {
+    pub(crate) fn of(ctx: &Context<'a>) -> Result<Upstream<'a>> {
         let auth = ctx.data::<RequestContext>()?;
         match &auth.token {
             Some((token, loaders)) => Ok(Upstream {
@@ -91,12 +91,12 @@ impl<'a> Upstream<'a> {
     /// The GraphQL error for a failed call, with the caller's token scrubbed from Graph's texts
     /// and those texts shown or hidden as configured: the one place a Graph failure becomes a
     /// GraphQL error.
-    pub fn fail(&self, error: &GraphError) -> async_graphql::Error {
+    pub(crate) fn fail(&self, error: &GraphError) -> async_graphql::Error {
         upstream(&error.without_secret(self.token.expose()), self.messages)
     }
 
     /// Reads one node.
-    pub async fn node<T: DeserializeOwned>(&self, id: &str, fields: &FieldSet) -> Result<T> {
+    pub(crate) async fn node<T: DeserializeOwned>(&self, id: &str, fields: &FieldSet) -> Result<T> {
         self.client
             .node(self.token, id, fields)
             .await
@@ -105,7 +105,7 @@ impl<'a> Upstream<'a> {
 
     /// Reads one node through the request's DataLoader, so that sibling reads of the same
     /// fields (aliased root fields, say) share one `?ids=` call.
-    pub async fn node_batched<T>(&self, id: &str, fields: &FieldSet) -> Result<T>
+    pub(crate) async fn node_batched<T>(&self, id: &str, fields: &FieldSet) -> Result<T>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
@@ -124,7 +124,7 @@ impl<'a> Upstream<'a> {
 
     /// Reads many nodes through the request's DataLoader: `?ids=` calls of at most 50 ids.
     /// Each id has its own outcome; the outer error is a failure of the whole read.
-    pub async fn nodes<T>(
+    pub(crate) async fn nodes<T>(
         &self,
         ids: &[String],
         fields: &FieldSet,
@@ -154,7 +154,7 @@ impl<'a> Upstream<'a> {
     }
 
     /// Reads one page of an edge.
-    pub async fn edge<T: DeserializeOwned>(
+    pub(crate) async fn edge<T: DeserializeOwned>(
         &self,
         id: &str,
         edge: &str,
@@ -180,29 +180,53 @@ impl<'a> Upstream<'a> {
     }
 
     /// Creates an object on an edge (`POST /{parent}/{edge}`); answers its id.
-    pub async fn create(&self, write: &dyn GraphWrite, read_back_calls: usize) -> Result<Created> {
+    pub(crate) async fn create(
+        &self,
+        write: &dyn GraphWrite,
+        read_back_calls: usize,
+    ) -> Result<Created> {
         let answer = self.apply(write, read_back_calls).await?;
         answer.created().map_err(|e| self.fail(&e))
     }
 
     /// Updates a node (`POST /{id}`).
-    pub async fn update(&self, write: &dyn GraphWrite, read_back_calls: usize) -> Result<()> {
+    pub(crate) async fn update(
+        &self,
+        write: &dyn GraphWrite,
+        read_back_calls: usize,
+    ) -> Result<()> {
         self.apply(write, read_back_calls).await.map(drop)
     }
 
     /// Deletes a node (`DELETE /{id}`).
-    pub async fn delete(&self, write: &dyn GraphWrite) -> Result<()> {
+    #[expect(
+        dead_code,
+        reason = "the kit for the next domains: people (PersonRef, post_edge, delete_edge), projects (AdAccountId, delete); the expectation fails once they are used"
+    )]
+    pub(crate) async fn delete(&self, write: &dyn GraphWrite) -> Result<()> {
         self.apply(write, 0).await.map(drop)
     }
 
     /// Adds to an edge without creating a node of its own (`POST /{id}/{edge}`, answered with
     /// `{"success": true}`, no id): an invitation, an asset added to a project.
-    pub async fn post_edge(&self, write: &dyn GraphWrite, read_back_calls: usize) -> Result<()> {
+    #[expect(
+        dead_code,
+        reason = "the kit for the next domains: people (PersonRef, post_edge, delete_edge), projects (AdAccountId, delete); the expectation fails once they are used"
+    )]
+    pub(crate) async fn post_edge(
+        &self,
+        write: &dyn GraphWrite,
+        read_back_calls: usize,
+    ) -> Result<()> {
         self.apply(write, read_back_calls).await.map(drop)
     }
 
     /// Removes from an edge (`DELETE /{id}/{edge}`).
-    pub async fn delete_edge(&self, write: &dyn GraphWrite) -> Result<()> {
+    #[expect(
+        dead_code,
+        reason = "the kit for the next domains: people (PersonRef, post_edge, delete_edge), projects (AdAccountId, delete); the expectation fails once they are used"
+    )]
+    pub(crate) async fn delete_edge(&self, write: &dyn GraphWrite) -> Result<()> {
         self.apply(write, 0).await.map(drop)
     }
 }
@@ -210,7 +234,7 @@ impl<'a> Upstream<'a> {
 /// Reads back what a write that Graph accepted produced. If the read fails, its error says
 /// what was written (`written`, e.g. "business 123 was created"): the write happened, and a
 /// caller who retried it would make a second business, say.
-pub async fn read_back<T>(
+pub(crate) async fn read_back<T>(
     written: impl FnOnce() -> String,
     read: impl Future<Output = Result<T>>,
 ) -> Result<T> {

@@ -12,13 +12,13 @@ use super::upstream::Upstream;
 use crate::graph::{FieldSet, model};
 
 /// A Facebook user or managed Meta (work) account.
-pub struct User {
+pub(crate) struct User {
     data: model::User,
     fetched: Arc<FieldSet>,
 }
 
 /// Adds the Graph fields a selection of `User` needs, with its edges expanded in place.
-pub fn plan_user(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
+pub(crate) fn plan_user(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
     set.scalar("id");
     for child in field.selection_set() {
         match child.name() {
@@ -93,7 +93,7 @@ impl User {
 
 /// User queries.
 #[derive(Default)]
-pub struct UserQuery;
+pub(crate) struct UserQuery;
 
 #[Object]
 impl UserQuery {

@@ -45,10 +45,10 @@ use response::{MediaType, request_error};
 /// Largest request body accepted on `/graphql`. `read_body_within_deadline` enforces it while
 /// it reads the body, and axum's `DefaultBodyLimit` again for the handler's `Bytes` extractor
 /// (not async-graphql-axum's, which ignores axum's limit).
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Deepest bracket nesting accepted in a query text, checked before parsing: async-graphql's
 /// parser has no depth guard for argument values and overflows the stack on deep ones.
-pub const MAX_QUERY_NESTING: usize = 64;
+pub(crate) const MAX_QUERY_NESTING: usize = 64;
 /// Stack size of the runtime's worker threads. async-graphql's parser recurses once per bracket
 /// level; at `MAX_QUERY_NESTING` the deepest shape (nested selections) needs under 256 KiB in a
 /// release build and under 1 MiB unoptimised. Workers get 8 MiB (Linux's main-thread default;
@@ -58,7 +58,7 @@ pub const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
 /// Most fields a document may select once its fragments are spread out, checked before
 /// validation: a few fragments that spread each other twice make validation and execution
 /// take seconds on a tiny document, whatever the depth and complexity limits.
-pub const MAX_EXPANDED_FIELDS: usize = 2_000;
+pub(crate) const MAX_EXPANDED_FIELDS: usize = 2_000;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +83,7 @@ pub enum StartError {
 }
 
 /// Longest `x-request-id` taken from a caller; a longer one is replaced by a new UUID.
-pub const MAX_REQUEST_ID_LEN: usize = 128;
+pub(crate) const MAX_REQUEST_ID_LEN: usize = 128;
 
 impl AppState {
     /// The per-request data every transport gives the schema (HTTP today, WebSocket

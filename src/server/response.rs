@@ -13,7 +13,7 @@ use crate::error::ErrorCode;
 
 /// Most errors one answer carries; past it the rest are summed up in one last error. A large
 /// document of unknown fields otherwise turns a 180 kB request into a 3 MB answer.
-pub const MAX_ERRORS: usize = 100;
+pub(super) const MAX_ERRORS: usize = 100;
 
 /// Gives `extensions.code` to the errors async-graphql raises itself (parsing, validation,
 /// argument coercion, limits), so that every error a client sees has one.

@@ -1,6 +1,6 @@
 //! Integration tests: the sandbox and the gateway on 127.0.0.1:0, queried over HTTP.
 
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod auth;
 mod bench;

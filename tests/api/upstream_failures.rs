@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{StatusCode, header};
-use bizgraph::graph::BreakerSettings;
+use bizgraph::config::BreakerSettings;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 

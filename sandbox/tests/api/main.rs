@@ -1,5 +1,8 @@
 //! Wire-format tests of the sandbox: each test starts its own sandbox and speaks raw HTTP.
 
+// Helpers are `pub` for the test modules of this one binary.
+#![allow(unreachable_pub)]
+
 mod appsecret;
 mod batch;
 mod businesses;
