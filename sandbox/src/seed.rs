@@ -4,7 +4,12 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::demo;
-use crate::store::{AdAccount, App, Business, Membership, Page, Role, User, World};
+use crate::nodes::ad_account::AdAccount;
+use crate::nodes::app::App;
+use crate::nodes::business::{Business, Membership, Role};
+use crate::nodes::page::Page;
+use crate::nodes::user::{self, User};
+use crate::world::World;
 
 /// The permissions every demo token (and, by default, every control-plane user) has.
 pub(crate) const DEMO_PERMISSIONS: [&str; 5] = [
@@ -39,22 +44,25 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
         name: name.to_owned(),
         is_work_account: false,
     };
-    world.add_user(
+    user::add(
+        &mut world,
         person(ALEX, "Alex Rivera"),
         Some(demo::ADMIN_TOKEN),
         &permissions,
     );
-    world.add_user(
+    user::add(
+        &mut world,
         person(SAM, "Sam Chen"),
         Some(demo::EMPLOYEE_TOKEN),
         &permissions,
     );
-    world.add_user(
+    user::add(
+        &mut world,
         person(POMNI_SYNC, "Pomni Sync"),
         Some(demo::SYSTEM_TOKEN),
         &permissions,
     );
-    world.add_user(person(JORDAN, "Jordan Lee"), None, &permissions);
+    user::add(&mut world, person(JORDAN, "Jordan Lee"), None, &permissions);
 
     let days_ago = |days: i64| clock_start - TimeDelta::days(days);
     let member = |user_id: u64, role: Role| Membership { user_id, role };
@@ -217,7 +225,7 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::NodeRef;
+    use crate::nodes::NodeRef;
 
     #[test]
     fn every_demo_id_resolves_to_a_seeded_node_of_its_type() {

@@ -1,24 +1,26 @@
-//! The Graph API surface: the catch-all HTTP handler, and the dispatcher that turns one
-//! normalized [`GraphCall`] into an [`Answer`] (used by the handler and by every batch op).
+//! The Graph API surface: the catch-all HTTP handler, [`execute`] (version, token,
+//! appsecret_proof, rate limits) that turns one normalized [`GraphCall`] into an [`Answer`]
+//! for the handler and for every batch operation, and the route table from a path to a read
+//! or to the node module that does a write.
 //!
 //! Architecture Invariant: [`execute`] is synchronous and runs under the world's lock; the
 //! handler does all awaiting (fault latency, body reading) before taking the lock.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rand::Rng;
 use serde_json::{Map, Value};
 
-use crate::auth::{Viewer, check_appsecret_proof};
-use crate::error::GraphError;
-use crate::fields::parse_fields;
-use crate::paging::{PageLinks, PageRequest};
-use crate::render::{RenderCtx, edge_items, render_list, render_node};
-use crate::request::{GraphCall, GraphMethod, Params, header_token, parse_list, read_params};
-use crate::store::{JournalEntry, NodeRef, World};
-use crate::usage::{Figure, app_usage_header, business_usage_header};
-use crate::{Sandbox, SandboxSettings, batch, business};
+use crate::answer::{Answer, ReadCtx, new_trace_id, render_list, render_node};
+use crate::nodes::{NodeRef, business};
+use crate::wire::auth::{Viewer, check_appsecret_proof};
+use crate::wire::error::GraphError;
+use crate::wire::fields::parse_fields;
+use crate::wire::paging::{PageLinks, PageRequest};
+use crate::wire::request::{GraphCall, GraphMethod, Params, header_token, parse_list, read_params};
+use crate::wire::usage::{Figure, app_usage_header, business_usage_header};
+use crate::world::{JournalEntry, World};
+use crate::{Sandbox, SandboxSettings, batch};
 
 /// The version unversioned paths mean, and the one reported before a version is known.
 pub(crate) const DEFAULT_VERSION: &str = "v25.0";
@@ -34,51 +36,6 @@ const MAX_IDS: usize = 50;
 pub(crate) enum Nesting {
     TopLevel,
     InBatch,
-}
-
-/// The outcome of one Graph call, ready to become an HTTP response or a batch element.
-#[derive(Debug, Clone)]
-pub(crate) struct Answer {
-    pub status: StatusCode,
-    pub body: Value,
-    /// The version that served the call, for `facebook-api-version`.
-    pub version: String,
-    /// The trace id, also the `fbtrace_id` of an error body.
-    pub trace_id: String,
-    /// Usage and authentication headers: `x-app-usage`, `x-business-use-case-usage`,
-    /// `www-authenticate`.
-    pub headers: Vec<(&'static str, String)>,
-}
-
-impl IntoResponse for Answer {
-    fn into_response(self) -> Response {
-        let mut response = (self.status, self.body.to_string()).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=UTF-8"),
-        );
-        let fixed = [
-            ("facebook-api-version", self.version.as_str()),
-            ("x-fb-trace-id", self.trace_id.as_str()),
-        ];
-        let extra = self.headers.iter().map(|(n, v)| (*n, v.as_str()));
-        for (name, value) in fixed.into_iter().chain(extra) {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(HeaderName::from_static(name), value);
-            }
-        }
-        response
-    }
-}
-
-/// A random trace id in the style of Graph's (`x-fb-trace-id`, `fbtrace_id`).
-pub(crate) fn new_trace_id() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut rng = rand::rng();
-    (0..11)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect()
 }
 
 /// What one call turned out to be about, for its headers.
@@ -227,18 +184,23 @@ fn run(
 
     let business = segments
         .first()
-        .and_then(|id| world.lookup(id, Some(viewer.user_id)))
-        .filter(|node| world.can_see(viewer.user_id, *node))
-        .and_then(|node| match node {
-            NodeRef::Business(id) => Some(id),
-            _ => None,
-        });
+        .and_then(|id| world.visible(id, viewer.user_id))
+        .and_then(use_case_business);
     let calls = match (segments.is_empty(), call.params.get("ids")) {
         (true, Some(ids)) => parse_list(ids).len().clamp(1, MAX_IDS),
         _ => 1,
     };
     throttle(world, settings, &viewer.token, business, calls, scope)?;
     dispatch(world, &viewer, call, &version, &segments)
+}
+
+/// The business whose use-case limits (`x-business-use-case-usage`) a call on this node
+/// counts against.
+fn use_case_business(node: NodeRef) -> Option<u64> {
+    match node {
+        NodeRef::Business(id) => Some(id),
+        _ => None,
+    }
 }
 
 /// Refuses the call at 100 % usage, else counts it (`calls` times: one per id of an `?ids=`
@@ -286,11 +248,11 @@ fn resolve(
     method: GraphMethod,
 ) -> Result<NodeRef, GraphError> {
     world
-        .lookup(id, Some(viewer.user_id))
-        .filter(|node| world.can_see(viewer.user_id, *node))
+        .visible(id, viewer.user_id)
         .ok_or_else(|| GraphError::unsupported(method.lower(), id))
 }
 
+/// Routes a call by its path: the root, a node, or a node's edge.
 fn dispatch(
     world: &mut World,
     viewer: &Viewer,
@@ -304,41 +266,56 @@ fn dispatch(
         [] => read_root(world, viewer, call, &api_base),
         [id] => {
             let node = resolve(world, viewer, id, method)?;
-            match (method, node) {
-                (GraphMethod::Get, _) => {
-                    let fields = parse_fields(call.params.get("fields").unwrap_or(""))?;
-                    let ctx = render_ctx(world, viewer, &api_base);
-                    render_node(&ctx, node, Some(&fields))
-                }
-                (GraphMethod::Post, NodeRef::Business(business_id)) => {
-                    business::update(world, viewer, business_id, &call.params)
-                }
-                (GraphMethod::Delete, NodeRef::Business(_)) => {
-                    Err(GraphError::invalid_param("Unsupported delete request."))
-                }
-                _ => Err(GraphError::unsupported(method.lower(), id)),
+            if method == GraphMethod::Get {
+                let fields = parse_fields(call.params.get("fields").unwrap_or(""))?;
+                let ctx = read_ctx(world, viewer, &api_base);
+                return render_node(&ctx, node, Some(&fields));
             }
+            write_route(world, viewer, method, node, None, &call.params)
+                .unwrap_or_else(|| Err(GraphError::unsupported(method.lower(), id)))
         }
         [id, edge] => {
             let node = resolve(world, viewer, id, method)?;
-            let ctx = render_ctx(world, viewer, &api_base);
-            let Some(items) = edge_items(&ctx, node, edge) else {
+            let ctx = read_ctx(world, viewer, &api_base);
+            // Only an edge the node has can be written to, so an unknown one is the same
+            // code 100 for every method.
+            let Some(items) = node.edge(&ctx, edge) else {
                 return Err(GraphError::nonexisting_field(edge, node.type_name()));
             };
-            match (method, node, edge.as_str()) {
-                (GraphMethod::Get, _, _) => read_edge(&ctx, call, node, edge, &items),
-                (GraphMethod::Post, NodeRef::User(user_id), "businesses") => {
-                    business::create(world, viewer, user_id, &call.params)
-                }
-                _ => Err(GraphError::unsupported(method.lower(), id)),
+            if method == GraphMethod::Get {
+                return read_edge(&ctx, call, node, edge, &items);
             }
+            write_route(world, viewer, method, node, Some(edge), &call.params)
+                .unwrap_or_else(|| Err(GraphError::unsupported(method.lower(), id)))
         }
         [_, _, rest @ ..] => Err(GraphError::unknown_path(&format!("/{}", rest.join("/")))),
     }
 }
 
-fn render_ctx<'a>(world: &'a World, viewer: &'a Viewer, api_base: &'a str) -> RenderCtx<'a> {
-    RenderCtx {
+/// The write routes, one line each: `POST`/`DELETE` on a node or on one of its edges, done by
+/// the node module that owns the written type. `None` when Graph has no such write.
+fn write_route(
+    world: &mut World,
+    viewer: &Viewer,
+    method: GraphMethod,
+    node: NodeRef,
+    edge: Option<&str>,
+    params: &Params,
+) -> Option<Result<Value, GraphError>> {
+    use GraphMethod::{Delete, Post};
+    let result = match (method, node, edge) {
+        (Post, NodeRef::User(id), Some("businesses")) => {
+            business::create(world, viewer, id, params)
+        }
+        (Post, NodeRef::Business(id), None) => business::update(world, viewer, id, params),
+        (Delete, NodeRef::Business(_), None) => business::delete(),
+        _ => return None,
+    };
+    Some(result)
+}
+
+fn read_ctx<'a>(world: &'a World, viewer: &'a Viewer, api_base: &'a str) -> ReadCtx<'a> {
+    ReadCtx {
         world,
         viewer: viewer.user_id,
         token: &viewer.token,
@@ -359,7 +336,7 @@ const NOT_REPEATED_IN_LINKS: [&str; 6] = [
 
 /// `GET /{node}/{edge}`: one page of a list edge.
 fn read_edge(
-    ctx: &RenderCtx<'_>,
+    ctx: &ReadCtx<'_>,
     call: &GraphCall,
     node: NodeRef,
     edge: &str,
@@ -406,7 +383,7 @@ fn read_root(
                 return Err(GraphError::invalid_param("The parameter ids is required"));
             }
             let fields = parse_fields(call.params.get("fields").unwrap_or(""))?;
-            let ctx = render_ctx(world, viewer, api_base);
+            let ctx = read_ctx(world, viewer, api_base);
             let mut out = Map::new();
             for id in &ids {
                 let node = resolve(world, viewer, id, GraphMethod::Get)?;

@@ -1,0 +1,206 @@
+//! The node types of the emulated world, one module each, and [`NodeRef`]: a reference to one
+//! node whose methods delegate, one line per type, to the [`Node`] implementation that the
+//! type's module provides.
+//!
+//! Adding a node type: a new module with its stored struct and `impl Node`, a `NodeRef`
+//! variant, one arm in each match below (the compiler lists them), its collection in
+//! `World`, its write routes (if any) in `dispatch::write_route`, its seed and its tests.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::answer::ReadCtx;
+use crate::wire::error::GraphError;
+use crate::wire::fields::FieldSelection;
+use crate::world::World;
+
+pub(crate) mod ad_account;
+pub(crate) mod app;
+pub(crate) mod business;
+pub(crate) mod page;
+pub(crate) mod user;
+
+use ad_account::AdAccount;
+use app::App;
+use business::Business;
+use page::Page;
+use user::User;
+
+/// What each node type supplies: how it is named and found, who may see it, and how its
+/// fields and edges read. Writes are plain functions of the type's module, routed by
+/// `dispatch::write_route`, since each has its own parameters and validation order.
+pub(crate) trait Node: Sized {
+    /// Graph's node type name, as error messages spell it (`Tried accessing nonexisting
+    /// field (x) on node type (Business)`).
+    const TYPE_NAME: &'static str;
+
+    /// The fields a node answers with when `fields` is absent.
+    const DEFAULT_FIELDS: &'static [&'static str];
+
+    /// The world's collection of this type, keyed by the numeric id.
+    fn stored(world: &World) -> &BTreeMap<u64, Self>;
+
+    /// The numeric id a Graph id stands for, if it has this type's shape.
+    fn parse_id(id: &str) -> Option<u64> {
+        id.parse().ok()
+    }
+
+    /// The node's Graph id.
+    fn graph_id(id: u64) -> String {
+        id.to_string()
+    }
+
+    /// Whether `viewer` may read this node.
+    fn visible_to(&self, world: &World, viewer: u64) -> bool;
+
+    /// The value of a plain or embedded field: `Ok(None)` when it is unset (Graph then omits
+    /// it), code 100 when the type has no such field.
+    fn field(
+        ctx: &ReadCtx<'_>,
+        node: &Self,
+        field: &FieldSelection,
+    ) -> Result<Option<Value>, GraphError>;
+
+    /// The items of a list edge before visibility filtering; `None` when the type has no
+    /// such edge.
+    fn edge(_ctx: &ReadCtx<'_>, _id: u64, _name: &str) -> Option<Vec<NodeRef>> {
+        None
+    }
+}
+
+/// Code 100 for a field that node type `T` does not have.
+pub(crate) fn unknown_field<T: Node>(field: &FieldSelection) -> GraphError {
+    GraphError::nonexisting_field(&field.name, T::TYPE_NAME)
+}
+
+/// Whether the world holds a node of type `T` with this numeric id.
+pub(crate) fn exists<T: Node>(world: &World, id: u64) -> bool {
+    T::stored(world).contains_key(&id)
+}
+
+/// A reference to one Graph node of the world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NodeRef {
+    User(u64),
+    Business(u64),
+    Page(u64),
+    AdAccount(u64),
+    App(u64),
+}
+
+impl NodeRef {
+    /// Resolves a Graph id (`me`, a numeric id, `act_<n>`) to a node, ignoring visibility.
+    pub(crate) fn lookup(world: &World, id: &str, viewer: Option<u64>) -> Option<NodeRef> {
+        if id == "me" {
+            return viewer.map(NodeRef::User);
+        }
+        // Ids come from one counter, so at most one collection holds a given number.
+        find::<User>(world, id)
+            .map(NodeRef::User)
+            .or_else(|| find::<Business>(world, id).map(NodeRef::Business))
+            .or_else(|| find::<Page>(world, id).map(NodeRef::Page))
+            .or_else(|| find::<AdAccount>(world, id).map(NodeRef::AdAccount))
+            .or_else(|| find::<App>(world, id).map(NodeRef::App))
+    }
+
+    /// Graph's node type name, as error messages spell it.
+    pub(crate) fn type_name(self) -> &'static str {
+        match self {
+            NodeRef::User(_) => User::TYPE_NAME,
+            NodeRef::Business(_) => Business::TYPE_NAME,
+            NodeRef::Page(_) => Page::TYPE_NAME,
+            NodeRef::AdAccount(_) => AdAccount::TYPE_NAME,
+            NodeRef::App(_) => App::TYPE_NAME,
+        }
+    }
+
+    /// The node's Graph id.
+    pub(crate) fn graph_id(self) -> String {
+        match self {
+            NodeRef::User(id) => User::graph_id(id),
+            NodeRef::Business(id) => Business::graph_id(id),
+            NodeRef::Page(id) => Page::graph_id(id),
+            NodeRef::AdAccount(id) => AdAccount::graph_id(id),
+            NodeRef::App(id) => App::graph_id(id),
+        }
+    }
+
+    /// The fields the node answers with when `fields` is absent.
+    pub(crate) fn default_fields(self) -> &'static [&'static str] {
+        match self {
+            NodeRef::User(_) => User::DEFAULT_FIELDS,
+            NodeRef::Business(_) => Business::DEFAULT_FIELDS,
+            NodeRef::Page(_) => Page::DEFAULT_FIELDS,
+            NodeRef::AdAccount(_) => AdAccount::DEFAULT_FIELDS,
+            NodeRef::App(_) => App::DEFAULT_FIELDS,
+        }
+    }
+
+    /// Whether the viewer may read the node (false when it does not exist).
+    pub(crate) fn visible_to(self, world: &World, viewer: u64) -> bool {
+        match self {
+            NodeRef::User(id) => visible::<User>(world, viewer, id),
+            NodeRef::Business(id) => visible::<Business>(world, viewer, id),
+            NodeRef::Page(id) => visible::<Page>(world, viewer, id),
+            NodeRef::AdAccount(id) => visible::<AdAccount>(world, viewer, id),
+            NodeRef::App(id) => visible::<App>(world, viewer, id),
+        }
+    }
+
+    /// The value of one plain or embedded field of the node.
+    pub(crate) fn field(
+        self,
+        ctx: &ReadCtx<'_>,
+        field: &FieldSelection,
+    ) -> Result<Option<Value>, GraphError> {
+        match self {
+            NodeRef::User(id) => field_of::<User>(ctx, id, field),
+            NodeRef::Business(id) => field_of::<Business>(ctx, id, field),
+            NodeRef::Page(id) => field_of::<Page>(ctx, id, field),
+            NodeRef::AdAccount(id) => field_of::<AdAccount>(ctx, id, field),
+            NodeRef::App(id) => field_of::<App>(ctx, id, field),
+        }
+    }
+
+    /// The items of a list edge that the viewer may see; `None` when the node has no such
+    /// edge.
+    pub(crate) fn edge(self, ctx: &ReadCtx<'_>, name: &str) -> Option<Vec<NodeRef>> {
+        let items = match self {
+            NodeRef::User(id) => User::edge(ctx, id, name),
+            NodeRef::Business(id) => Business::edge(ctx, id, name),
+            NodeRef::Page(id) => Page::edge(ctx, id, name),
+            NodeRef::AdAccount(id) => AdAccount::edge(ctx, id, name),
+            NodeRef::App(id) => App::edge(ctx, id, name),
+        }?;
+        // [guess] Another user's edges show only what the token's user may see too.
+        Some(
+            items
+                .into_iter()
+                .filter(|item| item.visible_to(ctx.world, ctx.viewer))
+                .collect(),
+        )
+    }
+}
+
+/// The numeric id of a `T` that `id` names, if the world holds one.
+fn find<T: Node>(world: &World, id: &str) -> Option<u64> {
+    T::parse_id(id).filter(|number| exists::<T>(world, *number))
+}
+
+fn visible<T: Node>(world: &World, viewer: u64, id: u64) -> bool {
+    T::stored(world)
+        .get(&id)
+        .is_some_and(|node| node.visible_to(world, viewer))
+}
+
+fn field_of<T: Node>(
+    ctx: &ReadCtx<'_>,
+    id: u64,
+    field: &FieldSelection,
+) -> Result<Option<Value>, GraphError> {
+    let node = T::stored(ctx.world)
+        .get(&id)
+        .ok_or_else(|| unknown_field::<T>(field))?;
+    T::field(ctx, node, field)
+}
