@@ -9,8 +9,10 @@ use serde_json::{Map, Value, json};
 
 use crate::nodes::NodeRef;
 use crate::wire::error::GraphError;
+use crate::wire::fields::parse_fields;
 use crate::wire::fields::{FieldSelection, plain_fields, to_fields_param};
 use crate::wire::paging::{PageLinks, PageRequest, envelope, window};
+use crate::wire::request::{GraphMethod, Params};
 use crate::world::World;
 
 /// The outcome of one Graph call, ready to become an HTTP response or a batch element.
@@ -96,6 +98,64 @@ pub(crate) fn render_node(
         }
     }
     Ok(Value::Object(out))
+}
+
+/// `GET /?ids=a,b`: each node under its id as asked. An id the viewer cannot read fails the
+/// whole read (docs/graph-api.md §2).
+pub(crate) fn render_ids(
+    ctx: &ReadCtx<'_>,
+    ids: &[String],
+    fields: &[FieldSelection],
+) -> Result<Value, GraphError> {
+    let mut out = Map::new();
+    for id in ids {
+        let node = ctx
+            .world
+            .visible(id, ctx.viewer)
+            .ok_or_else(|| GraphError::unsupported(GraphMethod::Get.lower(), id))?;
+        out.insert(id.clone(), render_node(ctx, node, Some(fields))?);
+    }
+    Ok(Value::Object(out))
+}
+
+/// Parameters that paging links never repeat: the cursors (replaced) and the credentials
+/// (the token is put first; proofs are the caller's business).
+const NOT_REPEATED_IN_LINKS: [&str; 6] = [
+    "access_token",
+    "after",
+    "before",
+    "limit",
+    "appsecret_proof",
+    "appsecret_time",
+];
+
+/// `GET /{node}/{edge}`: one page of a list edge, paged by the call's parameters.
+pub(crate) fn read_edge(
+    ctx: &ReadCtx<'_>,
+    call_params: &Params,
+    node: NodeRef,
+    edge: &str,
+    items: &[NodeRef],
+) -> Result<Value, GraphError> {
+    let request = PageRequest::from_values(
+        call_params
+            .iter()
+            .filter(|(name, _)| matches!(*name, "limit" | "after" | "before" | "summary")),
+    )?;
+    let fields = parse_fields(call_params.get("fields").unwrap_or(""))?;
+    let mut params = vec![("access_token".to_owned(), ctx.token.to_owned())];
+    params.extend(
+        call_params
+            .iter()
+            .filter(|(name, _)| !NOT_REPEATED_IN_LINKS.contains(name))
+            .map(|(name, value)| (name.to_owned(), value.to_owned())),
+    );
+    params.push(("limit".to_owned(), request.limit.to_string()));
+    let links = PageLinks {
+        base: format!("{}/{}/{edge}", ctx.api_base, node.graph_id()),
+        params,
+    };
+    render_list(ctx, items, &request, Some(&fields), &links)
 }
 
 /// Renders one page of a list of nodes as Graph's list envelope.

@@ -9,14 +9,13 @@
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::answer::{Answer, ReadCtx, new_trace_id, render_list, render_node};
+use crate::answer::{Answer, ReadCtx, new_trace_id, read_edge, render_ids, render_node};
 use crate::nodes::{NodeRef, business};
 use crate::wire::auth::{Viewer, check_appsecret_proof};
 use crate::wire::error::GraphError;
 use crate::wire::fields::parse_fields;
-use crate::wire::paging::{PageLinks, PageRequest};
 use crate::wire::request::{GraphCall, GraphMethod, Params, header_token, parse_list, read_params};
 use crate::wire::usage::{Figure, app_usage_header, business_usage_header};
 use crate::world::{JournalEntry, World};
@@ -283,7 +282,7 @@ fn dispatch(
                 return Err(GraphError::nonexisting_field(edge, node.type_name()));
             };
             if method == GraphMethod::Get {
-                return read_edge(&ctx, call, node, edge, &items);
+                return read_edge(&ctx, &call.params, node, edge, &items);
             }
             write_route(world, viewer, method, node, Some(edge), &call.params)
                 .unwrap_or_else(|| Err(GraphError::unsupported(method.lower(), id)))
@@ -323,46 +322,6 @@ fn read_ctx<'a>(world: &'a World, viewer: &'a Viewer, api_base: &'a str) -> Read
     }
 }
 
-/// Parameters that paging links never repeat: the cursors (replaced) and the credentials
-/// (the token is put first; proofs are the caller's business).
-const NOT_REPEATED_IN_LINKS: [&str; 6] = [
-    "access_token",
-    "after",
-    "before",
-    "limit",
-    "appsecret_proof",
-    "appsecret_time",
-];
-
-/// `GET /{node}/{edge}`: one page of a list edge.
-fn read_edge(
-    ctx: &ReadCtx<'_>,
-    call: &GraphCall,
-    node: NodeRef,
-    edge: &str,
-    items: &[NodeRef],
-) -> Result<Value, GraphError> {
-    let request = PageRequest::from_values(
-        call.params
-            .iter()
-            .filter(|(name, _)| matches!(*name, "limit" | "after" | "before" | "summary")),
-    )?;
-    let fields = parse_fields(call.params.get("fields").unwrap_or(""))?;
-    let mut params = vec![("access_token".to_owned(), ctx.token.to_owned())];
-    params.extend(
-        call.params
-            .iter()
-            .filter(|(name, _)| !NOT_REPEATED_IN_LINKS.contains(name))
-            .map(|(name, value)| (name.to_owned(), value.to_owned())),
-    );
-    params.push(("limit".to_owned(), request.limit.to_string()));
-    let links = PageLinks {
-        base: format!("{}/{}/{edge}", ctx.api_base, node.graph_id()),
-        params,
-    };
-    render_list(ctx, items, &request, Some(&fields), &links)
-}
-
 /// The root node: `GET /?ids=` reads; everything else on it is refused.
 fn read_root(
     world: &World,
@@ -383,13 +342,7 @@ fn read_root(
                 return Err(GraphError::invalid_param("The parameter ids is required"));
             }
             let fields = parse_fields(call.params.get("fields").unwrap_or(""))?;
-            let ctx = read_ctx(world, viewer, api_base);
-            let mut out = Map::new();
-            for id in &ids {
-                let node = resolve(world, viewer, id, GraphMethod::Get)?;
-                out.insert(id.clone(), render_node(&ctx, node, Some(&fields))?);
-            }
-            Ok(Value::Object(out))
+            render_ids(&read_ctx(world, viewer, api_base), &ids, &fields)
         }
         // [guess] What Graph says to a bare root request.
         (GraphMethod::Get, None) => Err(GraphError::invalid_param("The parameter ids is required")),
@@ -427,15 +380,7 @@ pub(crate) async fn graph_handler(State(sandbox): State<Sandbox>, request: Reque
         .to_owned();
     let header_token = header_token(request.headers());
 
-    let fault = sandbox.with_world(|world| {
-        let fault = world.fault.as_mut()?;
-        fault.remaining = fault.remaining.saturating_sub(1);
-        let taken = fault.clone();
-        if fault.remaining == 0 {
-            world.fault = None;
-        }
-        Some(taken)
-    });
+    let fault = sandbox.with_world(World::take_fault);
     if let Some(fault) = &fault
         && fault.latency_ms > 0
     {
@@ -505,6 +450,42 @@ mod tests {
             let error = parse_path(bad).expect_err("malformed");
             assert_eq!(error.code, 2500, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_the_writes_in_the_route_table_are_routed() {
+        let mut world = crate::seed::seeded_world(chrono::Utc::now());
+        let viewer = Viewer {
+            user_id: 100_001,
+            token: "demo-admin".to_owned(),
+            permissions: Default::default(),
+        };
+        let params = Params::default();
+        let mut routed = |method, node, edge| {
+            write_route(&mut world, &viewer, method, node, edge, &params).is_some()
+        };
+        assert!(routed(
+            GraphMethod::Post,
+            NodeRef::User(100_001),
+            Some("businesses")
+        ));
+        assert!(routed(GraphMethod::Post, NodeRef::Business(200_001), None));
+        assert!(routed(
+            GraphMethod::Delete,
+            NodeRef::Business(200_001),
+            None
+        ));
+        assert!(!routed(
+            GraphMethod::Post,
+            NodeRef::User(100_001),
+            Some("accounts")
+        ));
+        assert!(!routed(GraphMethod::Post, NodeRef::Page(300_001), None));
+        assert!(!routed(
+            GraphMethod::Delete,
+            NodeRef::User(100_001),
+            Some("businesses")
+        ));
     }
 
     #[test]

@@ -35,9 +35,19 @@ const KINGER: u64 = 200_002;
 /// A seeded page: id, name, category, admins, owner business.
 type SeedPage = (u64, &'static str, &'static str, &'static [u64], Option<u64>);
 
-/// The demo world, its clock starting at `clock_start`.
+/// The demo world, its clock starting at `clock_start`: one seeding function per node type.
 pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
     let mut world = World::empty(clock_start);
+    seed_users(&mut world);
+    seed_businesses(&mut world, clock_start);
+    seed_pages(&mut world);
+    seed_ad_accounts(&mut world);
+    seed_apps(&mut world);
+    world
+}
+
+/// Alex, Sam and Pomni Sync with their demo tokens; Jordan without one.
+fn seed_users(world: &mut World) {
     let permissions = demo_permissions();
     let person = |id: u64, name: &str| User {
         id,
@@ -45,25 +55,28 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
         is_work_account: false,
     };
     user::add(
-        &mut world,
+        world,
         person(ALEX, "Alex Rivera"),
         Some(demo::ADMIN_TOKEN),
         &permissions,
     );
     user::add(
-        &mut world,
+        world,
         person(SAM, "Sam Chen"),
         Some(demo::EMPLOYEE_TOKEN),
         &permissions,
     );
     user::add(
-        &mut world,
+        world,
         person(POMNI_SYNC, "Pomni Sync"),
         Some(demo::SYSTEM_TOKEN),
         &permissions,
     );
-    user::add(&mut world, person(JORDAN, "Jordan Lee"), None, &permissions);
+    user::add(world, person(JORDAN, "Jordan Lee"), None, &permissions);
+}
 
+/// Pomni Media and Kinger Labs, with their people.
+fn seed_businesses(world: &mut World, clock_start: DateTime<Utc>) {
     let days_ago = |days: i64| clock_start - TimeDelta::days(days);
     let member = |user_id: u64, role: Role| Membership { user_id, role };
     world.businesses.insert(
@@ -102,7 +115,10 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
             members: vec![member(JORDAN, Role::Admin), member(ALEX, Role::Employee)],
         },
     );
+}
 
+/// Pages owned by each business, and free ones for creating businesses.
+fn seed_pages(world: &mut World) {
     let pages: [SeedPage; 6] = [
         (
             300_001,
@@ -153,7 +169,10 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
             },
         );
     }
+}
 
+/// Two ad accounts of Pomni Media, one (disabled) of Kinger Labs.
+fn seed_ad_accounts(world: &mut World) {
     let ad_accounts = [
         (
             400_001,
@@ -205,7 +224,10 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
             },
         );
     }
+}
 
+/// One app per business.
+fn seed_apps(world: &mut World) {
     for (id, name, owner) in [
         (500_001, "Pomni Media Dashboard", POMNI),
         (500_002, "Kinger Labs Insights", KINGER),
@@ -219,7 +241,6 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
             },
         );
     }
-    world
 }
 
 #[cfg(test)]

@@ -135,6 +135,18 @@ impl World {
         id
     }
 
+    /// The armed fault, if any, counting this request against it: the fault is disarmed once
+    /// it has answered its number of requests.
+    pub(crate) fn take_fault(&mut self) -> Option<Fault> {
+        let fault = self.fault.as_mut()?;
+        fault.remaining = fault.remaining.saturating_sub(1);
+        let taken = fault.clone();
+        if fault.remaining == 0 {
+            self.fault = None;
+        }
+        Some(taken)
+    }
+
     /// Resolves a Graph id (`me`, a numeric id, `act_<n>`) to a node, ignoring visibility.
     pub(crate) fn lookup(&self, id: &str, viewer: Option<u64>) -> Option<NodeRef> {
         NodeRef::lookup(self, id, viewer)
@@ -149,5 +161,31 @@ impl World {
     pub(crate) fn visible(&self, id: &str, viewer: u64) -> Option<NodeRef> {
         self.lookup(id, Some(viewer))
             .filter(|node| self.can_see(viewer, *node))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_answers_its_number_of_requests_then_disarms() {
+        let mut world = World::empty(Utc::now());
+        world.fault = Some(Fault {
+            error_code: Some(2),
+            error_subcode: None,
+            remaining: 2,
+            latency_ms: 0,
+        });
+        assert_eq!(world.take_fault().map(|f| f.remaining), Some(1));
+        assert_eq!(world.take_fault().map(|f| f.remaining), Some(0));
+        assert!(world.take_fault().is_none());
+    }
+
+    #[test]
+    fn new_ids_come_from_one_counter() {
+        let mut world = World::empty(Utc::now());
+        assert_eq!(world.next_id(), FIRST_NEW_ID);
+        assert_eq!(world.next_id(), FIRST_NEW_ID + 1);
     }
 }

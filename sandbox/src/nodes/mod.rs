@@ -204,3 +204,106 @@ fn field_of<T: Node>(
         .ok_or_else(|| unknown_field::<T>(field))?;
     T::field(ctx, node, field)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::seed::seeded_world;
+    use crate::wire::fields::FieldSelection;
+
+    const ALEX: u64 = 100_001;
+    const SAM: u64 = 100_002;
+    const JORDAN: u64 = 100_004;
+
+    fn ctx(world: &World, viewer: u64) -> ReadCtx<'_> {
+        ReadCtx {
+            world,
+            viewer,
+            token: "t",
+            api_base: "http://sandbox/v25.0",
+        }
+    }
+
+    #[test]
+    fn every_node_type_is_found_by_its_graph_id_and_only_by_it() {
+        let world = seeded_world(Utc::now());
+        let nodes = [
+            NodeRef::User(ALEX),
+            NodeRef::Business(200_001),
+            NodeRef::Page(300_001),
+            NodeRef::AdAccount(400_001),
+            NodeRef::App(500_001),
+        ];
+        for node in nodes {
+            assert_eq!(NodeRef::lookup(&world, &node.graph_id(), None), Some(node));
+        }
+        assert_eq!(NodeRef::AdAccount(400_001).graph_id(), "act_400001");
+        assert_eq!(NodeRef::lookup(&world, "400001", None), None);
+        assert_eq!(NodeRef::lookup(&world, "act_200001", None), None);
+        assert_eq!(
+            NodeRef::lookup(&world, "me", Some(SAM)),
+            Some(NodeRef::User(SAM))
+        );
+        assert_eq!(NodeRef::lookup(&world, "me", None), None);
+    }
+
+    #[test]
+    fn each_type_applies_its_own_visibility_rule() {
+        let world = seeded_world(Utc::now());
+        // Businesses: their people. Pages: their admins and their owner's people. Ad accounts
+        // and apps: their owner's people. Users: everyone.
+        let cases = [
+            (SAM, NodeRef::Business(200_001), true),
+            (SAM, NodeRef::Business(200_002), false),
+            (SAM, NodeRef::Page(300_001), true),
+            (SAM, NodeRef::Page(300_003), false),
+            (JORDAN, NodeRef::Page(300_005), true),
+            (ALEX, NodeRef::Page(300_005), false),
+            (SAM, NodeRef::AdAccount(400_002), true),
+            (SAM, NodeRef::AdAccount(400_003), false),
+            (SAM, NodeRef::App(500_002), false),
+            (SAM, NodeRef::User(JORDAN), true),
+            (SAM, NodeRef::User(42), false),
+        ];
+        for (viewer, node, visible) in cases {
+            assert_eq!(
+                node.visible_to(&world, viewer),
+                visible,
+                "{viewer} {node:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_edge_lists_only_what_the_viewer_may_see_and_an_unknown_edge_is_none() {
+        let world = seeded_world(Utc::now());
+        let alex = NodeRef::User(ALEX);
+        assert_eq!(
+            alex.edge(&ctx(&world, ALEX), "businesses"),
+            Some(vec![NodeRef::Business(200_001), NodeRef::Business(200_002)])
+        );
+        assert_eq!(
+            alex.edge(&ctx(&world, SAM), "businesses"),
+            Some(vec![NodeRef::Business(200_001)])
+        );
+        assert_eq!(
+            NodeRef::Business(200_001).edge(&ctx(&world, SAM), "client_pages"),
+            Some(Vec::new())
+        );
+        assert_eq!(alex.edge(&ctx(&world, ALEX), "owned_pages"), None);
+    }
+
+    #[test]
+    fn an_unknown_field_names_the_node_type_as_graph_spells_it() {
+        let world = seeded_world(Utc::now());
+        let error = NodeRef::App(500_001)
+            .field(&ctx(&world, ALEX), &FieldSelection::plain("category"))
+            .expect_err("apps have no category");
+        assert_eq!(
+            error.message,
+            "(#100) Tried accessing nonexisting field (category) on node type (Application)"
+        );
+    }
+}
