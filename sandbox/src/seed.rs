@@ -8,7 +8,7 @@ use crate::nodes::ad_account::AdAccount;
 use crate::nodes::app::App;
 use crate::nodes::business::{Business, Membership, Role};
 use crate::nodes::page::Page;
-use crate::nodes::user::{self, User};
+use crate::nodes::user;
 use crate::world::World;
 
 /// The permissions every demo token (and, by default, every control-plane user) has.
@@ -49,30 +49,15 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
 /// Alex, Sam and Pomni Sync with their demo tokens; Jordan without one.
 fn seed_users(world: &mut World) {
     let permissions = demo_permissions();
-    let person = |id: u64, name: &str| User {
-        id,
-        name: name.to_owned(),
-        is_work_account: false,
-    };
-    user::add(
-        world,
-        person(ALEX, "Alex Rivera"),
-        Some(demo::ADMIN_TOKEN),
-        &permissions,
-    );
-    user::add(
-        world,
-        person(SAM, "Sam Chen"),
-        Some(demo::EMPLOYEE_TOKEN),
-        &permissions,
-    );
-    user::add(
-        world,
-        person(POMNI_SYNC, "Pomni Sync"),
-        Some(demo::SYSTEM_TOKEN),
-        &permissions,
-    );
-    user::add(world, person(JORDAN, "Jordan Lee"), None, &permissions);
+    let people = [
+        (ALEX, "Alex Rivera", Some(demo::ADMIN_TOKEN)),
+        (SAM, "Sam Chen", Some(demo::EMPLOYEE_TOKEN)),
+        (POMNI_SYNC, "Pomni Sync", Some(demo::SYSTEM_TOKEN)),
+        (JORDAN, "Jordan Lee", None),
+    ];
+    for (id, name, token) in people {
+        user::add(world, id, name, false, token, &permissions);
+    }
 }
 
 /// Pomni Media and Kinger Labs, with their people.

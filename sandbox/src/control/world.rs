@@ -12,16 +12,18 @@ use crate::Sandbox;
 use crate::nodes::business::{self, Business, Membership, Role};
 use crate::nodes::exists;
 use crate::nodes::page::{self, Page};
-use crate::nodes::user::{self, User};
+use crate::nodes::user;
 use crate::seed::{demo_permissions, seeded_world};
 use crate::wire::graph_time;
 use crate::world::{Fault, LAST_CLOCK_YEAR};
 
+/// `POST /__sandbox/reset`: the seeded world again, stats zeroed, the clock back at its start.
 pub(super) async fn reset(State(sandbox): State<Sandbox>) -> axum::Json<Value> {
     sandbox.with_world(|world| *world = seeded_world(world.clock_start()));
     axum::Json(json!({ "ok": true }))
 }
 
+/// `GET /__sandbox/stats`: the Graph request count and the journal.
 pub(super) async fn stats(State(sandbox): State<Sandbox>) -> axum::Json<Value> {
     let stats = sandbox.with_world(|world| world.stats.clone());
     axum::Json(json!({ "requests": stats.requests, "journal": stats.journal }))
@@ -36,6 +38,7 @@ struct NewUser {
     permissions: Option<Vec<String>>,
 }
 
+/// `POST /__sandbox/users`: a user and a token for it.
 pub(super) async fn create_user(
     State(sandbox): State<Sandbox>,
     body: Bytes,
@@ -47,11 +50,9 @@ pub(super) async fn create_user(
         let permissions = new.permissions.unwrap_or_else(demo_permissions);
         user::add(
             world,
-            User {
-                id,
-                name: new.name.clone(),
-                is_work_account: new.is_work_account,
-            },
+            id,
+            &new.name,
+            new.is_work_account,
             Some(&token),
             &permissions,
         );
@@ -73,6 +74,7 @@ struct NewBusiness {
     email: Option<String>,
 }
 
+/// `POST /__sandbox/businesses`: a business added without Graph's validation.
 pub(super) async fn create_business(
     State(sandbox): State<Sandbox>,
     body: Bytes,
@@ -125,6 +127,7 @@ struct NewPage {
     owner_business: Option<Id>,
 }
 
+/// `POST /__sandbox/pages`: a page with its admins and, optionally, its owner.
 pub(super) async fn create_page(
     State(sandbox): State<Sandbox>,
     body: Bytes,
@@ -167,6 +170,7 @@ struct ClockAdvance {
     advance_seconds: u32,
 }
 
+/// `POST /__sandbox/clock`: moves the sandbox clock forward.
 pub(super) async fn advance_clock(
     State(sandbox): State<Sandbox>,
     body: Bytes,
@@ -197,6 +201,7 @@ fn one() -> u32 {
     1
 }
 
+/// `POST /__sandbox/faults`: the next Graph requests fail with a code, or wait first.
 pub(super) async fn arm_fault(
     State(sandbox): State<Sandbox>,
     body: Bytes,

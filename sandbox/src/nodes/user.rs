@@ -67,22 +67,35 @@ impl Node for User {
     }
 }
 
-/// Adds a user, with a token when one is given. Managed (work) accounts ignore `user_*`
-/// permissions in login (docs/graph-api.md §8.6), so their tokens never get one.
-pub(crate) fn add(world: &mut World, user: User, token: Option<&str>, permissions: &[String]) {
+/// Adds a user, with a token when one is given (the seed and the control plane). Managed
+/// (work) accounts ignore `user_*` permissions in login (docs/graph-api.md §8.6), so their
+/// tokens never get one.
+pub(crate) fn add(
+    world: &mut World,
+    id: u64,
+    name: &str,
+    is_work_account: bool,
+    token: Option<&str>,
+    permissions: &[String],
+) {
     if let Some(token) = token {
         let permissions = permissions
             .iter()
-            .filter(|p| !(user.is_work_account && p.starts_with("user_")))
+            .filter(|p| !(is_work_account && p.starts_with("user_")))
             .cloned()
             .collect();
         world.tokens.insert(
             token.to_owned(),
             Token {
-                user_id: user.id,
+                user_id: id,
                 permissions,
             },
         );
     }
-    world.users.insert(user.id, user);
+    let user = User {
+        id,
+        name: name.to_owned(),
+        is_work_account,
+    };
+    world.users.insert(id, user);
 }
