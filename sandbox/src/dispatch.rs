@@ -18,7 +18,7 @@ use crate::wire::error::GraphError;
 use crate::wire::fields::parse_fields;
 use crate::wire::request::{GraphCall, GraphMethod, Params, header_token, parse_list, read_params};
 use crate::wire::usage::{Figure, app_usage_header, business_usage_header};
-use crate::world::{JournalEntry, World};
+use crate::world::{Fault, JournalEntry, World};
 use crate::{Sandbox, SandboxSettings, batch};
 
 /// The version unversioned paths mean, and the one reported before a version is known.
@@ -60,6 +60,33 @@ pub(crate) fn execute(
         app_exhausted: false,
     };
     let result = run(world, settings, call, &mut scope, nesting);
+    let mut headers = usage_headers(world, settings, &scope);
+    let (status, body) = match result {
+        Ok(body) => (StatusCode::OK, body),
+        Err(error) => {
+            if let Some(challenge) = error.www_authenticate() {
+                headers.push(("www-authenticate", challenge));
+            }
+            (error.status(), error.to_json(trace_id))
+        }
+    };
+    Answer {
+        status,
+        body,
+        version: scope.version,
+        trace_id: trace_id.to_owned(),
+        headers,
+    }
+}
+
+/// The usage headers of a call: `x-app-usage` always (zero without a known token, full when
+/// an early code 4 refused the call), `x-business-use-case-usage` when the call was about a
+/// business.
+fn usage_headers(
+    world: &mut World,
+    settings: &SandboxSettings,
+    scope: &Scope,
+) -> Vec<(&'static str, String)> {
     let now = world.now().timestamp();
     let app = match &scope.token {
         Some(token) => world
@@ -90,22 +117,7 @@ pub(crate) fn execute(
             business_usage_header(business, figure),
         ));
     }
-    let (status, body) = match result {
-        Ok(body) => (StatusCode::OK, body),
-        Err(error) => {
-            if let Some(challenge) = error.www_authenticate() {
-                headers.push(("www-authenticate", challenge));
-            }
-            (error.status(), error.to_json(trace_id))
-        }
-    };
-    Answer {
-        status,
-        body,
-        version: scope.version,
-        trace_id: trace_id.to_owned(),
-        headers,
-    }
+    headers
 }
 
 /// Splits a path into its version and its node/edge segments.
@@ -370,39 +382,11 @@ pub(crate) async fn graph_handler(State(sandbox): State<Sandbox>, request: Reque
     let Some(method) = GraphMethod::from_http(request.method()) else {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     };
-    let path = request.uri().path().to_owned();
-    let query = request.uri().query().unwrap_or("").to_owned();
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
-    let header_token = header_token(request.headers());
-
-    let fault = sandbox.with_world(World::take_fault);
-    if let Some(fault) = &fault
-        && fault.latency_ms > 0
-    {
-        tokio::time::sleep(std::time::Duration::from_millis(fault.latency_ms)).await;
-    }
-    let injected = fault.and_then(|fault| {
-        fault
-            .error_code
-            .map(|code| GraphError::injected(code, fault.error_subcode))
-    });
-    let (params, body_error) = match read_params(request).await {
-        Ok(params) => (params, None),
-        Err(error) => (Params::from_urlencoded(&query), Some(error)),
+    let injected = match sandbox.with_world(World::take_fault) {
+        Some(fault) => apply_fault(fault).await,
+        None => None,
     };
-    let call = GraphCall {
-        method,
-        path: path.clone(),
-        params,
-        header_token,
-        host,
-        early_error: injected.or(body_error),
-    };
+    let (call, query) = read_call(request, method, injected).await;
     let answer = sandbox.with_world(|world| {
         let answer = execute(
             world,
@@ -413,20 +397,63 @@ pub(crate) async fn graph_handler(State(sandbox): State<Sandbox>, request: Reque
         );
         tracing::debug!(
             method = method.upper(),
-            path = %path,
+            path = %call.path,
             status = answer.status.as_u16(),
             trace_id = %trace_id,
             "graph request answered"
         );
         world.stats.record(JournalEntry {
             method: method.upper().to_owned(),
-            path,
+            path: call.path.clone(),
             query: journal_query(&query),
             status: answer.status.as_u16(),
         });
         answer
     });
     answer.into_response()
+}
+
+/// Waits an armed fault's latency (outside the world's lock), then answers the error it
+/// injects, if it injects one.
+async fn apply_fault(fault: Fault) -> Option<GraphError> {
+    if fault.latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(fault.latency_ms)).await;
+    }
+    fault
+        .error_code
+        .map(|code| GraphError::injected(code, fault.error_subcode))
+}
+
+/// The HTTP request as a [`GraphCall`], and its raw query string for the journal. A body that
+/// cannot be read leaves the query parameters only and becomes the call's early error, unless
+/// an injected fault already is.
+async fn read_call(
+    request: Request,
+    method: GraphMethod,
+    injected: Option<GraphError>,
+) -> (GraphCall, String) {
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
+    let header_token = header_token(request.headers());
+    let (params, body_error) = match read_params(request).await {
+        Ok(params) => (params, None),
+        Err(error) => (Params::from_urlencoded(&query), Some(error)),
+    };
+    let call = GraphCall {
+        method,
+        path,
+        params,
+        header_token,
+        host,
+        early_error: injected.or(body_error),
+    };
+    (call, query)
 }
 
 #[cfg(test)]

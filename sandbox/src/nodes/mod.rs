@@ -2,9 +2,18 @@
 //! node whose methods delegate, one line per type, to the [`Node`] implementation that the
 //! type's module provides.
 //!
-//! Adding a node type: a new module with its stored struct and `impl Node`, a `NodeRef`
-//! variant, one arm in each match below (the compiler lists them), its collection in
-//! `World`, its write routes (if any) in `dispatch::write_route`, its seed and its tests.
+//! Adding a node type (say `business_project`, with an edge `pages`):
+//!
+//! 1. `nodes/business_project.rs`: the stored struct, `impl Node` (type name, default fields,
+//!    collection, visibility, `field`, `edge`), and its writes as plain functions that check
+//!    parameters in Graph's order (code 100 first, then the Business Manager codes);
+//! 2. here: `mod business_project;`, a `NodeRef` variant, and one arm in each match of
+//!    `impl NodeRef` (the compiler lists them) plus one line in `NodeRef::lookup`;
+//! 3. `World`: its collection (the field and its `BTreeMap::new()`);
+//! 4. the parent's `Node::edge` (`Business`'s `businessprojects`) and each write's line in
+//!    `dispatch::write_route`;
+//! 5. `seed.rs`: a `seed_business_projects`, its ids in `docs/sandbox-contract.md`; tests in
+//!    `sandbox/tests/api/`.
 
 use std::collections::BTreeMap;
 
