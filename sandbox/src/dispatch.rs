@@ -114,7 +114,7 @@ fn usage_headers(
             .business_figure(business, settings.business_calls_per_hour, now);
         headers.push((
             "x-business-use-case-usage",
-            business_usage_header(business, figure),
+            business_usage_header(business, BUSINESS_USE_CASE, figure),
         ));
     }
     headers
@@ -204,6 +204,10 @@ fn run(
     throttle(world, settings, &viewer.token, business, calls, scope)?;
     dispatch(world, &viewer, call, &version, &segments)
 }
+
+/// The use case that calls about a business are counted under in `x-business-use-case-usage`.
+// [guess] Business Manager calls are reported under the `business_management` use case.
+const BUSINESS_USE_CASE: &str = "business_management";
 
 /// The business whose use-case limits (`x-business-use-case-usage`) a call on this node
 /// counts against.

@@ -223,3 +223,38 @@ pub mod demo {
     /// App "Kinger Labs Insights", owned by Kinger Labs.
     pub const KINGER_APP_ID: &str = "500002";
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir).expect("source directory is readable");
+        for entry in entries {
+            let path = entry.expect("directory entry is readable").path();
+            if path.is_dir() {
+                rust_files(&path, found);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                found.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_source_file_opens_with_a_line_saying_what_it_is_for() {
+        let mut files = Vec::new();
+        rust_files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        assert!(files.len() > 10, "found {files:?}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("source file is readable");
+            assert!(
+                text.starts_with("//! "),
+                "{} has no //! line",
+                file.display()
+            );
+        }
+    }
+}
