@@ -1,5 +1,6 @@
-//! Batch requests (docs/graph-api.md §4): `POST /` with `batch=[...]`, each operation run through the
-//! same dispatcher as a plain request, with `{result=name:$.path}` references between them.
+//! Batch requests (docs/graph-api.md §4): `POST /` with `batch=[...]`, each operation run
+//! through the same dispatcher as a plain request, with `{result=name:$.path}` references
+//! between them.
 
 use std::collections::{HashMap, HashSet};
 

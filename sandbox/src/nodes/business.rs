@@ -294,8 +294,8 @@ pub(crate) fn create(
     if user_id != viewer.user_id {
         return Err(GraphError::permissions());
     }
-    // docs/graph-api.md §8.1's order: every code 100 parameter error first, then 3947, 3973/3974,
-    // 3998 and 3918.
+    // The order of docs/graph-api.md §8.1: every code 100 parameter error first, then 3947,
+    // 3973/3974, 3998 and 3918.
     let name = params.required("name")?;
     let vertical = params.required("vertical")?;
     let primary_page = params.required("primary_page")?;
@@ -368,8 +368,8 @@ pub(crate) fn update(
             "You do not have permission to edit this business",
         ));
     }
-    // The create order (docs/graph-api.md §8.1): code 100 parameter errors, then 3947, 3973/3974 and
-    // the primary page's 3996.
+    // The create order (docs/graph-api.md §8.1): code 100 parameter errors, then 3947,
+    // 3973/3974 and the primary page's 3996.
     let vertical = params.get("vertical").map(validate_vertical).transpose()?;
     if let Some(name) = params.get("name") {
         check_duplicate_name(world, viewer.user_id, name.trim(), Some(business_id))?;
