@@ -1,16 +1,18 @@
-//! Batch requests (UPSTREAM §4): `POST /` with `batch=[...]`, each operation run through the
-//! same dispatcher as a plain request, with `{result=name:$.path}` references between them.
+//! Batch requests (docs/graph-api.md §4): `POST /` with `batch=[...]`, each operation run
+//! through the same dispatcher as a plain request, with `{result=name:$.path}` references
+//! between them.
 
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
 use crate::SandboxSettings;
-use crate::auth::Viewer;
-use crate::error::GraphError;
-use crate::graph_api::{Answer, Nesting, execute, new_trace_id};
-use crate::request::{GraphCall, GraphMethod, Params, scalar_text};
-use crate::store::World;
+use crate::answer::{Answer, new_trace_id};
+use crate::dispatch::{Nesting, execute};
+use crate::wire::auth::Viewer;
+use crate::wire::error::GraphError;
+use crate::wire::request::{GraphCall, GraphMethod, Params, scalar_text};
+use crate::world::World;
 
 /// The most operations one batch may hold.
 const MAX_OPERATIONS: usize = 50;

@@ -3,7 +3,7 @@
 //!
 //! # What is emulated
 //!
-//! The wire contract is `shared/UPSTREAM.md`; this crate implements its sections 1 to 7, 8.1
+//! The wire contract is `docs/graph-api.md`; this crate implements its sections 1 to 7, 8.1
 //! and 8.6, and the control plane of `docs/sandbox-contract.md`:
 //!
 //! - transport: versioned (`/v21.0` to `/v26.0`) and unversioned paths, tokens in the query,
@@ -27,23 +27,29 @@
 //! account migration (so `user_access_expire_time` is always absent) and webhooks are not
 //! emulated yet; client assets (`client_pages`, `client_ad_accounts`) are always empty. Node
 //! answers hold exactly the fields asked for: unlike Graph, `id` is not added when it was not
-//! requested (UPSTREAM §9 expects `{}` for a lone unset field).
+//! requested (docs/graph-api.md §9 expects `{}` for a lone unset field).
 //!
 //! Everything is deterministic except trace ids and the wall-clock start of the sandbox clock.
 //!
 //! # Code map
 //!
-//! - `graph_api`: the catch-all HTTP handler and `execute`, the one dispatcher that both plain
-//!   requests and batch operations go through (version, token, appsecret_proof, rate limits,
-//!   routing);
-//! - `request`: the normalized request (method, path, merged parameters, token);
-//! - `fields`, `render`, `paging`: the `fields=` grammar, node rendering, list envelopes;
-//! - `batch`, `business`, `auth`, `usage`: batches, Business Manager writes, appsecret_proof,
-//!   rate-limit windows;
-//! - `store`, `seed`: the world and its seeded demo content; `control`: `/__sandbox/`.
+//! - `wire/`: Graph's protocol, with no node type in it: the normalized request (`request`),
+//!   the `fields=` grammar (`fields`), cursor paging (`paging`), the error envelope (`error`),
+//!   rate-limit windows and usage headers (`usage`), `appsecret_proof` (`auth`);
+//! - `dispatch`: the catch-all HTTP handler and `execute`, the one dispatcher that both plain
+//!   requests and batch operations go through (version, token, appsecret_proof, rate limits),
+//!   and the route table (reads, and each write to the node module that does it);
+//! - `batch`: batches; `answer`: the answer of a call and the JSON of nodes and list edges;
+//! - `world`: the collections, clock, id counter and visibility; `seed`: the demo world;
+//! - `nodes/`: one module per node type (stored struct, default fields, fields, edges,
+//!   visibility, writes), and `NodeRef`, whose matches delegate to them one line per type;
+//! - `control/`: the `/__sandbox/` control plane.
 //!
 //! Architecture Invariant: the world lives behind one `std::sync::Mutex` that is never held
 //! across an await.
+//!
+//! Architecture Invariant: `wire/` knows no node type, and `control/` changes nodes only
+//! through the functions their modules offer.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -54,21 +60,16 @@ use chrono::{DurationRound, TimeDelta, Utc};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-mod auth;
+mod answer;
 mod batch;
-mod business;
 mod control;
-mod error;
-mod fields;
-mod graph_api;
-mod paging;
-mod render;
-mod request;
+mod dispatch;
+mod nodes;
 mod seed;
-mod store;
-mod usage;
+mod wire;
+mod world;
 
-use store::World;
+use world::World;
 
 /// How the emulated app behaves: its secret, and the rate limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,9 +115,9 @@ impl Sandbox {
 
     /// The Graph API routes plus the control plane under `/__sandbox/`.
     pub fn router(&self) -> Router {
-        let graph = get(graph_api::graph_handler)
-            .post(graph_api::graph_handler)
-            .delete(graph_api::graph_handler);
+        let graph = get(dispatch::graph_handler)
+            .post(dispatch::graph_handler)
+            .delete(dispatch::graph_handler);
         Router::new()
             .merge(control::routes())
             .route("/", graph.clone())
@@ -221,4 +222,39 @@ pub mod demo {
     pub const POMNI_APP_ID: &str = "500001";
     /// App "Kinger Labs Insights", owned by Kinger Labs.
     pub const KINGER_APP_ID: &str = "500002";
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir).expect("source directory is readable");
+        for entry in entries {
+            let path = entry.expect("directory entry is readable").path();
+            if path.is_dir() {
+                rust_files(&path, found);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                found.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_source_file_opens_with_a_line_saying_what_it_is_for() {
+        let mut files = Vec::new();
+        rust_files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        assert!(files.len() > 10, "found {files:?}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("source file is readable");
+            assert!(
+                text.starts_with("//! "),
+                "{} has no //! line",
+                file.display()
+            );
+        }
+    }
 }

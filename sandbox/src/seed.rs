@@ -4,7 +4,12 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::demo;
-use crate::store::{AdAccount, App, Business, Membership, Page, Role, User, World};
+use crate::nodes::ad_account::AdAccount;
+use crate::nodes::app::App;
+use crate::nodes::business::{Business, Membership, Role};
+use crate::nodes::page::Page;
+use crate::nodes::user;
+use crate::world::World;
 
 /// The permissions every demo token (and, by default, every control-plane user) has.
 pub(crate) const DEMO_PERMISSIONS: [&str; 5] = [
@@ -30,32 +35,33 @@ const KINGER: u64 = 200_002;
 /// A seeded page: id, name, category, admins, owner business.
 type SeedPage = (u64, &'static str, &'static str, &'static [u64], Option<u64>);
 
-/// The demo world, its clock starting at `clock_start`.
+/// The demo world, its clock starting at `clock_start`: one seeding function per node type.
 pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
     let mut world = World::empty(clock_start);
-    let permissions = demo_permissions();
-    let person = |id: u64, name: &str| User {
-        id,
-        name: name.to_owned(),
-        is_work_account: false,
-    };
-    world.add_user(
-        person(ALEX, "Alex Rivera"),
-        Some(demo::ADMIN_TOKEN),
-        &permissions,
-    );
-    world.add_user(
-        person(SAM, "Sam Chen"),
-        Some(demo::EMPLOYEE_TOKEN),
-        &permissions,
-    );
-    world.add_user(
-        person(POMNI_SYNC, "Pomni Sync"),
-        Some(demo::SYSTEM_TOKEN),
-        &permissions,
-    );
-    world.add_user(person(JORDAN, "Jordan Lee"), None, &permissions);
+    seed_users(&mut world);
+    seed_businesses(&mut world, clock_start);
+    seed_pages(&mut world);
+    seed_ad_accounts(&mut world);
+    seed_apps(&mut world);
+    world
+}
 
+/// Alex, Sam and Pomni Sync with their demo tokens; Jordan without one.
+fn seed_users(world: &mut World) {
+    let permissions = demo_permissions();
+    let people = [
+        (ALEX, "Alex Rivera", Some(demo::ADMIN_TOKEN)),
+        (SAM, "Sam Chen", Some(demo::EMPLOYEE_TOKEN)),
+        (POMNI_SYNC, "Pomni Sync", Some(demo::SYSTEM_TOKEN)),
+        (JORDAN, "Jordan Lee", None),
+    ];
+    for (id, name, token) in people {
+        user::add(world, id, name, false, token, &permissions);
+    }
+}
+
+/// Pomni Media and Kinger Labs, with their people.
+fn seed_businesses(world: &mut World, clock_start: DateTime<Utc>) {
     let days_ago = |days: i64| clock_start - TimeDelta::days(days);
     let member = |user_id: u64, role: Role| Membership { user_id, role };
     world.businesses.insert(
@@ -94,7 +100,10 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
             members: vec![member(JORDAN, Role::Admin), member(ALEX, Role::Employee)],
         },
     );
+}
 
+/// Pages owned by each business, and free ones for creating businesses.
+fn seed_pages(world: &mut World) {
     let pages: [SeedPage; 6] = [
         (
             300_001,
@@ -145,7 +154,10 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
             },
         );
     }
+}
 
+/// Two ad accounts of Pomni Media, one (disabled) of Kinger Labs.
+fn seed_ad_accounts(world: &mut World) {
     let ad_accounts = [
         (
             400_001,
@@ -197,7 +209,10 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
             },
         );
     }
+}
 
+/// One app per business.
+fn seed_apps(world: &mut World) {
     for (id, name, owner) in [
         (500_001, "Pomni Media Dashboard", POMNI),
         (500_002, "Kinger Labs Insights", KINGER),
@@ -211,13 +226,12 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
             },
         );
     }
-    world
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::NodeRef;
+    use crate::nodes::NodeRef;
 
     #[test]
     fn every_demo_id_resolves_to_a_seeded_node_of_its_type() {

@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{HeaderMap, Method, header};
 use serde_json::Value;
 
-use crate::error::GraphError;
+use crate::wire::error::GraphError;
 
 /// The largest request body the sandbox reads.
 const BODY_LIMIT: usize = 10 * 1024 * 1024;
@@ -87,6 +87,12 @@ impl Params {
             .map(|(_, value)| value.as_str())
     }
 
+    /// The last value of a parameter that must be present: code 100 when it is not.
+    pub(crate) fn required(&self, name: &str) -> Result<&str, GraphError> {
+        self.get(name)
+            .ok_or_else(|| GraphError::invalid_param(&format!("The parameter {name} is required")))
+    }
+
     /// All parameters in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
@@ -126,6 +132,38 @@ pub(crate) fn scalar_text(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         other => other.to_string(),
+    }
+}
+
+/// The largest `timezone_id` Graph knows.
+const MAX_TIMEZONE_ID: i64 = 592;
+
+/// A `timezone_id` parameter: an integer from 0 to 592, else code 100.
+pub(crate) fn timezone_id(value: &str) -> Result<u32, GraphError> {
+    scalar_param(value)
+        .parse::<i64>()
+        .ok()
+        .filter(|id| (0..=MAX_TIMEZONE_ID).contains(id))
+        .and_then(|id| u32::try_from(id).ok())
+        .ok_or_else(|| {
+            GraphError::invalid_param(&format!(
+                "Param timezone_id must be an integer between 0 and {MAX_TIMEZONE_ID}"
+            ))
+        })
+}
+
+/// An `email` parameter: `local@domain.tld`, else code 100.
+pub(crate) fn email(value: &str) -> Result<String, GraphError> {
+    let email = scalar_param(value);
+    let valid = email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    if valid {
+        Ok(email)
+    } else {
+        Err(GraphError::invalid_param(
+            "Param email must be a valid email address",
+        ))
     }
 }
 

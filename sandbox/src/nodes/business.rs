@@ -1,15 +1,155 @@
-//! Business Manager writes (UPSTREAM §8.1): creating a business on a user's `businesses` edge
-//! and updating one, with Graph's validation order and error codes.
+//! Business nodes (docs/graph-api.md §8.1): the stored business and its people's roles, its
+//! fields and asset edges, who may see it, and its writes with Graph's validation order and
+//! error codes: create on a user's `businesses` edge, update, and the refused delete.
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::auth::Viewer;
-use crate::error::GraphError;
-use crate::request::{Params, scalar_param};
-use crate::store::{Business, Membership, Role, World};
+use super::{Node, NodeRef, unknown_field};
+use crate::answer::{ReadCtx, embedded};
+use crate::wire::auth::Viewer;
+use crate::wire::error::GraphError;
+use crate::wire::fields::FieldSelection;
+use crate::wire::graph_time;
+use crate::wire::request::{Params, email, scalar_param, timezone_id};
+use crate::world::World;
+
+/// A person's role in a business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Reads and writes everything, manages people.
+    Admin,
+    /// Reads everything.
+    Employee,
+}
+
+/// A person (or system user) in a business.
+#[derive(Debug, Clone)]
+pub(crate) struct Membership {
+    pub user_id: u64,
+    pub role: Role,
+}
+
+/// A Business Manager business.
+#[derive(Debug, Clone)]
+pub(crate) struct Business {
+    pub id: u64,
+    pub name: String,
+    pub vertical: String,
+    pub timezone_id: u32,
+    pub primary_page: Option<u64>,
+    pub email: Option<String>,
+    pub created_by: Option<u64>,
+    pub updated_by: Option<u64>,
+    pub created_time: DateTime<Utc>,
+    pub updated_time: DateTime<Utc>,
+    pub members: Vec<Membership>,
+}
+
+impl Business {
+    /// The role of a user in this business, if they are in it.
+    pub(crate) fn role_of(&self, user_id: u64) -> Option<Role> {
+        self.members
+            .iter()
+            .find(|m| m.user_id == user_id)
+            .map(|m| m.role)
+    }
+}
+
+/// Whether a user is in a business, with any role (system users included). The assets a
+/// business owns are visible to its people through this.
+pub(crate) fn is_member(world: &World, user_id: u64, business_id: u64) -> bool {
+    world
+        .businesses
+        .get(&business_id)
+        .is_some_and(|b| b.role_of(user_id).is_some())
+}
+
+impl Node for Business {
+    const TYPE_NAME: &'static str = "Business";
+    const DEFAULT_FIELDS: &'static [&'static str] = &["id", "name"];
+
+    fn stored(world: &World) -> &BTreeMap<u64, Self> {
+        &world.businesses
+    }
+
+    /// Its people, whatever their role.
+    fn visible_to(&self, _world: &World, viewer: u64) -> bool {
+        self.role_of(viewer).is_some()
+    }
+
+    fn field(
+        ctx: &ReadCtx<'_>,
+        business: &Self,
+        field: &FieldSelection,
+    ) -> Result<Option<Value>, GraphError> {
+        let value = match field.name.as_str() {
+            "id" => json!(business.id.to_string()),
+            "name" => json!(business.name),
+            "vertical" => json!(business.vertical),
+            "timezone_id" => json!(business.timezone_id),
+            "primary_page" => {
+                let page = business.primary_page.map(NodeRef::Page);
+                return embedded(ctx, page, field, &["category", "name", "id"]);
+            }
+            "created_by" => {
+                let user = business.created_by.map(NodeRef::User);
+                return embedded(ctx, user, field, &["id", "name"]);
+            }
+            "updated_by" => {
+                let user = business.updated_by.map(NodeRef::User);
+                return embedded(ctx, user, field, &["id", "name"]);
+            }
+            // The seed's spellings and today's API's are both served (docs/graph-api.md §8.1).
+            "created_time" | "creation_time" => json!(graph_time(business.created_time)),
+            "updated_time" | "update_time" => json!(graph_time(business.updated_time)),
+            "link" => json!(format!(
+                "https://business.facebook.com/settings/?business_id={}",
+                business.id
+            )),
+            "verification_status" => json!("not_verified"),
+            "email" => return Ok(business.email.as_ref().map(|e| json!(e))),
+            // Set only during a managed-account migration, which is not emulated yet.
+            "user_access_expire_time" => return Ok(None),
+            _ => return Err(unknown_field::<Self>(field)),
+        };
+        Ok(Some(value))
+    }
+
+    fn edge(ctx: &ReadCtx<'_>, id: u64, name: &str) -> Option<Vec<NodeRef>> {
+        let world = ctx.world;
+        let owned = Some(id);
+        let items = match name {
+            "owned_pages" => world
+                .pages
+                .values()
+                .filter(|page| page.owner_business == owned)
+                .map(|page| NodeRef::Page(page.id))
+                .collect(),
+            "owned_ad_accounts" => world
+                .ad_accounts
+                .values()
+                .filter(|account| account.owner_business == owned)
+                .map(|account| NodeRef::AdAccount(account.id))
+                .collect(),
+            "owned_apps" => world
+                .apps
+                .values()
+                .filter(|app| app.owner_business == owned)
+                .map(|app| NodeRef::App(app.id))
+                .collect(),
+            // Client assets (shared by other businesses) are not emulated yet: always empty.
+            "client_pages" | "client_ad_accounts" => Vec::new(),
+            _ => return None,
+        };
+        Some(items)
+    }
+}
 
 /// The vertical enum: the seed's list, then the values today's API adds.
-pub(crate) const VERTICALS: [&str; 23] = [
+const VERTICALS: [&str; 23] = [
     "ADVERTISING",
     "AUTOMOTIVE",
     "CONSUMER_PACKAGED_GOODS",
@@ -39,18 +179,14 @@ pub(crate) const VERTICALS: [&str; 23] = [
 // [guess] Graph does not document the limit; 75 matches what Business settings allows.
 const MAX_NAME_CHARS: usize = 75;
 
-/// The largest `timezone_id` Graph knows.
-const MAX_TIMEZONE_ID: i64 = 592;
-
 /// Top-level domains that make a name look like a URL.
 const URL_SUFFIXES: [&str; 10] = [
     "com", "net", "org", "io", "co", "info", "biz", "me", "app", "dev",
 ];
 
-fn required<'a>(params: &'a Params, name: &str) -> Result<&'a str, GraphError> {
-    params
-        .get(name)
-        .ok_or_else(|| GraphError::invalid_param(&format!("The parameter {name} is required")))
+/// Whether Graph knows this vertical.
+pub(crate) fn is_vertical(vertical: &str) -> bool {
+    VERTICALS.contains(&vertical)
 }
 
 fn require_business_management(viewer: &Viewer) -> Result<(), GraphError> {
@@ -119,33 +255,6 @@ fn validate_name(name: &str) -> Result<String, GraphError> {
     Ok(trimmed.to_owned())
 }
 
-fn validate_timezone(value: &str) -> Result<u32, GraphError> {
-    scalar_param(value)
-        .parse::<i64>()
-        .ok()
-        .filter(|id| (0..=MAX_TIMEZONE_ID).contains(id))
-        .and_then(|id| u32::try_from(id).ok())
-        .ok_or_else(|| {
-            GraphError::invalid_param(&format!(
-                "Param timezone_id must be an integer between 0 and {MAX_TIMEZONE_ID}"
-            ))
-        })
-}
-
-fn validate_email(value: &str) -> Result<String, GraphError> {
-    let email = scalar_param(value);
-    let valid = email
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-    if valid {
-        Ok(email)
-    } else {
-        Err(GraphError::invalid_param(
-            "Param email must be a valid email address",
-        ))
-    }
-}
-
 /// 3947 when the user is already ADMIN of a business with this name (case-insensitive).
 fn check_duplicate_name(
     world: &World,
@@ -185,24 +294,24 @@ pub(crate) fn create(
     if user_id != viewer.user_id {
         return Err(GraphError::permissions());
     }
-    // UPSTREAM §8.1's order: every code 100 parameter error first, then 3947, 3973/3974,
-    // 3998 and 3918.
-    let name = required(params, "name")?;
-    let vertical = required(params, "vertical")?;
-    let primary_page = required(params, "primary_page")?;
+    // The order of docs/graph-api.md §8.1: every code 100 parameter error first, then 3947,
+    // 3973/3974, 3998 and 3918.
+    let name = params.required("name")?;
+    let vertical = params.required("vertical")?;
+    let primary_page = params.required("primary_page")?;
     let vertical = validate_vertical(vertical)?;
     let timezone_id = params
         .get("timezone_id")
-        .map(validate_timezone)
+        .map(timezone_id)
         .transpose()?
         // [guess] Graph's default when no timezone is given.
         .unwrap_or(0);
-    let email = params.get("email").map(validate_email).transpose()?;
+    let email = params.get("email").map(email).transpose()?;
     check_duplicate_name(world, viewer.user_id, name.trim(), None)?;
     let name = validate_name(name)?;
     let page = page_id(primary_page)
         .and_then(|id| world.pages.get(&id))
-        .filter(|page| page.admins.contains(&viewer.user_id))
+        .filter(|page| page.is_admin(viewer.user_id))
         .ok_or_else(|| GraphError::coded(3998, "The user must be an admin of the primary page"))?;
     if page.owner_business.is_some() {
         return Err(GraphError::coded(
@@ -259,8 +368,8 @@ pub(crate) fn update(
             "You do not have permission to edit this business",
         ));
     }
-    // The create order (UPSTREAM §8.1): code 100 parameter errors, then 3947, 3973/3974 and
-    // the primary page's 3996.
+    // The create order (docs/graph-api.md §8.1): code 100 parameter errors, then 3947,
+    // 3973/3974 and the primary page's 3996.
     let vertical = params.get("vertical").map(validate_vertical).transpose()?;
     if let Some(name) = params.get("name") {
         check_duplicate_name(world, viewer.user_id, name.trim(), Some(business_id))?;
@@ -296,6 +405,53 @@ pub(crate) fn update(
     business.updated_by = Some(viewer.user_id);
     business.updated_time = now;
     Ok(json!({ "id": business_id.to_string() }))
+}
+
+/// `DELETE /{business_id}`: Graph does not delete businesses (docs/graph-api.md §8.1).
+pub(crate) fn delete() -> Result<Value, GraphError> {
+    Err(GraphError::invalid_param("Unsupported delete request."))
+}
+
+/// A business for the control plane's test setup: people and pages already checked to exist.
+#[derive(Debug, Clone)]
+pub(crate) struct Setup {
+    pub name: String,
+    pub vertical: String,
+    pub timezone_id: u32,
+    pub primary_page: Option<u64>,
+    pub email: Option<String>,
+    /// Listed as creator and last updater.
+    pub creator: Option<u64>,
+    pub members: Vec<Membership>,
+}
+
+/// Adds a business without Graph's validation and answers its new id. As with Graph's
+/// create, an unowned primary page becomes the business's.
+pub(crate) fn add_unvalidated(world: &mut World, setup: Setup) -> u64 {
+    let id = world.next_id();
+    let now = world.now();
+    world.businesses.insert(
+        id,
+        Business {
+            id,
+            name: setup.name,
+            vertical: setup.vertical,
+            timezone_id: setup.timezone_id,
+            primary_page: setup.primary_page,
+            email: setup.email,
+            created_by: setup.creator,
+            updated_by: setup.creator,
+            created_time: now,
+            updated_time: now,
+            members: setup.members,
+        },
+    );
+    if let Some(page) = setup.primary_page.and_then(|p| world.pages.get_mut(&p))
+        && page.owner_business.is_none()
+    {
+        page.owner_business = Some(id);
+    }
+    id
 }
 
 #[cfg(test)]

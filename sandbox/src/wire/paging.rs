@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
-use crate::error::GraphError;
+use crate::wire::error::GraphError;
 
 /// The page size when `limit` is not given.
 pub(crate) const DEFAULT_LIMIT: usize = 25;

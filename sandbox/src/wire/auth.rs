@@ -1,5 +1,5 @@
 //! Checks of the caller's credentials beyond the token itself: `appsecret_proof`
-//! (UPSTREAM §7) and token permissions.
+//! (docs/graph-api.md §7) and token permissions.
 
 use std::collections::BTreeSet;
 
@@ -8,8 +8,8 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::SandboxSettings;
-use crate::error::{ErrorType, GraphError};
-use crate::request::Params;
+use crate::wire::error::{ErrorType, GraphError};
+use crate::wire::request::Params;
 
 /// The caller of a Graph request: the token's user and what the token may do.
 #[derive(Debug, Clone)]

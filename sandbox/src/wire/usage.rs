@@ -1,5 +1,6 @@
-//! Rate-limit accounting: calls per token and per business in a rolling hour, the figures
-//! of the `x-app-usage` and `x-business-use-case-usage` headers, and when to throttle.
+//! Rate-limit accounting: calls per token and per business id (Graph's Business Use Case
+//! limits) in a rolling hour, the figures of the `x-app-usage` and
+//! `x-business-use-case-usage` headers, and when to throttle.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -87,14 +88,14 @@ pub(crate) fn app_usage_header(figure: Figure) -> String {
     .to_string()
 }
 
-/// The `x-business-use-case-usage` header value.
-pub(crate) fn business_usage_header(business: u64, figure: Figure) -> String {
-    // [guess] Business Manager calls are reported under the `business_management` use case.
+/// The `x-business-use-case-usage` header value: the business's figure for one use case
+/// (`type`).
+pub(crate) fn business_usage_header(business: u64, use_case: &str, figure: Figure) -> String {
     let mut map = serde_json::Map::new();
     map.insert(
         business.to_string(),
         json!([{
-            "type": "business_management",
+            "type": use_case,
             "call_count": figure.percent,
             "total_cputime": figure.percent,
             "total_time": figure.percent,

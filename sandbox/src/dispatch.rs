@@ -1,24 +1,25 @@
-//! The Graph API surface: the catch-all HTTP handler, and the dispatcher that turns one
-//! normalized [`GraphCall`] into an [`Answer`] (used by the handler and by every batch op).
+//! The Graph API surface: the catch-all HTTP handler, [`execute`] (version, token,
+//! appsecret_proof, rate limits) that turns one normalized [`GraphCall`] into an [`Answer`]
+//! for the handler and for every batch operation, and the route table from a path to a read
+//! or to the node module that does a write.
 //!
 //! Architecture Invariant: [`execute`] is synchronous and runs under the world's lock; the
 //! handler does all awaiting (fault latency, body reading) before taking the lock.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rand::Rng;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::auth::{Viewer, check_appsecret_proof};
-use crate::error::GraphError;
-use crate::fields::parse_fields;
-use crate::paging::{PageLinks, PageRequest};
-use crate::render::{RenderCtx, edge_items, render_list, render_node};
-use crate::request::{GraphCall, GraphMethod, Params, header_token, parse_list, read_params};
-use crate::store::{JournalEntry, NodeRef, World};
-use crate::usage::{Figure, app_usage_header, business_usage_header};
-use crate::{Sandbox, SandboxSettings, batch, business};
+use crate::answer::{Answer, ReadCtx, new_trace_id, read_edge, render_ids, render_node};
+use crate::nodes::{NodeRef, business};
+use crate::wire::auth::{Viewer, check_appsecret_proof};
+use crate::wire::error::GraphError;
+use crate::wire::fields::parse_fields;
+use crate::wire::request::{GraphCall, GraphMethod, Params, header_token, parse_list, read_params};
+use crate::wire::usage::{Figure, app_usage_header, business_usage_header};
+use crate::world::{Fault, JournalEntry, World};
+use crate::{Sandbox, SandboxSettings, batch};
 
 /// The version unversioned paths mean, and the one reported before a version is known.
 pub(crate) const DEFAULT_VERSION: &str = "v25.0";
@@ -34,51 +35,6 @@ const MAX_IDS: usize = 50;
 pub(crate) enum Nesting {
     TopLevel,
     InBatch,
-}
-
-/// The outcome of one Graph call, ready to become an HTTP response or a batch element.
-#[derive(Debug, Clone)]
-pub(crate) struct Answer {
-    pub status: StatusCode,
-    pub body: Value,
-    /// The version that served the call, for `facebook-api-version`.
-    pub version: String,
-    /// The trace id, also the `fbtrace_id` of an error body.
-    pub trace_id: String,
-    /// Usage and authentication headers: `x-app-usage`, `x-business-use-case-usage`,
-    /// `www-authenticate`.
-    pub headers: Vec<(&'static str, String)>,
-}
-
-impl IntoResponse for Answer {
-    fn into_response(self) -> Response {
-        let mut response = (self.status, self.body.to_string()).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=UTF-8"),
-        );
-        let fixed = [
-            ("facebook-api-version", self.version.as_str()),
-            ("x-fb-trace-id", self.trace_id.as_str()),
-        ];
-        let extra = self.headers.iter().map(|(n, v)| (*n, v.as_str()));
-        for (name, value) in fixed.into_iter().chain(extra) {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(HeaderName::from_static(name), value);
-            }
-        }
-        response
-    }
-}
-
-/// A random trace id in the style of Graph's (`x-fb-trace-id`, `fbtrace_id`).
-pub(crate) fn new_trace_id() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut rng = rand::rng();
-    (0..11)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect()
 }
 
 /// What one call turned out to be about, for its headers.
@@ -104,6 +60,33 @@ pub(crate) fn execute(
         app_exhausted: false,
     };
     let result = run(world, settings, call, &mut scope, nesting);
+    let mut headers = usage_headers(world, settings, &scope);
+    let (status, body) = match result {
+        Ok(body) => (StatusCode::OK, body),
+        Err(error) => {
+            if let Some(challenge) = error.www_authenticate() {
+                headers.push(("www-authenticate", challenge));
+            }
+            (error.status(), error.to_json(trace_id))
+        }
+    };
+    Answer {
+        status,
+        body,
+        version: scope.version,
+        trace_id: trace_id.to_owned(),
+        headers,
+    }
+}
+
+/// The usage headers of a call: `x-app-usage` always (zero without a known token, full when
+/// an early code 4 refused the call), `x-business-use-case-usage` when the call was about a
+/// business.
+fn usage_headers(
+    world: &mut World,
+    settings: &SandboxSettings,
+    scope: &Scope,
+) -> Vec<(&'static str, String)> {
     let now = world.now().timestamp();
     let app = match &scope.token {
         Some(token) => world
@@ -131,25 +114,10 @@ pub(crate) fn execute(
             .business_figure(business, settings.business_calls_per_hour, now);
         headers.push((
             "x-business-use-case-usage",
-            business_usage_header(business, figure),
+            business_usage_header(business, BUSINESS_USE_CASE, figure),
         ));
     }
-    let (status, body) = match result {
-        Ok(body) => (StatusCode::OK, body),
-        Err(error) => {
-            if let Some(challenge) = error.www_authenticate() {
-                headers.push(("www-authenticate", challenge));
-            }
-            (error.status(), error.to_json(trace_id))
-        }
-    };
-    Answer {
-        status,
-        body,
-        version: scope.version,
-        trace_id: trace_id.to_owned(),
-        headers,
-    }
+    headers
 }
 
 /// Splits a path into its version and its node/edge segments.
@@ -227,18 +195,27 @@ fn run(
 
     let business = segments
         .first()
-        .and_then(|id| world.lookup(id, Some(viewer.user_id)))
-        .filter(|node| world.can_see(viewer.user_id, *node))
-        .and_then(|node| match node {
-            NodeRef::Business(id) => Some(id),
-            _ => None,
-        });
+        .and_then(|id| world.visible(id, viewer.user_id))
+        .and_then(use_case_business);
     let calls = match (segments.is_empty(), call.params.get("ids")) {
         (true, Some(ids)) => parse_list(ids).len().clamp(1, MAX_IDS),
         _ => 1,
     };
     throttle(world, settings, &viewer.token, business, calls, scope)?;
     dispatch(world, &viewer, call, &version, &segments)
+}
+
+/// The use case that calls about a business are counted under in `x-business-use-case-usage`.
+// [guess] Business Manager calls are reported under the `business_management` use case.
+const BUSINESS_USE_CASE: &str = "business_management";
+
+/// The business whose use-case limits (`x-business-use-case-usage`) a call on this node
+/// counts against.
+fn use_case_business(node: NodeRef) -> Option<u64> {
+    match node {
+        NodeRef::Business(id) => Some(id),
+        _ => None,
+    }
 }
 
 /// Refuses the call at 100 % usage, else counts it (`calls` times: one per id of an `?ids=`
@@ -286,11 +263,11 @@ fn resolve(
     method: GraphMethod,
 ) -> Result<NodeRef, GraphError> {
     world
-        .lookup(id, Some(viewer.user_id))
-        .filter(|node| world.can_see(viewer.user_id, *node))
+        .visible(id, viewer.user_id)
         .ok_or_else(|| GraphError::unsupported(method.lower(), id))
 }
 
+/// Routes a call by its path: the root, a node, or a node's edge.
 fn dispatch(
     world: &mut World,
     viewer: &Viewer,
@@ -304,86 +281,61 @@ fn dispatch(
         [] => read_root(world, viewer, call, &api_base),
         [id] => {
             let node = resolve(world, viewer, id, method)?;
-            match (method, node) {
-                (GraphMethod::Get, _) => {
-                    let fields = parse_fields(call.params.get("fields").unwrap_or(""))?;
-                    let ctx = render_ctx(world, viewer, &api_base);
-                    render_node(&ctx, node, Some(&fields))
-                }
-                (GraphMethod::Post, NodeRef::Business(business_id)) => {
-                    business::update(world, viewer, business_id, &call.params)
-                }
-                (GraphMethod::Delete, NodeRef::Business(_)) => {
-                    Err(GraphError::invalid_param("Unsupported delete request."))
-                }
-                _ => Err(GraphError::unsupported(method.lower(), id)),
+            if method == GraphMethod::Get {
+                let fields = parse_fields(call.params.get("fields").unwrap_or(""))?;
+                let ctx = read_ctx(world, viewer, &api_base);
+                return render_node(&ctx, node, Some(&fields));
             }
+            write_route(world, viewer, method, node, None, &call.params)
+                .unwrap_or_else(|| Err(GraphError::unsupported(method.lower(), id)))
         }
         [id, edge] => {
             let node = resolve(world, viewer, id, method)?;
-            let ctx = render_ctx(world, viewer, &api_base);
-            let Some(items) = edge_items(&ctx, node, edge) else {
+            let ctx = read_ctx(world, viewer, &api_base);
+            // Only an edge the node has can be written to, so an unknown one is the same
+            // code 100 for every method.
+            let Some(items) = node.edge(&ctx, edge) else {
                 return Err(GraphError::nonexisting_field(edge, node.type_name()));
             };
-            match (method, node, edge.as_str()) {
-                (GraphMethod::Get, _, _) => read_edge(&ctx, call, node, edge, &items),
-                (GraphMethod::Post, NodeRef::User(user_id), "businesses") => {
-                    business::create(world, viewer, user_id, &call.params)
-                }
-                _ => Err(GraphError::unsupported(method.lower(), id)),
+            if method == GraphMethod::Get {
+                return read_edge(&ctx, &call.params, node, edge, &items);
             }
+            write_route(world, viewer, method, node, Some(edge), &call.params)
+                .unwrap_or_else(|| Err(GraphError::unsupported(method.lower(), id)))
         }
         [_, _, rest @ ..] => Err(GraphError::unknown_path(&format!("/{}", rest.join("/")))),
     }
 }
 
-fn render_ctx<'a>(world: &'a World, viewer: &'a Viewer, api_base: &'a str) -> RenderCtx<'a> {
-    RenderCtx {
+/// The write routes, one line each: `POST`/`DELETE` on a node or on one of its edges, done by
+/// the node module that owns the written type. `None` when Graph has no such write.
+fn write_route(
+    world: &mut World,
+    viewer: &Viewer,
+    method: GraphMethod,
+    node: NodeRef,
+    edge: Option<&str>,
+    params: &Params,
+) -> Option<Result<Value, GraphError>> {
+    use GraphMethod::{Delete, Post};
+    let result = match (method, node, edge) {
+        (Post, NodeRef::User(id), Some("businesses")) => {
+            business::create(world, viewer, id, params)
+        }
+        (Post, NodeRef::Business(id), None) => business::update(world, viewer, id, params),
+        (Delete, NodeRef::Business(_), None) => business::delete(),
+        _ => return None,
+    };
+    Some(result)
+}
+
+fn read_ctx<'a>(world: &'a World, viewer: &'a Viewer, api_base: &'a str) -> ReadCtx<'a> {
+    ReadCtx {
         world,
         viewer: viewer.user_id,
         token: &viewer.token,
         api_base,
     }
-}
-
-/// Parameters that paging links never repeat: the cursors (replaced) and the credentials
-/// (the token is put first; proofs are the caller's business).
-const NOT_REPEATED_IN_LINKS: [&str; 6] = [
-    "access_token",
-    "after",
-    "before",
-    "limit",
-    "appsecret_proof",
-    "appsecret_time",
-];
-
-/// `GET /{node}/{edge}`: one page of a list edge.
-fn read_edge(
-    ctx: &RenderCtx<'_>,
-    call: &GraphCall,
-    node: NodeRef,
-    edge: &str,
-    items: &[NodeRef],
-) -> Result<Value, GraphError> {
-    let request = PageRequest::from_values(
-        call.params
-            .iter()
-            .filter(|(name, _)| matches!(*name, "limit" | "after" | "before" | "summary")),
-    )?;
-    let fields = parse_fields(call.params.get("fields").unwrap_or(""))?;
-    let mut params = vec![("access_token".to_owned(), ctx.token.to_owned())];
-    params.extend(
-        call.params
-            .iter()
-            .filter(|(name, _)| !NOT_REPEATED_IN_LINKS.contains(name))
-            .map(|(name, value)| (name.to_owned(), value.to_owned())),
-    );
-    params.push(("limit".to_owned(), request.limit.to_string()));
-    let links = PageLinks {
-        base: format!("{}/{}/{edge}", ctx.api_base, node.graph_id()),
-        params,
-    };
-    render_list(ctx, items, &request, Some(&fields), &links)
 }
 
 /// The root node: `GET /?ids=` reads; everything else on it is refused.
@@ -406,13 +358,7 @@ fn read_root(
                 return Err(GraphError::invalid_param("The parameter ids is required"));
             }
             let fields = parse_fields(call.params.get("fields").unwrap_or(""))?;
-            let ctx = render_ctx(world, viewer, api_base);
-            let mut out = Map::new();
-            for id in &ids {
-                let node = resolve(world, viewer, id, GraphMethod::Get)?;
-                out.insert(id.clone(), render_node(&ctx, node, Some(&fields))?);
-            }
-            Ok(Value::Object(out))
+            render_ids(&read_ctx(world, viewer, api_base), &ids, &fields)
         }
         // [guess] What Graph says to a bare root request.
         (GraphMethod::Get, None) => Err(GraphError::invalid_param("The parameter ids is required")),
@@ -440,47 +386,11 @@ pub(crate) async fn graph_handler(State(sandbox): State<Sandbox>, request: Reque
     let Some(method) = GraphMethod::from_http(request.method()) else {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     };
-    let path = request.uri().path().to_owned();
-    let query = request.uri().query().unwrap_or("").to_owned();
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
-    let header_token = header_token(request.headers());
-
-    let fault = sandbox.with_world(|world| {
-        let fault = world.fault.as_mut()?;
-        fault.remaining = fault.remaining.saturating_sub(1);
-        let taken = fault.clone();
-        if fault.remaining == 0 {
-            world.fault = None;
-        }
-        Some(taken)
-    });
-    if let Some(fault) = &fault
-        && fault.latency_ms > 0
-    {
-        tokio::time::sleep(std::time::Duration::from_millis(fault.latency_ms)).await;
-    }
-    let injected = fault.and_then(|fault| {
-        fault
-            .error_code
-            .map(|code| GraphError::injected(code, fault.error_subcode))
-    });
-    let (params, body_error) = match read_params(request).await {
-        Ok(params) => (params, None),
-        Err(error) => (Params::from_urlencoded(&query), Some(error)),
+    let injected = match sandbox.with_world(World::take_fault) {
+        Some(fault) => apply_fault(fault).await,
+        None => None,
     };
-    let call = GraphCall {
-        method,
-        path: path.clone(),
-        params,
-        header_token,
-        host,
-        early_error: injected.or(body_error),
-    };
+    let (call, query) = read_call(request, method, injected).await;
     let answer = sandbox.with_world(|world| {
         let answer = execute(
             world,
@@ -491,20 +401,63 @@ pub(crate) async fn graph_handler(State(sandbox): State<Sandbox>, request: Reque
         );
         tracing::debug!(
             method = method.upper(),
-            path = %path,
+            path = %call.path,
             status = answer.status.as_u16(),
             trace_id = %trace_id,
             "graph request answered"
         );
         world.stats.record(JournalEntry {
             method: method.upper().to_owned(),
-            path,
+            path: call.path.clone(),
             query: journal_query(&query),
             status: answer.status.as_u16(),
         });
         answer
     });
     answer.into_response()
+}
+
+/// Waits an armed fault's latency (outside the world's lock), then answers the error it
+/// injects, if it injects one.
+async fn apply_fault(fault: Fault) -> Option<GraphError> {
+    if fault.latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(fault.latency_ms)).await;
+    }
+    fault
+        .error_code
+        .map(|code| GraphError::injected(code, fault.error_subcode))
+}
+
+/// The HTTP request as a [`GraphCall`], and its raw query string for the journal. A body that
+/// cannot be read leaves the query parameters only and becomes the call's early error, unless
+/// an injected fault already is.
+async fn read_call(
+    request: Request,
+    method: GraphMethod,
+    injected: Option<GraphError>,
+) -> (GraphCall, String) {
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
+    let header_token = header_token(request.headers());
+    let (params, body_error) = match read_params(request).await {
+        Ok(params) => (params, None),
+        Err(error) => (Params::from_urlencoded(&query), Some(error)),
+    };
+    let call = GraphCall {
+        method,
+        path,
+        params,
+        header_token,
+        host,
+        early_error: injected.or(body_error),
+    };
+    (call, query)
 }
 
 #[cfg(test)]
@@ -528,6 +481,42 @@ mod tests {
             let error = parse_path(bad).expect_err("malformed");
             assert_eq!(error.code, 2500, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_the_writes_in_the_route_table_are_routed() {
+        let mut world = crate::seed::seeded_world(chrono::Utc::now());
+        let viewer = Viewer {
+            user_id: 100_001,
+            token: "demo-admin".to_owned(),
+            permissions: Default::default(),
+        };
+        let params = Params::default();
+        let mut routed = |method, node, edge| {
+            write_route(&mut world, &viewer, method, node, edge, &params).is_some()
+        };
+        assert!(routed(
+            GraphMethod::Post,
+            NodeRef::User(100_001),
+            Some("businesses")
+        ));
+        assert!(routed(GraphMethod::Post, NodeRef::Business(200_001), None));
+        assert!(routed(
+            GraphMethod::Delete,
+            NodeRef::Business(200_001),
+            None
+        ));
+        assert!(!routed(
+            GraphMethod::Post,
+            NodeRef::User(100_001),
+            Some("accounts")
+        ));
+        assert!(!routed(GraphMethod::Post, NodeRef::Page(300_001), None));
+        assert!(!routed(
+            GraphMethod::Delete,
+            NodeRef::User(100_001),
+            Some("businesses")
+        ));
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! The `fields=` parameter: a parser for Graph's selection grammar and its inverse.
 //!
-//! Grammar (UPSTREAM §2): `fields := field ("," field)*`,
+//! Grammar (docs/graph-api.md §2): `fields := field ("," field)*`,
 //! `field := name ("." name "(" value ")")* ("{" fields "}")?`; whitespace is tolerated
 //! around names and separators.
 
-use crate::error::GraphError;
+use crate::wire::error::GraphError;
 
 /// How many levels of `{...}` a selection may nest.
 // [guess] Graph's own limit is unpublished; no real query comes close to this one.

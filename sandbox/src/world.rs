@@ -1,0 +1,191 @@
+//! The sandbox's in-memory world: one collection per node type, the tokens, the sandbox clock,
+//! the id counter, rate-limit windows, request statistics and pending faults; and the one
+//! visibility question every route asks ("which node is this id, if the viewer may see it").
+//!
+//! Architecture Invariant: everything here is plain data behind one mutex; nothing in this
+//! module awaits, so the lock is never held across an await point.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
+
+use crate::nodes::NodeRef;
+use crate::nodes::ad_account::AdAccount;
+use crate::nodes::app::App;
+use crate::nodes::business::Business;
+use crate::nodes::page::Page;
+use crate::nodes::user::User;
+use crate::wire::usage::Usage;
+
+/// The first id handed out for objects created while the sandbox runs.
+pub(crate) const FIRST_NEW_ID: u64 = 1_000_000_000;
+
+/// The last year the sandbox clock may reach.
+pub(crate) const LAST_CLOCK_YEAR: i32 = 9999;
+
+/// How many Graph requests the journal keeps.
+pub(crate) const JOURNAL_CAPACITY: usize = 1000;
+
+/// One Graph request as the journal keeps it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct JournalEntry {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+}
+
+/// Counters of the Graph requests received.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Stats {
+    pub requests: u64,
+    pub journal: VecDeque<JournalEntry>,
+}
+
+impl Stats {
+    /// Counts one Graph HTTP request and remembers it.
+    pub(crate) fn record(&mut self, entry: JournalEntry) {
+        self.requests += 1;
+        if self.journal.len() == JOURNAL_CAPACITY {
+            self.journal.pop_front();
+        }
+        self.journal.push_back(entry);
+    }
+}
+
+/// A fault armed through the control plane for the next Graph requests.
+#[derive(Debug, Clone)]
+pub(crate) struct Fault {
+    pub error_code: Option<u32>,
+    pub error_subcode: Option<u32>,
+    pub remaining: u32,
+    pub latency_ms: u64,
+}
+
+/// An access token and what it may do.
+#[derive(Debug, Clone)]
+pub(crate) struct Token {
+    pub user_id: u64,
+    pub permissions: BTreeSet<String>,
+}
+
+/// The whole emulated world. Each node type's module (`nodes/`) owns its stored struct and
+/// the rules about it; the world only holds the collections.
+#[derive(Debug, Clone)]
+pub(crate) struct World {
+    clock_start: DateTime<Utc>,
+    clock_offset_seconds: i64,
+    next_id: u64,
+    pub tokens: HashMap<String, Token>,
+    pub users: BTreeMap<u64, User>,
+    pub businesses: BTreeMap<u64, Business>,
+    pub pages: BTreeMap<u64, Page>,
+    pub ad_accounts: BTreeMap<u64, AdAccount>,
+    pub apps: BTreeMap<u64, App>,
+    pub usage: Usage,
+    pub stats: Stats,
+    pub fault: Option<Fault>,
+}
+
+impl World {
+    /// An empty world whose clock starts at `clock_start`.
+    pub(crate) fn empty(clock_start: DateTime<Utc>) -> Self {
+        World {
+            clock_start,
+            clock_offset_seconds: 0,
+            next_id: FIRST_NEW_ID,
+            tokens: HashMap::new(),
+            users: BTreeMap::new(),
+            businesses: BTreeMap::new(),
+            pages: BTreeMap::new(),
+            ad_accounts: BTreeMap::new(),
+            apps: BTreeMap::new(),
+            usage: Usage::default(),
+            stats: Stats::default(),
+            fault: None,
+        }
+    }
+
+    /// The clock's start, which seed times are relative to.
+    pub(crate) fn clock_start(&self) -> DateTime<Utc> {
+        self.clock_start
+    }
+
+    /// The sandbox clock: its start plus every advance.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock_start + TimeDelta::seconds(self.clock_offset_seconds)
+    }
+
+    /// Moves the sandbox clock forward and answers the new time, or leaves it and answers
+    /// `None` when the new time would pass the last year that Graph's time format writes
+    /// with four digits (far beyond that, chrono's arithmetic would panic on every request).
+    pub(crate) fn advance_clock(&mut self, seconds: i64) -> Option<DateTime<Utc>> {
+        let offset = self.clock_offset_seconds.checked_add(seconds)?;
+        let now = TimeDelta::try_seconds(offset)
+            .and_then(|delta| self.clock_start.checked_add_signed(delta))
+            .filter(|now| now.year() <= LAST_CLOCK_YEAR)?;
+        self.clock_offset_seconds = offset;
+        Some(now)
+    }
+
+    /// A fresh id from the one counter every new object draws from.
+    pub(crate) fn next_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// The armed fault, if any, counting this request against it: the fault is disarmed once
+    /// it has answered its number of requests.
+    pub(crate) fn take_fault(&mut self) -> Option<Fault> {
+        let fault = self.fault.as_mut()?;
+        fault.remaining = fault.remaining.saturating_sub(1);
+        let taken = fault.clone();
+        if fault.remaining == 0 {
+            self.fault = None;
+        }
+        Some(taken)
+    }
+
+    /// Resolves a Graph id (`me`, a numeric id, `act_<n>`) to a node, ignoring visibility.
+    pub(crate) fn lookup(&self, id: &str, viewer: Option<u64>) -> Option<NodeRef> {
+        NodeRef::lookup(self, id, viewer)
+    }
+
+    /// Whether the viewer may read a node; each node type states its own rule.
+    pub(crate) fn can_see(&self, viewer: u64, node: NodeRef) -> bool {
+        node.visible_to(self, viewer)
+    }
+
+    /// The node an id names, if it exists and the viewer may read it.
+    pub(crate) fn visible(&self, id: &str, viewer: u64) -> Option<NodeRef> {
+        self.lookup(id, Some(viewer))
+            .filter(|node| self.can_see(viewer, *node))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_answers_its_number_of_requests_then_disarms() {
+        let mut world = World::empty(Utc::now());
+        world.fault = Some(Fault {
+            error_code: Some(2),
+            error_subcode: None,
+            remaining: 2,
+            latency_ms: 0,
+        });
+        assert_eq!(world.take_fault().map(|f| f.remaining), Some(1));
+        assert_eq!(world.take_fault().map(|f| f.remaining), Some(0));
+        assert!(world.take_fault().is_none());
+    }
+
+    #[test]
+    fn new_ids_come_from_one_counter() {
+        let mut world = World::empty(Utc::now());
+        assert_eq!(world.next_id(), FIRST_NEW_ID);
+        assert_eq!(world.next_id(), FIRST_NEW_ID + 1);
+    }
+}
