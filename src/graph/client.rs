@@ -485,6 +485,8 @@ impl GraphClient {
         }
     }
 
+    /// Sends one call: builds it, admits it (throttle, breaker, budget), sends it and reads
+    /// the answer within the cap, then classifies what Graph said.
     async fn send(
         &self,
         method: &Method,
@@ -493,6 +495,25 @@ impl GraphClient {
         token: &AccessToken,
         fingerprint: TokenFingerprint,
     ) -> Result<Vec<u8>, GraphError> {
+        let request = self.build_request(method, segments, params, token)?;
+        let path = segments.join("/");
+        let node = segments.first().copied().filter(|id| !id.is_empty());
+        let probe = self.admit(method, &path, fingerprint, node).await?;
+        let started = Instant::now();
+        let answer = self.call(method, &path, request, probe, started).await?;
+        self.classify_answer(method, &path, fingerprint, answer, started)
+            .await
+    }
+
+    /// The HTTP request for a call: the versioned URL, the token in the `Authorization` header
+    /// (never in the URL), the parameters in the query or the form, and the appsecret_proof.
+    fn build_request(
+        &self,
+        method: &Method,
+        segments: Segments<'_>,
+        params: &[(String, String)],
+        token: &AccessToken,
+    ) -> Result<reqwest::RequestBuilder, GraphError> {
         let inner = &self.inner;
         let mut url = inner.base.clone();
         {
@@ -511,18 +532,28 @@ impl GraphClient {
                 appsecret_proof(secret, token.expose()),
             ));
         }
-        let mut request = inner
+        let request = inner
             .http
             .request(method.clone(), url)
             .header(AUTHORIZATION, format!("Bearer {}", token.expose()));
-        request = if *method == Method::POST {
+        Ok(if *method == Method::POST {
             request.form(&params)
         } else {
             request.query(&params)
-        };
+        })
+    }
 
-        let path = segments.join("/");
-        let node = segments.first().copied().filter(|id| !id.is_empty());
+    /// Lets a call go, or refuses it: held back while Graph throttles its token or business
+    /// (spaced out near the limit), refused while the breaker is open, refused past the
+    /// request's budget. Answers whether the call is the breaker's half-open probe.
+    async fn admit(
+        &self,
+        method: &Method,
+        path: &str,
+        fingerprint: TokenFingerprint,
+        node: Option<&str>,
+    ) -> Result<bool, GraphError> {
+        let inner = &self.inner;
         match inner.governor.admit(fingerprint, node).await {
             Admission::HoldBack(wait) => {
                 inner
@@ -551,7 +582,6 @@ impl GraphClient {
             }
             Admission::Proceed(_) => {}
         }
-
         let probe = match inner.breaker.admit() {
             (Permit::Refuse(retry_in), _) => {
                 inner
@@ -577,11 +607,24 @@ impl GraphClient {
                 .graph_call(method.as_str(), "over_budget", None, None);
             return Err(error);
         }
-
         if let Some(stats) = &self.stats {
             stats.graph_calls.fetch_add(1, Ordering::Relaxed);
         }
-        let started = Instant::now();
+        Ok(probe)
+    }
+
+    /// Sends an admitted call and reads its answer, at most the configured cap of it. A
+    /// redirect is an upstream failure, never followed. The breaker learns whether the host
+    /// answered.
+    async fn call(
+        &self,
+        method: &Method,
+        path: &str,
+        request: reqwest::RequestBuilder,
+        probe: bool,
+        started: Instant,
+    ) -> Result<RawAnswer, GraphError> {
+        let inner = &self.inner;
         let response = match request.send().await {
             Ok(response) => response,
             Err(error) => return Err(self.transport_failure(method, error, probe, started)),
@@ -637,6 +680,29 @@ impl GraphClient {
             Outcome::Answered
         };
         self.breaker_changed(inner.breaker.record(probe, outcome));
+        Ok(RawAnswer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// What Graph's answer means: the body of a success, or the error its envelope carries.
+    /// The usage headers of either go to the governor; metrics count the outcome.
+    async fn classify_answer(
+        &self,
+        method: &Method,
+        path: &str,
+        fingerprint: TokenFingerprint,
+        answer: RawAnswer,
+        started: Instant,
+    ) -> Result<Vec<u8>, GraphError> {
+        let inner = &self.inner;
+        let RawAnswer {
+            status,
+            headers,
+            body,
+        } = answer;
         let elapsed = started.elapsed();
         tracing::debug!(
             method = %method,
@@ -646,7 +712,6 @@ impl GraphClient {
             "graph call"
         );
         let usage = UsageReport::from_headers(&headers);
-
         if (200..300).contains(&status) {
             inner
                 .metrics
@@ -690,6 +755,13 @@ impl GraphClient {
             ))),
         }
     }
+}
+
+/// An answer as it came off the wire: status, headers and the body read within the cap.
+struct RawAnswer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
 }
 
 impl GraphClient {
