@@ -136,16 +136,17 @@ type Segments<'a> = &'a [&'a str];
 impl GraphClient {
     /// Builds a client; fails when the base URL or version is malformed.
     pub fn new(settings: GraphSettings) -> Result<GraphClient, GraphError> {
-        let base = Url::parse(&settings.base_url)
-            .map_err(|e| GraphError::Decode(format!("graph URL {:?}: {e}", settings.base_url)))?;
+        let base = Url::parse(&settings.base_url).map_err(|e| {
+            GraphError::InvalidSettings(format!("graph URL {:?}: {e}", settings.base_url))
+        })?;
         if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
-            return Err(GraphError::Decode(format!(
+            return Err(GraphError::InvalidSettings(format!(
                 "graph URL {:?} must be an http(s) URL",
                 settings.base_url
             )));
         }
         if !is_version(&settings.version) {
-            return Err(GraphError::Decode(format!(
+            return Err(GraphError::InvalidSettings(format!(
                 "graph version {:?} must look like v25.0",
                 settings.version
             )));
@@ -255,7 +256,7 @@ impl GraphClient {
             return Ok(HashMap::new());
         }
         if ids.len() > MAX_IDS_PER_CALL {
-            return Err(GraphError::Decode(format!(
+            return Err(GraphError::InvalidRequest(format!(
                 "{} ids in one call; Graph reads at most {MAX_IDS_PER_CALL}",
                 ids.len()
             )));
@@ -280,7 +281,7 @@ impl GraphClient {
         fields: &str,
     ) -> Result<Vec<Result<T, GraphError>>, GraphError> {
         if ids.len() > MAX_IDS_PER_CALL {
-            return Err(GraphError::Decode(format!(
+            return Err(GraphError::InvalidRequest(format!(
                 "{} operations in one batch; Graph takes at most {MAX_IDS_PER_CALL}",
                 ids.len()
             )));
@@ -517,9 +518,9 @@ impl GraphClient {
         let inner = &self.inner;
         let mut url = inner.base.clone();
         {
-            let mut path = url
-                .path_segments_mut()
-                .map_err(|()| GraphError::Decode("graph URL cannot take a path".to_owned()))?;
+            let mut path = url.path_segments_mut().map_err(|()| {
+                GraphError::InvalidSettings("graph URL cannot take a path".to_owned())
+            })?;
             path.pop_if_empty().push(&inner.version);
             for segment in segments {
                 path.push(segment);
@@ -908,7 +909,9 @@ fn checked(id: &str) -> Result<&str, GraphError> {
     if is_node_id(id) {
         Ok(id)
     } else {
-        Err(GraphError::Decode(format!("{id:?} is not a Graph node id")))
+        Err(GraphError::InvalidRequest(format!(
+            "{id:?} is not a Graph node id"
+        )))
     }
 }
 

@@ -20,6 +20,13 @@ pub enum GraphError {
     /// Graph answered something this client cannot read.
     #[error("the Graph API gave an answer bizgraph cannot read: {0}")]
     Decode(String),
+    /// The client's settings cannot make a Graph URL (base URL, version): the operator's to fix.
+    #[error("invalid Graph API settings: {0}")]
+    InvalidSettings(String),
+    /// A call the client refuses to build (an id that is not a node id, too many ids): a bug
+    /// in the caller, since the schema checks its inputs first.
+    #[error("a Graph call bizgraph refused to make: {0}")]
+    InvalidRequest(String),
     /// Graph throttles this caller or business, so the call was not sent.
     #[error(
         "Graph's rate limit for this caller was reached; bizgraph holds calls back for {} more seconds",
@@ -205,7 +212,10 @@ impl GraphError {
             | GraphError::TooLarge { .. }
             | GraphError::Redirected { .. }
             | GraphError::CircuitOpen { .. } => ErrorClass::UpstreamUnavailable,
-            GraphError::Decode(_) | GraphError::AppSecretRejected { .. } => ErrorClass::Internal,
+            GraphError::Decode(_)
+            | GraphError::InvalidSettings(_)
+            | GraphError::InvalidRequest(_)
+            | GraphError::AppSecretRejected { .. } => ErrorClass::Internal,
             GraphError::HeldBack(_) => ErrorClass::RateLimited,
             GraphError::BudgetExceeded { .. } => ErrorClass::BudgetExceeded,
         }
@@ -220,6 +230,8 @@ impl GraphError {
             GraphError::Api(api) => matches!(api.code, 1 | 2),
             GraphError::Transport(_) | GraphError::Timeout => true,
             GraphError::Decode(_)
+            | GraphError::InvalidSettings(_)
+            | GraphError::InvalidRequest(_)
             | GraphError::HeldBack(_)
             | GraphError::BudgetExceeded { .. }
             | GraphError::TooLarge { .. }
@@ -254,6 +266,7 @@ impl GraphError {
             }
             GraphError::Transport(text) => GraphError::Transport(scrub(text)),
             GraphError::Decode(text) => GraphError::Decode(scrub(text)),
+            GraphError::InvalidRequest(text) => GraphError::InvalidRequest(scrub(text)),
             other => other.clone(),
         }
     }

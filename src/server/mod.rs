@@ -71,9 +71,9 @@ pub enum StartError {
         /// Why binding failed.
         source: std::io::Error,
     },
-    /// The Graph API settings are unusable.
-    #[error("invalid Graph API settings: {0}")]
-    Graph(#[from] GraphError),
+    /// The Graph API settings are unusable (the error says which and why).
+    #[error(transparent)]
+    GraphSettings(#[from] GraphError),
     /// The cache key secret is too short to keep token fingerprints unguessable.
     #[error("invalid --cache-key-secret: {0}")]
     CacheKeySecret(#[from] WeakSecret),
