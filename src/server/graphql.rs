@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, RawQuery, State};
@@ -247,18 +247,12 @@ async fn execute(
     transport: Transport,
     media: MediaType,
 ) -> Response {
-    let too_deep = nesting_depth(&request.query) > MAX_QUERY_NESTING
-        || value_depth(&async_graphql::Value::Object(
-            request
-                .variables
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        )) > MAX_QUERY_NESTING
-        || request
-            .extensions
-            .values()
-            .any(|v| value_depth(v) > MAX_QUERY_NESTING);
+    // The variables map is one level; its values nest below it.
+    let too_deep = request
+        .variables
+        .values()
+        .chain(request.extensions.values())
+        .any(|value| 1 + value_depth(value) > MAX_QUERY_NESTING);
     if too_deep {
         return refuse(
             state,
@@ -269,34 +263,10 @@ async fn execute(
             &format!("the query or its variables nest deeper than {MAX_QUERY_NESTING} levels"),
         );
     }
-    // Parsed here as well as in the executor: to tell parse errors from validation errors,
-    // and to see whether a GET request would write.
-    let document = match async_graphql::parser::parse_query(&request.query) {
+    let document = match prepared_document(state, &request.query, media) {
         Ok(document) => document,
-        Err(error) => {
-            return refuse(
-                state,
-                Refusal::ParseFailed,
-                media,
-                media.request_error_status(),
-                ErrorCode::GraphqlParseFailed,
-                &format!("the query does not parse: {error}"),
-            );
-        }
+        Err(refused) => return *refused,
     };
-    if expanded_field_count(&document) > MAX_EXPANDED_FIELDS {
-        return refuse(
-            state,
-            Refusal::TooManyFields,
-            media,
-            media.request_error_status(),
-            ErrorCode::BadRequest,
-            &format!(
-                "the query selects more than {MAX_EXPANDED_FIELDS} fields once its fragments are \
-                 spread out; select fewer fields or spread fragments fewer times"
-            ),
-        );
-    }
     if transport == Transport::Get
         && let Some(kind) = operation_type(&document, &request)
         && kind != OperationType::Query
@@ -351,7 +321,7 @@ async fn execute(
     let executed = Arc::new(ExecutionStarted::default());
     // The executor takes the document parsed above instead of parsing it again.
     let mut request = request.data(auth).data(executed.clone());
-    request.set_parsed_query(document);
+    request.set_parsed_query(ExecutableDocument::clone(&document));
     let execution = state.schema.execute(request);
     let Ok(mut response) = tokio::time::timeout_at(deadline, execution).await else {
         state
@@ -441,6 +411,59 @@ async fn execute(
         serde_json::Value::Object(extensions),
     );
     answer(media, status, &serde_json::Value::Object(body))
+}
+
+/// The parsed document of `query`, from the cache of documents that passed the guards, or
+/// checked and parsed now: nesting before parsing (the parser has no depth guard), then the
+/// fan-out of its fragments. Parse errors are told apart from validation errors here. The
+/// checks depend on the text alone, so a cached document has passed them.
+fn prepared_document(
+    state: &AppState,
+    query: &str,
+    media: MediaType,
+) -> Result<Arc<ExecutableDocument>, Box<Response>> {
+    if let Some(document) = state.documents.get(query) {
+        return Ok(document);
+    }
+    if nesting_depth(query) > MAX_QUERY_NESTING {
+        return Err(Box::new(refuse(
+            state,
+            Refusal::TooDeep,
+            media,
+            media.request_error_status(),
+            ErrorCode::BadRequest,
+            &format!("the query or its variables nest deeper than {MAX_QUERY_NESTING} levels"),
+        )));
+    }
+    let document = match async_graphql::parser::parse_query(query) {
+        Ok(document) => document,
+        Err(error) => {
+            return Err(Box::new(refuse(
+                state,
+                Refusal::ParseFailed,
+                media,
+                media.request_error_status(),
+                ErrorCode::GraphqlParseFailed,
+                &format!("the query does not parse: {error}"),
+            )));
+        }
+    };
+    if expanded_field_count(&document) > MAX_EXPANDED_FIELDS {
+        return Err(Box::new(refuse(
+            state,
+            Refusal::TooManyFields,
+            media,
+            media.request_error_status(),
+            ErrorCode::BadRequest,
+            &format!(
+                "the query selects more than {MAX_EXPANDED_FIELDS} fields once its fragments are \
+                 spread out; select fewer fields or spread fragments fewer times"
+            ),
+        )));
+    }
+    let document = Arc::new(document);
+    state.documents.insert(query.to_owned(), document.clone());
+    Ok(document)
 }
 
 /// A value of the answer as JSON; these types always serialise.

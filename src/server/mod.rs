@@ -49,6 +49,11 @@ pub(crate) const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Deepest bracket nesting accepted in a query text, checked before parsing: async-graphql's
 /// parser has no depth guard for argument values and overflows the stack on deep ones.
 pub(crate) const MAX_QUERY_NESTING: usize = 64;
+/// Memory the cache of parsed documents may use, counted as eight bytes of syntax tree per
+/// byte of query text (an estimate on the generous side: every token becomes a positioned
+/// node).
+pub(crate) const DOCUMENT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Stack size of the runtime's worker threads. async-graphql's parser recurses once per bracket
 /// level; at `MAX_QUERY_NESTING` the deepest shape (nested selections) needs under 256 KiB in a
 /// release build and under 1 MiB unoptimised. Workers get 8 MiB (Linux's main-thread default;
@@ -120,6 +125,10 @@ pub(crate) struct AppState {
     pub(crate) sdl: String,
     pub(crate) max_upstream_calls: usize,
     pub(crate) introspection: bool,
+    /// Documents that passed the guards, parsed, by their text: clients send the same few
+    /// queries again and again, and parsing is the costliest step the gateway takes itself.
+    pub(crate) documents:
+        moka::sync::Cache<String, Arc<async_graphql::parser::types::ExecutableDocument>>,
     pub(crate) upstream_messages: crate::schema::UpstreamMessages,
     pub(crate) request_timeout: std::time::Duration,
     pub(crate) metrics: Arc<Metrics>,
@@ -197,6 +206,12 @@ impl Application {
             explorer: explorer_page(settings.server.graphiql_demo_token.as_deref()),
             max_upstream_calls: settings.limits.max_graph_calls,
             introspection: settings.server.introspection,
+            documents: moka::sync::Cache::builder()
+                .max_capacity(DOCUMENT_CACHE_BYTES)
+                .weigher(|query: &String, _| {
+                    u32::try_from(query.len().saturating_mul(8)).unwrap_or(u32::MAX)
+                })
+                .build(),
             upstream_messages: settings.upstream.messages,
             request_timeout: settings.server.request_timeout,
             metrics,
