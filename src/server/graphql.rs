@@ -15,7 +15,8 @@ use super::guards::{
     value_depth,
 };
 use super::response::{
-    ExecutionStarted, MediaType, answer, cap_errors, ensure_code, null_failed_fields, request_error,
+    ExecutionStarted, MediaType, answer_bytes, cap_errors, ensure_code, null_failed_fields,
+    request_error,
 };
 use super::{AppState, Deadline, MAX_BODY_BYTES, MAX_EXPANDED_FIELDS, MAX_QUERY_NESTING};
 use crate::error::ErrorCode;
@@ -155,11 +156,40 @@ pub(super) async fn graphql_post(
     execute(&state, deadline, &headers, request, Transport::Post, media).await
 }
 
+/// A well-formed POST body, as GraphQL over HTTP defines its members.
+#[derive(serde::Deserialize)]
+struct WireRequest {
+    query: String,
+    #[serde(rename = "operationName", default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<std::collections::BTreeMap<async_graphql::Name, async_graphql::Value>>,
+    #[serde(default)]
+    extensions: Option<std::collections::HashMap<String, async_graphql::Value>>,
+}
+
 /// A POST body as a GraphQL request, checked member by member as GraphQL over HTTP says:
 /// `query` a string, `operationName` a string or null, `variables` and `extensions` maps or
 /// null. async-graphql alone would take a variables string as JSON text.
 fn graphql_request(body: &[u8]) -> Result<async_graphql::Request, String> {
     use serde_json::Value;
+    // The common case in one pass; anything it cannot take is read again below, slowly, to
+    // say exactly what is wrong.
+    if let Ok(wire) = serde_json::from_slice::<WireRequest>(body)
+        && !wire.query.trim().is_empty()
+    {
+        let mut request = async_graphql::Request::new(wire.query);
+        if let Some(name) = wire.operation_name {
+            request = request.operation_name(name);
+        }
+        if let Some(variables) = wire.variables {
+            request = request.variables(async_graphql::Variables::from_value(
+                async_graphql::Value::Object(variables.into_iter().collect()),
+            ));
+        }
+        request.extensions = async_graphql::Extensions(wire.extensions.unwrap_or_default());
+        return Ok(request);
+    }
     let value: Value =
         serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
     let Value::Object(members) = &value else {
@@ -390,27 +420,54 @@ async fn execute(
         codes = %distinct.join(","),
         "graphql request"
     );
-    let mut body = serde_json::Map::new();
-    if executed {
-        body.insert("data".to_owned(), json_of(&response.data));
+    let body = AnswerBody {
+        data: executed.then_some(&response.data),
+        errors: &response.errors,
+        extensions: AnswerExtensions {
+            others: &response.extensions,
+            // What the request cost upstream, for callers who watch their queries' price.
+            cost: Cost {
+                graph_calls: stats.graph_calls(),
+                cache_hits: stats.cache_hits(),
+            },
+        },
+    };
+    match serde_json::to_vec(&body) {
+        Ok(bytes) => answer_bytes(media, status, bytes),
+        // The answer's values are JSON already; this is not expected to happen.
+        Err(error) => request_error(
+            media,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            &format!("the answer could not be written as JSON: {error}"),
+        ),
     }
-    if !response.errors.is_empty() {
-        body.insert("errors".to_owned(), json_of(&response.errors));
-    }
-    // What the request cost upstream, for callers who watch their queries' price.
-    let mut extensions = serde_json::Map::new();
-    for (name, value) in &response.extensions {
-        extensions.insert(name.clone(), json_of(value));
-    }
-    extensions.insert(
-        "cost".to_owned(),
-        serde_json::json!({"graphCalls": stats.graph_calls(), "cacheHits": stats.cache_hits()}),
-    );
-    body.insert(
-        "extensions".to_owned(),
-        serde_json::Value::Object(extensions),
-    );
-    answer(media, status, &serde_json::Value::Object(body))
+}
+
+/// The body of an answer to a request that reached the executor, written in one pass.
+#[derive(serde::Serialize)]
+struct AnswerBody<'a> {
+    /// Absent when the request never executed (GraphQL over HTTP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [async_graphql::ServerError],
+    extensions: AnswerExtensions<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct AnswerExtensions<'a> {
+    #[serde(flatten)]
+    others: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+    cost: Cost,
+}
+
+/// `extensions.cost`: the Graph calls a request sent and the reads the cache answered.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Cost {
+    graph_calls: u64,
+    cache_hits: u64,
 }
 
 /// The parsed document of `query`, from the cache of documents that passed the guards, or
@@ -464,11 +521,6 @@ fn prepared_document(
     let document = Arc::new(document);
     state.documents.insert(query.to_owned(), document.clone());
     Ok(document)
-}
-
-/// A value of the answer as JSON; these types always serialise.
-fn json_of(value: &impl serde::Serialize) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
 /// The caller's token from `Authorization: Bearer <token>`.

@@ -177,7 +177,12 @@ fn parse_quality(value: &str) -> u16 {
 /// An answer of `/graphql`: its media type, `Cache-Control: no-store` (answers carry the
 /// caller's own data, which no shared cache may keep), and the JSON body.
 pub(super) fn answer(media: MediaType, status: StatusCode, body: &serde_json::Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+    answer_bytes(media, status, body.to_string().into_bytes())
+}
+
+/// An answer of `/graphql` whose JSON body is already written.
+pub(super) fn answer_bytes(media: MediaType, status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
