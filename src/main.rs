@@ -20,6 +20,8 @@ async fn run(cli: bizgraph::config::Cli) -> anyhow::Result<()> {
             EnvFilter::try_from_env("BIZGRAPH_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, not escape codes in a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     bizgraph::run(cli).await?;
     Ok(())
