@@ -174,30 +174,8 @@ impl Application {
             max_response_bytes: settings.upstream.max_response_bytes,
             breaker: settings.upstream.breaker,
         })?;
-        // Resolvers reach Graph through each request's own client handle (in `RequestContext`).
-        let mut builder = schema::builder()
-            .extension(response::MarkExecution)
-            .limit_complexity(settings.limits.max_complexity);
-        if !settings.server.introspection {
-            // "Did you mean" hints spell out the schema just as introspection would.
-            builder = builder.disable_introspection().disable_suggestions();
-        }
-        let schema = builder.finish();
-        let authorization = settings
-            .server
-            .graphiql_demo_token
-            .as_ref()
-            .map(|token| format!("Bearer {token}"));
-        let mut graphiql = GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("bizgraph");
-        if let Some(value) = &authorization {
-            graphiql = graphiql.header("Authorization", value);
-        }
-        let graphiql =
-            graphiql
-                .finish()
-                .replacen("<head>", &format!("<head>\n{GRAPHIQL_FALLBACK}"), 1);
+        let schema = build_schema(&settings);
+        let graphiql = graphiql_html(settings.server.graphiql_demo_token.as_deref());
         let state = Arc::new(AppState {
             sdl: schema.sdl(),
             schema,
@@ -216,54 +194,7 @@ impl Application {
             request_timeout: settings.server.request_timeout,
             metrics,
         });
-        let cors = cors_layer(&settings.server.cors_origins)?;
-        let mut router = Router::new().route(
-            "/graphql",
-            get(graphql_get)
-                .post(graphql_post)
-                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    read_body_within_deadline,
-                )),
-        );
-        if settings.server.explorers {
-            router = router
-                .route("/", get(graphiql_page))
-                .route("/graphiql", get(graphiql_page))
-                .route("/explorer", get(explorer_page_handler));
-        }
-        if settings.server.introspection {
-            router = router.route("/schema.graphql", get(sdl));
-        }
-        let router = router
-            .route("/healthz", get(healthz))
-            .route("/metrics", get(metrics_text))
-            .layer(cors)
-            // Every request gets an `x-request-id` (the caller's, or a new UUID), named in its
-            // log lines and echoed in the response, so a failure can be found in the logs.
-            .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(
-                TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
-                    let request_id = request
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    // The path only: a GET query string holds the whole GraphQL document.
-                    tracing::info_span!(
-                        "http",
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                        request_id = %request_id,
-                    )
-                }),
-            )
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-            // Runs first: a caller's id that is too long or odd is dropped, so the layer
-            // above makes a new one instead of echoing it into every log line.
-            .layer(axum::middleware::map_request(drop_unusable_request_id))
-            .with_state(state);
+        let router = router(state, &settings)?;
         let listener = TcpListener::bind(settings.server.listen)
             .await
             .map_err(|source| StartError::Bind {
@@ -384,6 +315,88 @@ async fn read_body_within_deadline(
             response
         }
     }
+}
+
+/// The schema with this gateway's extension and limits; introspection and suggestions off
+/// when the settings say so. Resolvers reach Graph through each request's own client handle
+/// (in `RequestContext`), so the schema holds no client.
+fn build_schema(settings: &Settings) -> BizgraphSchema {
+    let mut builder = schema::builder()
+        .extension(response::MarkExecution)
+        .limit_complexity(settings.limits.max_complexity);
+    if !settings.server.introspection {
+        // "Did you mean" hints spell out the schema just as introspection would.
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// GraphiQL's page, pre-filled with the demo token when there is one, falling back to the
+/// offline explorer when its CDN is out of reach.
+fn graphiql_html(demo_token: Option<&str>) -> String {
+    let mut graphiql = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .title("bizgraph");
+    let authorization = demo_token.map(|token| format!("Bearer {token}"));
+    if let Some(value) = &authorization {
+        graphiql = graphiql.header("Authorization", value);
+    }
+    graphiql
+        .finish()
+        .replacen("<head>", &format!("<head>\n{GRAPHIQL_FALLBACK}"), 1)
+}
+
+/// The routes and their layers: `/graphql` with its body read under the deadline, the pages
+/// the settings allow, CORS, the request id and the request's tracing span.
+fn router(state: Arc<AppState>, settings: &Settings) -> Result<Router, StartError> {
+    let cors = cors_layer(&settings.server.cors_origins)?;
+    let mut router = Router::new().route(
+        "/graphql",
+        get(graphql_get)
+            .post(graphql_post)
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                read_body_within_deadline,
+            )),
+    );
+    if settings.server.explorers {
+        router = router
+            .route("/", get(graphiql_page))
+            .route("/graphiql", get(graphiql_page))
+            .route("/explorer", get(explorer_page_handler));
+    }
+    if settings.server.introspection {
+        router = router.route("/schema.graphql", get(sdl));
+    }
+    Ok(router
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .layer(cors)
+        // Every request gets an `x-request-id` (the caller's, or a new UUID), named in its
+        // log lines and echoed in the response, so a failure can be found in the logs.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
+                let request_id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                // The path only: a GET query string holds the whole GraphQL document.
+                tracing::info_span!(
+                    "http",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = %request_id,
+                )
+            }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Runs first: a caller's id that is too long or odd is dropped, so the layer above
+        // makes a new one instead of echoing it into every log line.
+        .layer(axum::middleware::map_request(drop_unusable_request_id))
+        .with_state(state))
 }
 
 /// CORS for the configured origins: they may POST JSON with an `Authorization` header.
