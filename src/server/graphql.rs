@@ -20,7 +20,7 @@ use super::response::{
 };
 use super::{AppState, Deadline, MAX_BODY_BYTES, MAX_EXPANDED_FIELDS, MAX_QUERY_NESTING};
 use crate::error::ErrorCode;
-use crate::graph::AccessToken;
+use crate::graph::{AccessToken, CallStats};
 
 /// Why a request was refused before it ran: the `reason` label of
 /// `bizgraph_graphql_refused_total`.
@@ -269,6 +269,8 @@ enum Transport {
 /// Longest operation name written to a log line; the name is the caller's to choose.
 const LOGGED_NAME_CHARS: usize = 64;
 
+/// One GraphQL request: prepare (the guards, the parsed document), run (under the request's
+/// deadline), finish (codes, nulls, the error cap, one log line, the answer).
 async fn execute(
     state: &AppState,
     deadline: Option<Extension<Deadline>>,
@@ -277,6 +279,56 @@ async fn execute(
     transport: Transport,
     media: MediaType,
 ) -> Response {
+    let document = match prepare(state, &request, transport, media) {
+        Ok(document) => document,
+        Err(refused) => return *refused,
+    };
+    let (context, stats) = state.request_context(bearer_token(headers));
+    let run = Run {
+        operation: request
+            .operation_name
+            .as_deref()
+            .unwrap_or("-")
+            .chars()
+            .take(LOGGED_NAME_CHARS)
+            .collect(),
+        started: std::time::Instant::now(),
+        stats,
+        media,
+    };
+    let deadline = match deadline {
+        Some(Extension(Deadline(at))) => at,
+        None => tokio::time::Instant::now() + state.request_timeout,
+    };
+    let executed = Arc::new(ExecutionStarted::default());
+    // The executor takes the document parsed by the guards instead of parsing it again.
+    let mut request = request.data(context).data(executed.clone());
+    request.set_parsed_query(ExecutableDocument::clone(&document));
+    match tokio::time::timeout_at(deadline, state.schema.execute(request)).await {
+        Ok(response) => finish(state, &run, response, executed.get()),
+        Err(_elapsed) => timed_out(state, &run),
+    }
+}
+
+/// The guards a request passes before it runs: nesting of its variables, the document's own
+/// checks (cached with it), what a GET may run, introspection when it is off, required
+/// variables. Each refusal is answered, counted and logged by `refuse`.
+fn prepare(
+    state: &AppState,
+    request: &async_graphql::Request,
+    transport: Transport,
+    media: MediaType,
+) -> Result<Arc<ExecutableDocument>, Box<Response>> {
+    let refused = |refusal: Refusal, code: ErrorCode, message: &str| {
+        Box::new(refuse(
+            state,
+            refusal,
+            media,
+            media.request_error_status(),
+            code,
+            message,
+        ))
+    };
     // The variables map is one level; its values nest below it.
     let too_deep = request
         .variables
@@ -284,21 +336,15 @@ async fn execute(
         .chain(request.extensions.values())
         .any(|value| 1 + value_depth(value) > MAX_QUERY_NESTING);
     if too_deep {
-        return refuse(
-            state,
+        return Err(refused(
             Refusal::TooDeep,
-            media,
-            media.request_error_status(),
             ErrorCode::BadRequest,
             &format!("the query or its variables nest deeper than {MAX_QUERY_NESTING} levels"),
-        );
+        ));
     }
-    let document = match prepared_document(state, &request.query, media) {
-        Ok(document) => document,
-        Err(refused) => return *refused,
-    };
+    let document = prepared_document(state, &request.query, media)?;
     if transport == Transport::Get
-        && let Some(kind) = operation_type(&document, &request)
+        && let Some(kind) = operation_type(&document, request)
         && kind != OperationType::Query
     {
         let mut response = refuse(
@@ -312,73 +358,72 @@ async fn execute(
         response
             .headers_mut()
             .insert(ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return Err(Box::new(response));
     }
     if !state.introspection && selects_introspection(&document) {
         // async-graphql would answer `null` without a word; say why instead.
-        return refuse(
-            state,
+        return Err(refused(
             Refusal::Invalid,
-            media,
-            media.request_error_status(),
             ErrorCode::GraphqlValidationFailed,
             "introspection is turned off on this server (`__schema` and `__type`)",
-        );
+        ));
     }
-    if let Some(message) = missing_variable(&document, &request) {
-        return refuse(
-            state,
+    if let Some(message) = missing_variable(&document, request) {
+        return Err(refused(
             Refusal::Invalid,
-            media,
-            media.request_error_status(),
             ErrorCode::InvalidArgument,
             &message,
-        );
+        ));
     }
-    let (auth, stats) = state.request_context(bearer_token(headers));
-    let operation: String = request
-        .operation_name
-        .as_deref()
-        .unwrap_or("-")
-        .chars()
-        .take(LOGGED_NAME_CHARS)
-        .collect();
-    let started = std::time::Instant::now();
-    let deadline = match deadline {
-        Some(Extension(Deadline(at))) => at,
-        None => tokio::time::Instant::now() + state.request_timeout,
-    };
-    let executed = Arc::new(ExecutionStarted::default());
-    // The executor takes the document parsed above instead of parsing it again.
-    let mut request = request.data(auth).data(executed.clone());
-    request.set_parsed_query(ExecutableDocument::clone(&document));
-    let execution = state.schema.execute(request);
-    let Ok(mut response) = tokio::time::timeout_at(deadline, execution).await else {
-        state
-            .metrics
-            .graphql_request(Some(ErrorCode::GatewayTimeout.as_str()), started.elapsed());
-        tracing::info!(
-            operation = %operation,
-            status = 504,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            graph_calls = stats.graph_calls(),
-            "graphql request timed out"
-        );
-        return request_error(
-            media,
-            ErrorCode::GatewayTimeout.http_status(),
-            ErrorCode::GatewayTimeout,
-            &format!(
-                "the request took longer than {} seconds and was abandoned; a mutation in it may \
-                 still have been applied",
-                state.request_timeout.as_secs_f64()
-            ),
-        );
-    };
+    Ok(document)
+}
+
+/// What a running request carries to its answer.
+struct Run {
+    /// The operation's name as logged (cut short: the caller chooses it).
+    operation: String,
+    started: std::time::Instant,
+    stats: Arc<CallStats>,
+    media: MediaType,
+}
+
+/// The answer of a request past its deadline: 504, no data, and whatever it sent counted.
+fn timed_out(state: &AppState, run: &Run) -> Response {
+    state.metrics.graphql_request(
+        Some(ErrorCode::GatewayTimeout.as_str()),
+        run.started.elapsed(),
+    );
+    tracing::info!(
+        operation = %run.operation,
+        status = 504,
+        elapsed_ms = run.started.elapsed().as_millis() as u64,
+        graph_calls = run.stats.graph_calls(),
+        "graphql request timed out"
+    );
+    request_error(
+        run.media,
+        ErrorCode::GatewayTimeout.http_status(),
+        ErrorCode::GatewayTimeout,
+        &format!(
+            "the request took longer than {} seconds and was abandoned; a mutation in it may \
+             still have been applied",
+            state.request_timeout.as_secs_f64()
+        ),
+    )
+}
+
+/// The answer of a request the executor returned: every error coded, failed nullable fields
+/// `null`, at most `MAX_ERRORS` errors, no `data` when it never executed, the cost, and one
+/// bounded log line.
+fn finish(
+    state: &AppState,
+    run: &Run,
+    mut response: async_graphql::Response,
+    executed: bool,
+) -> Response {
     for error in &mut response.errors {
         ensure_code(error);
     }
-    let executed = executed.get();
     if !executed {
         // Validation, a limit or variable coercion refused it: GraphQL over HTTP answers
         // without `data`.
@@ -396,11 +441,11 @@ async fn execute(
         .collect();
     state
         .metrics
-        .graphql_request(codes.first().copied(), started.elapsed());
+        .graphql_request(codes.first().copied(), run.started.elapsed());
     let status = if executed {
         StatusCode::OK
     } else {
-        media.request_error_status()
+        run.media.request_error_status()
     };
     // One line per request, bounded: a few distinct codes, never a caller's text but the
     // (truncated) operation name.
@@ -411,11 +456,11 @@ async fn execute(
         }
     }
     tracing::info!(
-        operation = %operation,
+        operation = %run.operation,
         status = status.as_u16(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        graph_calls = stats.graph_calls(),
-        cache_hits = stats.cache_hits(),
+        elapsed_ms = run.started.elapsed().as_millis() as u64,
+        graph_calls = run.stats.graph_calls(),
+        cache_hits = run.stats.cache_hits(),
         errors = response.errors.len(),
         codes = %distinct.join(","),
         "graphql request"
@@ -427,16 +472,16 @@ async fn execute(
             others: &response.extensions,
             // What the request cost upstream, for callers who watch their queries' price.
             cost: Cost {
-                graph_calls: stats.graph_calls(),
-                cache_hits: stats.cache_hits(),
+                graph_calls: run.stats.graph_calls(),
+                cache_hits: run.stats.cache_hits(),
             },
         },
     };
     match serde_json::to_vec(&body) {
-        Ok(bytes) => answer_bytes(media, status, bytes),
+        Ok(bytes) => answer_bytes(run.media, status, bytes),
         // The answer's values are JSON already; this is not expected to happen.
         Err(error) => request_error(
-            media,
+            run.media,
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Internal,
             &format!("the answer could not be written as JSON: {error}"),
