@@ -1,6 +1,12 @@
 //! The `bizgraph` command: parse the command line, set up logging, run.
 
 use clap::Parser;
+
+/// mimalloc instead of the system allocator: the gateway allocates many small, short-lived
+/// objects per request (syntax trees, field sets, JSON), where glibc's malloc was a sixth of
+/// the process's time in a profile.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> anyhow::Result<()> {
