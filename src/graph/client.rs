@@ -233,7 +233,8 @@ impl GraphClient {
         self.read(&[checked(id)?], params, token).await
     }
 
-    /// Reads up to [`MAX_IDS_PER_CALL`] nodes in one call (`GET /?ids=a,b&fields=`), keyed by id.
+    /// Reads up to [`MAX_IDS_PER_CALL`] nodes in one call (`GET /?ids=a,b&fields=`, the ids in
+    /// sorted order), keyed by id.
     pub async fn nodes<T: DeserializeOwned>(
         &self,
         token: &AccessToken,
@@ -260,10 +261,15 @@ impl GraphClient {
                 ids.len()
             )));
         }
+        let mut sorted = Vec::with_capacity(ids.len());
         for id in ids {
-            checked(id)?;
+            sorted.push(checked(id)?);
         }
-        let mut params = vec![("ids".to_owned(), ids.join(","))];
+        // The parameters are the cache key: sent sorted and once each, the same set of ids
+        // asked in any order is the same read.
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut params = vec![("ids".to_owned(), sorted.join(","))];
         if !fields.is_empty() {
             params.push(("fields".to_owned(), fields.to_owned()));
         }
