@@ -154,6 +154,10 @@ impl GraphClient {
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("bizgraph/", env!("CARGO_PKG_VERSION")))
+            // reqwest's default today, stated so that no change of default can bring Nagle's
+            // algorithm back: it would hold a request's last small write back until Graph
+            // acknowledges the previous one.
+            .tcp_nodelay(true)
             // A redirect is an upstream failure: following one would send the token's call
             // (and its appsecret_proof) wherever the redirect points.
             .redirect(reqwest::redirect::Policy::none())

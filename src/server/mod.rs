@@ -34,6 +34,7 @@ mod pages;
 mod response;
 
 use connections::ConnectionLimits;
+pub(crate) use connections::listen;
 
 use graphql::{graphql_get, graphql_post};
 use pages::{
@@ -249,8 +250,7 @@ impl Application {
             // above makes a new one instead of echoing it into every log line.
             .layer(axum::middleware::map_request(drop_unusable_request_id))
             .with_state(state);
-        let listener = TcpListener::bind(settings.server.listen)
-            .await
+        let listener = connections::listen(settings.server.listen, settings.server.listen_backlog)
             .map_err(|source| StartError::Bind {
                 addr: settings.server.listen,
                 source,
