@@ -159,7 +159,8 @@ async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
     Ok(())
 }
 
-/// A sandbox's listener, with the same backlog as the gateway's (`server::listen`).
+/// A sandbox's listener, bound as the gateway's is (`server::listen`), with room for `backlog`
+/// connections waiting to be accepted.
 fn bind(addr: std::net::SocketAddr, backlog: u32) -> Result<TcpListener, RunError> {
     server::listen(addr, backlog).map_err(|source| RunError::Io {
         context: format!("cannot listen on {addr}"),
