@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use graph_sandbox::SandboxSettings;
 
 pub use crate::graph::BreakerSettings;
 use crate::schema::UpstreamMessages;
@@ -55,6 +56,16 @@ pub struct ServeArgs {
     /// Address the gateway listens on.
     #[arg(long, env = "BIZGRAPH_LISTEN", default_value = "127.0.0.1:4000")]
     pub listen: SocketAddr,
+    /// Connections that may wait to be accepted, on the gateway's socket and the embedded
+    /// sandbox's (the kernel caps it at net.core.somaxconn). Past it the kernel drops new
+    /// clients' handshakes, which they retry only after a second or more.
+    #[arg(
+        long,
+        env = "BIZGRAPH_LISTEN_BACKLOG",
+        default_value_t = ServerSettings::DEFAULT_LISTEN_BACKLOG,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub listen_backlog: u32,
     /// Base URL of the Graph API, e.g. https://graph.facebook.com. Without it the gateway starts
     /// the embedded sandbox with its demo world.
     #[arg(long, env = "BIZGRAPH_GRAPH_URL")]
@@ -174,6 +185,23 @@ pub struct SandboxArgs {
         default_value = "127.0.0.1:4010"
     )]
     pub listen: SocketAddr,
+    /// Connections that may wait to be accepted (the kernel caps it at net.core.somaxconn).
+    #[arg(
+        long,
+        env = "BIZGRAPH_SANDBOX_LISTEN_BACKLOG",
+        default_value_t = ServerSettings::DEFAULT_LISTEN_BACKLOG,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub listen_backlog: u32,
+    /// Calls per token, and per business, in a rolling hour before the sandbox throttles
+    /// (code 4, then 80004), as Graph's rate limits do; an `?ids=` read counts once per id.
+    /// 0 means no limit, for load tests.
+    #[arg(
+        long,
+        env = "BIZGRAPH_SANDBOX_CALLS_PER_HOUR",
+        default_value_t = SandboxSettings::DEFAULT_CALLS_PER_HOUR
+    )]
+    pub calls_per_hour: u32,
     /// The emulated app's secret, to check appsecret_proof.
     #[arg(long, env = "BIZGRAPH_SANDBOX_APP_SECRET", hide_env_values = true)]
     pub app_secret: Option<Secret>,
@@ -237,6 +265,8 @@ pub struct Settings {
 pub struct ServerSettings {
     /// Address to listen on; port 0 picks a free one.
     pub listen: SocketAddr,
+    /// Connections that may wait to be accepted (the embedded sandbox's socket uses it too).
+    pub listen_backlog: u32,
     /// Time one whole GraphQL request may take, its body included.
     pub request_timeout: Duration,
     /// Time a client may take to send a request's headers before its connection is closed.
@@ -256,6 +286,8 @@ pub struct ServerSettings {
 }
 
 impl ServerSettings {
+    /// Default of `--listen-backlog`: a burst of a thousand connections fits.
+    pub const DEFAULT_LISTEN_BACKLOG: u32 = 1024;
     /// Default of `--request-timeout-secs`.
     pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
     /// Default of `--header-read-timeout-secs`.
@@ -270,6 +302,7 @@ impl Default for ServerSettings {
     fn default() -> ServerSettings {
         ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            listen_backlog: Self::DEFAULT_LISTEN_BACKLOG,
             request_timeout: Duration::from_secs(Self::DEFAULT_REQUEST_TIMEOUT_SECS),
             header_read_timeout: Duration::from_secs(Self::DEFAULT_HEADER_READ_TIMEOUT_SECS),
             keep_alive_idle: Duration::from_secs(Self::DEFAULT_KEEP_ALIVE_IDLE_SECS),
@@ -394,6 +427,7 @@ impl Settings {
         Settings {
             server: ServerSettings {
                 listen: args.listen,
+                listen_backlog: args.listen_backlog,
                 request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
                 header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
                 keep_alive_idle: Duration::from_secs(args.keep_alive_idle_secs.max(1)),
@@ -531,6 +565,36 @@ mod tests {
             assert!(!debug.contains("secret-value"), "{debug}");
             assert!(debug.contains("<redacted>"), "{debug}");
         }
+    }
+
+    #[test]
+    fn the_listen_backlog_is_1024_unless_a_flag_sets_it() {
+        let url = || "http://127.0.0.1:9".to_owned();
+        let default = Settings::from_args(&serve_args(&[]), url());
+        assert_eq!(default.server.listen_backlog, 1024);
+        assert_eq!(
+            Settings::for_upstream(url()).server.listen_backlog,
+            default.server.listen_backlog
+        );
+        let set = Settings::from_args(&serve_args(&["--listen-backlog", "4096"]), url());
+        assert_eq!(set.server.listen_backlog, 4096);
+        assert!(Cli::try_parse_from(["bizgraph", "--listen-backlog", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_sandbox_command_keeps_graphs_default_limit_unless_told_otherwise() {
+        let sandbox_args = |args: &[&str]| {
+            let cli = Cli::try_parse_from(["bizgraph", "sandbox"].iter().chain(args).copied())
+                .unwrap_or_else(|e| panic!("{e}"));
+            match cli.command {
+                Some(Command::Sandbox(args)) => args,
+                other => panic!("not the sandbox command: {other:?}"),
+            }
+        };
+        let default = sandbox_args(&[]);
+        assert_eq!(default.calls_per_hour, 20_000);
+        assert_eq!(default.listen_backlog, 1024);
+        assert_eq!(sandbox_args(&["--calls-per-hour", "0"]).calls_per_hour, 0);
     }
 
     #[test]

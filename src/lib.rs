@@ -66,8 +66,12 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
     let (settings, embedded) = match &args.graph_url {
         Some(url) => (Settings::from_args(&args, url.clone()), None),
         None => {
-            // The embedded sandbox listens on a free loopback port; only the gateway uses it.
-            let listener = bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+            // The embedded sandbox listens on a free loopback port; only the gateway uses it,
+            // through as many connections as the gateway has requests in flight.
+            let listener = bind(
+                std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                args.listen_backlog,
+            )?;
             let sandbox = graph_sandbox::spawn(
                 listener,
                 SandboxSettings {
@@ -129,13 +133,14 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
 
 async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
     let shutdown = shutdown_signal();
-    let listener = bind(args.listen).await?;
+    let listener = bind(args.listen, args.listen_backlog)?;
     let sandbox = graph_sandbox::spawn(
         listener,
         SandboxSettings {
             app_secret: args.app_secret.map(|s| s.expose().to_owned()),
             require_appsecret_proof: args.require_appsecret_proof,
-            ..SandboxSettings::default()
+            app_calls_per_hour: args.calls_per_hour,
+            business_calls_per_hour: args.calls_per_hour,
         },
     )
     .await
@@ -154,13 +159,13 @@ async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
     Ok(())
 }
 
-async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, RunError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| RunError::Io {
-            context: format!("cannot listen on {addr}"),
-            source,
-        })
+/// A sandbox's listener, bound as the gateway's is (`server::listen`), with room for `backlog`
+/// connections waiting to be accepted.
+fn bind(addr: std::net::SocketAddr, backlog: u32) -> Result<TcpListener, RunError> {
+    server::listen(addr, backlog).map_err(|source| RunError::Io {
+        context: format!("cannot listen on {addr}"),
+        source,
+    })
 }
 
 /// A future that completes on Ctrl-C or, on Unix, SIGTERM: container platforms stop a

@@ -114,7 +114,11 @@ where
                 .or_default()
                 .push(key.id.clone());
         }
-        let calls = by_fields.into_iter().flat_map(|(fields, ids)| {
+        let calls = by_fields.into_iter().flat_map(|(fields, mut ids)| {
+            // Keys arrive in hash order. Sorted, the same set of ids always makes the same
+            // chunks, hence the same `?ids=` reads, which a repeat in any order finds cached.
+            ids.sort_unstable();
+            ids.dedup();
             ids.chunks(MAX_IDS_PER_CALL)
                 .map(|chunk| self.answer_chunk::<T>(chunk.to_vec(), fields.clone()))
                 .collect::<Vec<_>>()

@@ -249,9 +249,13 @@ fn throttle(
                 "There have been too many calls to this business account. Wait a bit and try again.",
             ));
         }
-        world.usage.record_business(business, calls, now);
+        world
+            .usage
+            .record_business(business, calls, settings.business_calls_per_hour, now);
     }
-    world.usage.record_app(token, calls, now);
+    world
+        .usage
+        .record_app(token, calls, settings.app_calls_per_hour, now);
     Ok(())
 }
 

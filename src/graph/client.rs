@@ -155,6 +155,10 @@ impl GraphClient {
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("bizgraph/", env!("CARGO_PKG_VERSION")))
+            // reqwest's default today, stated so that no change of default can bring Nagle's
+            // algorithm back: it would hold a request's last small write back until Graph
+            // acknowledges the previous one.
+            .tcp_nodelay(true)
             // A redirect is an upstream failure: following one would send the token's call
             // (and its appsecret_proof) wherever the redirect points.
             .redirect(reqwest::redirect::Policy::none())
@@ -234,7 +238,8 @@ impl GraphClient {
         self.read(&[checked(id)?], params, token).await
     }
 
-    /// Reads up to [`MAX_IDS_PER_CALL`] nodes in one call (`GET /?ids=a,b&fields=`), keyed by id.
+    /// Reads up to [`MAX_IDS_PER_CALL`] nodes in one call (`GET /?ids=a,b&fields=`, the ids in
+    /// sorted order), keyed by id.
     pub async fn nodes<T: DeserializeOwned>(
         &self,
         token: &AccessToken,
@@ -261,10 +266,15 @@ impl GraphClient {
                 ids.len()
             )));
         }
+        let mut sorted = Vec::with_capacity(ids.len());
         for id in ids {
-            checked(id)?;
+            sorted.push(checked(id)?);
         }
-        let mut params = vec![("ids".to_owned(), ids.join(","))];
+        // The parameters are the cache key: sent sorted and once each, the same set of ids
+        // asked in any order is the same read.
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut params = vec![("ids".to_owned(), sorted.join(","))];
         if !fields.is_empty() {
             params.push(("fields".to_owned(), fields.to_owned()));
         }

@@ -1,4 +1,5 @@
-//! The accept loop and each connection's limits: slow headers, idle keep-alive, shutdown.
+//! The listening socket (its backlog), the accept loop (TCP_NODELAY on every connection) and
+//! each connection's limits: slow headers, idle keep-alive, shutdown.
 //!
 //! hyper's own `header_read_timeout` restarts as soon as a keep-alive connection goes idle, so
 //! it would close idle connections after the header limit rather than the idle limit. Each
@@ -8,6 +9,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -20,7 +22,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -31,6 +33,38 @@ use crate::log_window::log_window;
 /// Pause between accepts that fail for want of resources (file descriptors, memory): the
 /// listener stays readable, so retrying at once would spin while nothing can change.
 const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// Binds `addr` and listens with room for `backlog` connections whose handshake is done but
+/// which are not accepted yet (the kernel caps it at `net.core.somaxconn`). tokio's own `bind`
+/// asks for 128, which a burst of a thousand clients overflows: the kernel then drops their
+/// handshakes, and each of them waits a second or more before its SYN is sent again.
+pub(crate) fn listen(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As tokio's `bind` does: a restarted process binds its port again at once, even while
+    // connections of the previous one linger in TIME_WAIT. (On Windows it would let another
+    // process take the port over, so it is left off there.)
+    #[cfg(not(windows))]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+/// Accepts the next connection and sets TCP_NODELAY on it: a response leaves in a few small
+/// writes, and Nagle's algorithm would hold the last one back until the client acknowledges
+/// the previous one (up to 40 ms with a delayed ACK). Cancel-safe, as `TcpListener::accept`:
+/// nothing is awaited once a connection is taken.
+pub(crate) async fn accept(listener: &TcpListener) -> io::Result<TcpStream> {
+    let (stream, _peer) = listener.accept().await?;
+    if let Err(error) = stream.set_nodelay(true) {
+        // The connection still works, only slower; a peer already gone ends it soon anyway.
+        tracing::debug!(%error, "cannot set TCP_NODELAY on an accepted connection");
+    }
+    Ok(stream)
+}
 
 /// How long connections may take over their work, from the `Settings`.
 #[derive(Debug, Clone, Copy)]
@@ -63,8 +97,8 @@ pub(crate) async fn serve(
             Some(ended) = connections.join_next(), if !connections.is_empty() => {
                 log_panic(ended);
             }
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
+            accepted = accept(&listener) => match accepted {
+                Ok(stream) => {
                     if failed_accepts > 0 {
                         // Near the limit, accepts can fail and succeed by turns as sockets
                         // come and go: one line per window, whatever the number of turns.
@@ -429,6 +463,19 @@ mod tests {
         let mut activity = Activity::new();
         activity.in_flight = 1;
         assert!(activity.deadline(&limits()).is_none());
+    }
+
+    #[tokio::test]
+    async fn an_accepted_connection_has_tcp_nodelay_set() {
+        let listener = listen(SocketAddr::from(([127, 0, 0, 1], 0)), 16).expect("a free port");
+        let addr = listener.local_addr().expect("a bound address");
+        let client = TcpStream::connect(addr)
+            .await
+            .expect("the listener takes it");
+        // Off by default, so the flag below is the accept's doing.
+        assert!(!client.nodelay().expect("a readable option"));
+        let accepted = accept(&listener).await.expect("a connection");
+        assert!(accepted.nodelay().expect("a readable option"));
     }
 
     #[test]

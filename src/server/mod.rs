@@ -34,6 +34,7 @@ mod pages;
 mod response;
 
 use connections::ConnectionLimits;
+pub(crate) use connections::listen;
 
 use graphql::{graphql_get, graphql_post};
 use pages::{
@@ -195,8 +196,7 @@ impl Application {
             metrics,
         });
         let router = router(state, &settings)?;
-        let listener = TcpListener::bind(settings.server.listen)
-            .await
+        let listener = connections::listen(settings.server.listen, settings.server.listen_backlog)
             .map_err(|source| StartError::Bind {
                 addr: settings.server.listen,
                 source,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{spawn_app, spawn_app_configured};
 
@@ -142,4 +142,108 @@ async fn every_answer_reports_its_graph_calls_and_cache_hits() {
         refused["extensions"]["cost"],
         json!({"graphCalls": 0, "cacheHits": 0})
     );
+}
+
+/// Adds `count` businesses Alex Rivera (`demo-admin`) administers; answers their ids.
+async fn new_businesses(app: &crate::helpers::TestApp, count: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..count {
+        let created = app
+            .control(
+                "businesses",
+                json!({"name": format!("Cached business {i}"), "admins": ["100001"]}),
+            )
+            .await;
+        let id = created["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{created}"));
+        ids.push(id.to_owned());
+    }
+    ids
+}
+
+const BUSINESSES_BY_ID: &str = "query($ids: [ID!]!) { businesses(ids: $ids) { id name } }";
+
+/// `businesses(ids:)` as the admin, with the upstream requests it sent.
+async fn businesses_by_id(app: &crate::helpers::TestApp, ids: &[String]) -> (Value, u64) {
+    let before = app.upstream_requests().await;
+    let answer = app
+        .graphql(Some("demo-admin"), BUSINESSES_BY_ID, json!({"ids": ids}))
+        .await;
+    (answer, app.upstream_requests().await - before)
+}
+
+/// The `[{id, name}]` list a `businesses(ids:)` answer should hold for `ids`, in their order.
+fn expected_businesses(ids: &[String], all: &[String]) -> Value {
+    ids.iter()
+        .map(|id| {
+            let index = all.iter().position(|known| known == id).unwrap();
+            json!({"id": id, "name": format!("Cached business {index}")})
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_same_ids_again_or_in_another_order_are_answered_from_the_cache() {
+    let app = spawn_app().await;
+    let all = new_businesses(&app, 3).await;
+    let (a, b, c) = (all[0].clone(), all[1].clone(), all[2].clone());
+
+    let (first, calls) = businesses_by_id(&app, &[a.clone(), b.clone(), c.clone()]).await;
+    assert_eq!(calls, 1, "{first}");
+    assert_eq!(
+        first["extensions"]["cost"],
+        json!({"graphCalls": 1, "cacheHits": 0})
+    );
+
+    let (again, calls) = businesses_by_id(&app, &[a.clone(), b.clone(), c.clone()]).await;
+    assert_eq!(calls, 0, "{again}");
+    assert_eq!(
+        again["extensions"]["cost"],
+        json!({"graphCalls": 0, "cacheHits": 1})
+    );
+    assert_eq!(again["data"], first["data"]);
+
+    let reordered = [c, a, b];
+    let (answer, calls) = businesses_by_id(&app, &reordered).await;
+    assert_eq!(calls, 0, "{answer}");
+    assert_eq!(
+        answer["extensions"]["cost"],
+        json!({"graphCalls": 0, "cacheHits": 1})
+    );
+    assert_eq!(
+        answer["data"]["businesses"],
+        expected_businesses(&reordered, &all)
+    );
+}
+
+#[tokio::test]
+async fn sixty_ids_in_another_order_reuse_both_cached_reads_of_fifty_and_ten() {
+    let app = spawn_app().await;
+    let all = new_businesses(&app, 60).await;
+
+    let (first, calls) = businesses_by_id(&app, &all).await;
+    assert_eq!(calls, 2, "{first}");
+    assert_eq!(first["data"]["businesses"], expected_businesses(&all, &all));
+
+    // Reversed, then interleaved: each makes the same two chunks of the same set.
+    let reversed: Vec<String> = all.iter().rev().cloned().collect();
+    let interleaved: Vec<String> = all
+        .iter()
+        .step_by(2)
+        .chain(all.iter().skip(1).step_by(2))
+        .cloned()
+        .collect();
+    for ids in [reversed, interleaved] {
+        let (answer, calls) = businesses_by_id(&app, &ids).await;
+        assert_eq!(calls, 0, "{answer}");
+        assert_eq!(
+            answer["extensions"]["cost"],
+            json!({"graphCalls": 0, "cacheHits": 2})
+        );
+        assert_eq!(
+            answer["data"]["businesses"],
+            expected_businesses(&ids, &all)
+        );
+    }
 }

@@ -10,7 +10,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::helpers::{
-    BOUND, VIEWER_QUERY, post_head, read_head, read_response, wait_until_healthy,
+    BOUND, BURST_OF_CONNECTIONS, VIEWER_QUERY, connect_while_not_accepting, post_head, read_head,
+    read_response, wait_until_healthy,
 };
 
 /// A running binary, killed when the test ends, passed or failed.
@@ -72,11 +73,35 @@ fn serve_command(flags: &[&str]) -> Command {
     command
 }
 
-/// Starts `command` (a `bizgraph serve`) and returns it with its banner's lines.
+/// `bizgraph sandbox` on a free port with `flags` added, none of its settings taken from the
+/// environment the tests run in.
+fn sandbox_command(flags: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bizgraph"));
+    command
+        .args(["sandbox", "--listen", "127.0.0.1:0"])
+        .args(flags)
+        .env_remove("BIZGRAPH_SANDBOX_CALLS_PER_HOUR")
+        .env_remove("BIZGRAPH_SANDBOX_LISTEN_BACKLOG")
+        .env_remove("BIZGRAPH_SANDBOX_APP_SECRET");
+    command
+}
+
+/// The sandbox URL a banner names (`bizgraph sandbox`'s, or the embedded one's).
+fn sandbox_url(banner: &[String]) -> String {
+    banner
+        .iter()
+        .filter(|line| line.contains("sandbox"))
+        .find_map(|line| line.split_whitespace().find(|w| w.starts_with("http://")))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no sandbox URL in {banner:?}"))
+}
+
+/// Starts `command` (a `bizgraph serve` or `sandbox`) and returns it with its banner's lines.
 async fn start(mut command: Command) -> (Running, Vec<String>) {
     let child = command
         .env_remove("BIZGRAPH_GRAPH_URL")
         .env_remove("BIZGRAPH_APP_SECRET")
+        .env_remove("BIZGRAPH_LISTEN_BACKLOG")
         .env("BIZGRAPH_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
@@ -292,6 +317,118 @@ async fn past_the_open_file_limit_the_binary_warns_once_and_serves_again_once_so
         .await
         .unwrap();
     assert_eq!(running.log_lines_with(WARNING), 1);
+}
+
+/// Sends `signal` (`STOP`, `CONT`...) to the binary.
+#[cfg(unix)]
+fn send_signal(running: &Running, signal: &str) {
+    let pid = running.child.id().to_string();
+    let sent = Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+// A stopped process accepts nothing, but the kernel still completes handshakes into each
+// listener's backlog: what a burst of clients meets while the accept loop is busy.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_gateway_and_its_embedded_sandbox_hold_a_burst_of_connections_in_their_backlogs() {
+    let (running, banner) = start_binary().await;
+    let gateway = gateway_authority(&banner);
+    let sandbox = sandbox_url(&banner)
+        .trim_start_matches("http://")
+        .to_owned();
+
+    send_signal(&running, "STOP");
+    let to_gateway = connect_while_not_accepting(&gateway, BURST_OF_CONNECTIONS).await;
+    let to_sandbox = connect_while_not_accepting(&sandbox, BURST_OF_CONNECTIONS).await;
+    send_signal(&running, "CONT");
+    drop((to_gateway, to_sandbox));
+
+    let answer = crate::helpers::post_graphql(
+        &reqwest::Client::new(),
+        &format!("http://{gateway}/graphql"),
+        Some("demo-admin"),
+        &json!({"query": "{ viewer { name } }"}),
+    )
+    .await;
+    assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_sandbox_command_holds_a_burst_of_connections_in_its_backlog() {
+    let (running, banner) = start(sandbox_command(&[])).await;
+    let sandbox = sandbox_url(&banner)
+        .trim_start_matches("http://")
+        .to_owned();
+    send_signal(&running, "STOP");
+    let connections = connect_while_not_accepting(&sandbox, BURST_OF_CONNECTIONS).await;
+    send_signal(&running, "CONT");
+    drop(connections);
+    let health = reqwest::get(format!("http://{sandbox}/__sandbox/health"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+/// `GET /v25.0/{path}` on a sandbox as the demo admin: the status and Graph's error code, if any.
+async fn sandbox_read(http: &reqwest::Client, sandbox: &str, path: &str) -> (u16, Option<i64>) {
+    let response = http
+        .get(format!("{sandbox}/v25.0/{path}"))
+        .bearer_auth("demo-admin")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap();
+    (status, body["error"]["code"].as_i64())
+}
+
+#[tokio::test]
+async fn the_sandbox_command_throttles_at_the_calls_per_hour_its_variable_sets() {
+    let mut command = sandbox_command(&[]);
+    command.env("BIZGRAPH_SANDBOX_CALLS_PER_HOUR", "3");
+    let (_running, banner) = start(command).await;
+    let sandbox = sandbox_url(&banner);
+    let http = reqwest::Client::new();
+    // An `?ids=` read of two ids counts twice, so the third call finds the hour full.
+    assert_eq!(sandbox_read(&http, &sandbox, "me").await, (200, None));
+    assert_eq!(
+        sandbox_read(&http, &sandbox, "?ids=200001,200002").await,
+        (200, None)
+    );
+    assert_eq!(sandbox_read(&http, &sandbox, "me").await, (400, Some(4)));
+}
+
+#[tokio::test]
+async fn the_sandbox_command_with_zero_calls_per_hour_never_throttles() {
+    let (_running, banner) = start(sandbox_command(&["--calls-per-hour", "0"])).await;
+    let sandbox = sandbox_url(&banner);
+    let http = reqwest::Client::new();
+    for _ in 0..20 {
+        assert_eq!(
+            sandbox_read(&http, &sandbox, "?ids=200001,200002").await,
+            (200, None)
+        );
+    }
+    let usage = http
+        .get(format!("{sandbox}/v25.0/200001"))
+        .bearer_auth("demo-admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usage.status(), 200);
+    let figure = |header: &str| -> serde_json::Value {
+        serde_json::from_str(usage.headers()[header].to_str().unwrap()).unwrap()
+    };
+    assert_eq!(figure("x-app-usage")["call_count"], 0);
+    assert_eq!(
+        figure("x-business-use-case-usage")["200001"][0]["call_count"],
+        0
+    );
 }
 
 #[test]

@@ -7,8 +7,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::helpers::{
-    BOUND, TestApp, VIEWER_QUERY, closed_by_gateway, post_head, read_head, read_response,
-    spawn_app_configured, spawn_app_stoppable,
+    BOUND, BURST_OF_CONNECTIONS, TestApp, VIEWER_QUERY, closed_by_gateway,
+    connect_while_not_accepting, post_head, read_head, read_response, spawn_app_configured,
+    spawn_app_stoppable,
 };
 
 /// A raw TCP connection to the gateway.
@@ -245,4 +246,28 @@ async fn shutdown_ends_at_the_grace_period_even_while_a_request_is_half_sent() {
         closed_by_gateway(&mut busy).await.is_some(),
         "the half-sent request's connection is closed"
     );
+}
+
+#[tokio::test]
+async fn a_burst_of_connections_waits_in_the_backlog_and_is_served_once_accepted() {
+    let sandbox = graph_sandbox::spawn(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        graph_sandbox::SandboxSettings::default(),
+    )
+    .await
+    .unwrap();
+    // Built, so listening, but not yet accepting: every connection stays in the backlog.
+    let app = bizgraph::Application::build(bizgraph::Settings::for_upstream(sandbox.url()))
+        .await
+        .unwrap();
+    let authority = app.addr().to_string();
+    let mut connections = connect_while_not_accepting(&authority, BURST_OF_CONNECTIONS).await;
+
+    app.spawn();
+    let last = connections.last_mut().unwrap();
+    last.write_all(b"GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n")
+        .await
+        .unwrap();
+    let response = read_response(last).await;
+    assert_eq!((response.status, response.body.as_str()), (200, "ok"));
 }

@@ -247,6 +247,26 @@ impl RawResponse {
     }
 }
 
+/// More connections than tokio's default listen backlog (128) holds, fewer than bizgraph's.
+pub const BURST_OF_CONNECTIONS: usize = 300;
+
+/// Opens `count` connections to `authority` one after the other, each within `BOUND`, while
+/// the server accepts none: they complete their handshakes only while the listen backlog has
+/// room (past it the kernel drops the SYN and the client waits seconds to send it again).
+pub async fn connect_while_not_accepting(authority: &str, count: usize) -> Vec<TcpStream> {
+    let mut connections = Vec::with_capacity(count);
+    for index in 0..count {
+        let connected = tokio::time::timeout(BOUND, TcpStream::connect(authority))
+            .await
+            .unwrap_or_else(|_| {
+                panic!("connection {index} to {authority} got no handshake: the backlog is full")
+            })
+            .unwrap();
+        connections.push(connected);
+    }
+    connections
+}
+
 /// Reads up to and including the blank line that ends a response head.
 pub async fn read_head(stream: &mut TcpStream) -> String {
     let mut head = Vec::new();

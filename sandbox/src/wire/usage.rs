@@ -40,25 +40,40 @@ impl Usage {
         figure(window, limit, now)
     }
 
-    /// Counts `calls` calls made with a token.
-    pub(crate) fn record_app(&mut self, token: &str, calls: usize, now: i64) {
-        let window = self.app.entry(token.to_owned()).or_default();
-        window.extend(std::iter::repeat_n(now, calls));
+    /// Counts `calls` calls made with a token, unless there is no `limit` (0) to count for.
+    pub(crate) fn record_app(&mut self, token: &str, calls: usize, limit: u32, now: i64) {
+        if limit != NO_LIMIT {
+            let window = self.app.entry(token.to_owned()).or_default();
+            window.extend(std::iter::repeat_n(now, calls));
+        }
     }
 
-    /// Counts `calls` calls about a business.
-    pub(crate) fn record_business(&mut self, business: u64, calls: usize, now: i64) {
-        let window = self.business.entry(business).or_default();
-        window.extend(std::iter::repeat_n(now, calls));
+    /// Counts `calls` calls about a business, unless there is no `limit` (0) to count for.
+    pub(crate) fn record_business(&mut self, business: u64, calls: usize, limit: u32, now: i64) {
+        if limit != NO_LIMIT {
+            let window = self.business.entry(business).or_default();
+            window.extend(std::iter::repeat_n(now, calls));
+        }
     }
 }
 
+/// The limit that means none: such a window is never full and its calls are not kept, so a
+/// load test at thousands of calls a second does not fill the sandbox's memory.
+const NO_LIMIT: u32 = 0;
+
 /// Drops calls older than the window, then measures it against the limit.
 fn figure(window: &mut VecDeque<i64>, limit: u32, now: i64) -> Figure {
+    if limit == NO_LIMIT {
+        return Figure {
+            percent: 0,
+            exhausted: false,
+            regain_minutes: 0,
+        };
+    }
     while window.front().is_some_and(|&t| t <= now - WINDOW_SECONDS) {
         window.pop_front();
     }
-    let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let count = window.len();
     let percent = u64::try_from((count.saturating_mul(100) / limit).min(100)).unwrap_or(100);
     let exhausted = count >= limit;
@@ -112,7 +127,7 @@ mod tests {
     #[test]
     fn a_window_reaches_one_hundred_percent_at_its_limit_and_frees_up_after_an_hour() {
         let mut usage = Usage::default();
-        usage.record_app("t", 3, 1000);
+        usage.record_app("t", 3, 3, 1000);
         let full = usage.app_figure("t", 3, 1000);
         assert_eq!(
             full,
@@ -125,5 +140,26 @@ mod tests {
         let later = usage.app_figure("t", 3, 1000 + WINDOW_SECONDS);
         assert_eq!(later.percent, 0);
         assert!(!later.exhausted);
+    }
+
+    #[test]
+    fn with_no_limit_a_window_is_never_full_and_keeps_no_calls() {
+        let mut usage = Usage::default();
+        usage.record_app("t", 50_000, NO_LIMIT, 1000);
+        usage.record_business(7, 50_000, NO_LIMIT, 1000);
+        let unlimited = Figure {
+            percent: 0,
+            exhausted: false,
+            regain_minutes: 0,
+        };
+        assert_eq!(usage.app_figure("t", NO_LIMIT, 1000), unlimited);
+        assert_eq!(usage.business_figure(7, NO_LIMIT, 1000), unlimited);
+        assert!(
+            usage
+                .app
+                .values()
+                .chain(usage.business.values())
+                .all(VecDeque::is_empty)
+        );
     }
 }

@@ -102,3 +102,34 @@ async fn each_id_of_an_ids_read_and_each_batch_operation_counts_as_one_call() {
         .await;
     assert_eq!(reply.json_header("x-app-usage")["call_count"], json!(50));
 }
+
+#[tokio::test]
+async fn with_no_limit_a_token_and_a_business_are_never_throttled_and_report_no_usage() {
+    let sandbox = spawn_sandbox_with(SandboxSettings {
+        app_calls_per_hour: 0,
+        business_calls_per_hour: 0,
+        ..SandboxSettings::default()
+    })
+    .await;
+    // Each read counts 50 calls against the token, 20,000 by the end: the default limit.
+    let ids: Vec<String> = std::iter::repeat_n("200001", 50)
+        .map(str::to_owned)
+        .collect();
+    let ids = ids.join(",");
+    for _ in 0..400 {
+        let reply = sandbox
+            .get_as(demo::ADMIN_TOKEN, "/", &[("ids", &ids)])
+            .await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+    }
+    let business = sandbox.get_as(demo::ADMIN_TOKEN, "/200001", &[]).await;
+    assert_eq!(business.status, 200, "{:?}", business.body);
+    assert_eq!(
+        business.json_header("x-app-usage"),
+        json!({"call_count": 0, "total_time": 0, "total_cputime": 0})
+    );
+    assert_eq!(
+        business.json_header("x-business-use-case-usage")["200001"][0]["call_count"],
+        json!(0)
+    );
+}
