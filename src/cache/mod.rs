@@ -203,6 +203,14 @@ impl UpstreamCache {
             let fresh = load.await?;
             return Ok((Arc::new(CachedAnswer { body: fresh.body }), false));
         };
+        // A hit is a read of the store and nothing else: through the in-flight map below,
+        // every hit was also an insert and an invalidation there (cached W1 gateway CPU per op
+        // 0.038-0.052 ms before, 0.033-0.034 ms after, wrk -c16).
+        match enabled.store.get(&key).await {
+            Ok(Some(answer)) => return Ok((answer, true)),
+            Ok(None) => {}
+            Err(error) => store_failed("get", &error),
+        }
         let entry = enabled
             .in_flight
             .entry(key.clone())
