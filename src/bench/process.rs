@@ -6,12 +6,41 @@ use std::time::Duration;
 
 /// Clock ticks per second in `/proc/PID/stat`. Linux fixes USER_HZ at 100 for user space on
 /// every architecture bizgraph builds for; asking `sysconf` would need unsafe code, which the
-/// crate forbids. One tick is 10 ms, so a figure per operation needs a few hundred of them.
+/// crate forbids.
 const USER_HZ: u64 = 100;
 
-/// CPU time (user + system) the process has used in all its threads, exited ones included;
-/// `None` where `/proc` does not tell it.
+/// CPU time (user + system) the process has used; `None` where `/proc` does not tell it.
+///
+/// It is the sum of each live thread's `sum_exec_runtime` (nanoseconds, the first field of
+/// `/proc/self/task/TID/schedstat`) where the kernel keeps it: `/proc/self/stat` counts in
+/// 10 ms ticks, too coarse for a few hundred milliseconds of work. A thread that exits takes
+/// its time with it, which the bench's runtime threads do not do while it measures; without
+/// schedstat the ticks are the fallback.
 pub(crate) fn cpu_time() -> Option<Duration> {
+    threads_cpu_time().or_else(process_ticks)
+}
+
+/// The sum of the live threads' run times from their `schedstat`.
+fn threads_cpu_time() -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let mut threads_read = 0;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        // A thread that exits between the listing and the read is skipped: its time is gone
+        // from every later reading too, and failing here would mix the two sources.
+        let nanos = std::fs::read_to_string(task.path().join("schedstat"))
+            .ok()
+            .and_then(|schedstat| schedstat.split_whitespace().next()?.parse::<u64>().ok());
+        if let Some(nanos) = nanos {
+            total += Duration::from_nanos(nanos);
+            threads_read += 1;
+        }
+    }
+    // This thread is always there, so no thread read means no schedstat on this kernel.
+    (threads_read > 0).then_some(total)
+}
+
+/// The process's utime + stime from `/proc/self/stat`, exited threads included, in 10 ms ticks.
+fn process_ticks() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // The command name (field 2) may hold spaces and parentheses, so fields are counted after
     // its closing parenthesis: the state (field 3) is the first there, utime (14) the 12th and
@@ -49,6 +78,7 @@ mod tests {
     fn the_process_reports_cpu_time_and_a_peak_of_resident_memory_on_linux() {
         if cfg!(target_os = "linux") {
             assert!(cpu_time().is_some());
+            assert!(process_ticks().is_some());
             assert!(peak_memory_kib().is_some_and(|kib| kib > 0));
         }
     }

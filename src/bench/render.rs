@@ -74,8 +74,8 @@ W1: the README's viewer query; direct: GET /{version}/me?fields={VIEWER_FIELDS}
 W2: businesses(ids:) with 60 ids; direct: two ?ids= reads of {MAX_IDS_PER_READ} and 10 ids, sent at once
 vs direct: the row's queries/s / the direct row's, same workload, run and concurrency
 upstream/op: Graph requests the sandbox served per operation
-CPU ms/op: the whole process's CPU time (utime + stime, /proc/self/stat, 10 ms ticks) per
-  operation. The gateway, the sandbox and this client share the process.
+CPU ms/op: the whole process's CPU time per operation (its threads' run time from
+  /proc/self/task/*/schedstat). The gateway, the sandbox and this client share the process.
 gw CPU/op: the gateway's own share, estimated as the row's CPU ms/op minus the direct row's
   (the sandbox answering and the client asking). Warm rows call the sandbox less than the
   direct row does, so for them this subtracts too much and is a lower bound; in W2 the direct
