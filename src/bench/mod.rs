@@ -7,7 +7,8 @@
 //! gateway with its default cache, warmed. The direct arm is the yardstick: the report gives
 //! each gateway row's throughput as a ratio to it, and subtracts its CPU per operation (the
 //! sandbox answering and the client asking) from the gateway rows' to estimate the gateway's
-//! own.
+//! own. The gateways and the sandbox also run on tokio runtimes of their own, whose threads
+//! are named, so their CPU is read directly as well; the client runs on the caller's runtime.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use graph_sandbox::demo::{ADMIN_TOKEN, ADMIN_USER_ID};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
+use tokio::runtime::{Handle, Runtime};
 
 use crate::config::{BenchArgs, Settings, UpstreamSettings};
 use crate::server::Application;
@@ -45,6 +47,13 @@ const BY_IDS_COUNT: usize = 60;
 
 /// The most ids Graph takes in one `?ids=` read.
 const MAX_IDS_PER_READ: usize = 50;
+
+/// The name of the gateways' runtime threads, so their CPU time can be read apart. Linux keeps
+/// 15 bytes of a thread's name.
+const GATEWAY_THREADS: &str = "bench-gateway";
+
+/// The name of the sandbox's runtime threads.
+const SANDBOX_THREADS: &str = "bench-sandbox";
 
 /// Why the benchmark could not run.
 #[derive(Debug, thiserror::Error)]
@@ -123,9 +132,16 @@ pub struct ScenarioReport {
     /// The whole process's CPU time per operation (gateway, sandbox and bench client), in
     /// milliseconds; `None` where `/proc` does not tell it.
     pub process_cpu_ms_per_op: Option<f64>,
-    /// This row's process CPU per operation minus the direct row's: the gateway's own share.
-    /// `None` on the direct row.
+    /// The gateway's own CPU per operation: its runtime's threads' CPU time. `None` on the
+    /// direct row, which does not use the gateway.
     pub gateway_cpu_ms_per_op: Option<f64>,
+    /// The sandbox's CPU per operation: its runtime's threads' CPU time.
+    pub sandbox_cpu_ms_per_op: Option<f64>,
+    /// This row's process CPU per operation minus the direct row's, the gateway's share as
+    /// estimated without reading threads apart. The direct row's figure is the sandbox
+    /// answering and the client asking, so for rows that call the sandbox less (warm ones) it
+    /// subtracts too much. `None` on the direct row.
+    pub process_cpu_minus_direct_ms_per_op: Option<f64>,
     /// The process's peak resident memory during the row, in MiB.
     pub peak_rss_mib: Option<f64>,
 }
@@ -139,6 +155,48 @@ struct Rig {
     http: reqwest::Client,
     /// Kept so the sandbox serves for as long as the rig is used.
     _running: graph_sandbox::RunningSandbox,
+    /// Dropped last: the servers run on them.
+    _runtimes: Runtimes,
+}
+
+/// The runtimes the gateways and the sandbox run on, apart from the client's.
+struct Runtimes {
+    gateway: Option<Runtime>,
+    sandbox: Option<Runtime>,
+}
+
+impl Drop for Runtimes {
+    fn drop(&mut self) {
+        // Dropping a runtime inside another runtime's task panics, because it would block;
+        // shutting it down in the background does not.
+        for runtime in [self.gateway.take(), self.sandbox.take()]
+            .into_iter()
+            .flatten()
+        {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A multi-threaded runtime whose threads are named `name`, with the gateway's worker stack.
+fn named_runtime(name: &str) -> Result<Runtime, BenchError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name(name)
+        .thread_stack_size(crate::WORKER_STACK_BYTES)
+        .build()
+        .map_err(|e| BenchError::Start(e.to_string()))
+}
+
+/// Runs `task` on the runtime of `handle` and waits for it.
+async fn on_runtime<T: Send + 'static>(
+    handle: &Handle,
+    task: impl Future<Output = Result<T, BenchError>> + Send + 'static,
+) -> Result<T, BenchError> {
+    handle
+        .spawn(task)
+        .await
+        .map_err(|e| BenchError::Start(e.to_string()))?
 }
 
 /// What one measured row gathered, before it is compared with its direct row.
@@ -148,7 +206,34 @@ struct Measured {
     elapsed: Duration,
     upstream_calls: u64,
     cpu: Option<Duration>,
+    gateway_cpu: Option<Duration>,
+    sandbox_cpu: Option<Duration>,
     peak_rss_kib: Option<u64>,
+}
+
+/// CPU time readings taken before and after a row.
+#[derive(Clone, Copy)]
+struct CpuReading {
+    process: Option<Duration>,
+    gateway: Option<Duration>,
+    sandbox: Option<Duration>,
+}
+
+impl CpuReading {
+    fn now() -> CpuReading {
+        CpuReading {
+            process: process::cpu_time(),
+            gateway: process::named_threads_cpu_time(GATEWAY_THREADS),
+            sandbox: process::named_threads_cpu_time(SANDBOX_THREADS),
+        }
+    }
+}
+
+/// The time used between two readings; none where either is missing.
+fn used(before: Option<Duration>, after: Option<Duration>) -> Option<Duration> {
+    before
+        .zip(after)
+        .map(|(before, after)| after.saturating_sub(before))
 }
 
 /// Sends a request and reads its JSON answer.
@@ -166,40 +251,57 @@ async fn send_json(request: reqwest::RequestBuilder) -> Result<Value, BenchError
 
 impl Rig {
     async fn start() -> Result<Rig, BenchError> {
-        let start = |e: std::io::Error| BenchError::Start(e.to_string());
-        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(start)?;
-        // The benchmark would otherwise hit the sandbox's own rate limits.
-        let sandbox = graph_sandbox::spawn(
-            listener,
-            SandboxSettings {
+        let gateway_runtime = named_runtime(GATEWAY_THREADS)?;
+        let sandbox_runtime = named_runtime(SANDBOX_THREADS)?;
+        let gateway_handle = gateway_runtime.handle().clone();
+        let sandbox_handle = sandbox_runtime.handle().clone();
+        let runtimes = Runtimes {
+            gateway: Some(gateway_runtime),
+            sandbox: Some(sandbox_runtime),
+        };
+        // The listener is bound on the sandbox's runtime so that its connections are served
+        // by that runtime's threads.
+        let sandbox = on_runtime(&sandbox_handle, async {
+            let start = |e: std::io::Error| BenchError::Start(e.to_string());
+            let listener = TcpListener::bind("127.0.0.1:0").await.map_err(start)?;
+            // The benchmark would otherwise hit the sandbox's own rate limits.
+            let settings = SandboxSettings {
                 app_calls_per_hour: u32::MAX,
                 business_calls_per_hour: u32::MAX,
                 ..SandboxSettings::default()
-            },
-        )
-        .await
-        .map_err(start)?;
+            };
+            graph_sandbox::spawn(listener, settings)
+                .await
+                .map_err(start)
+        })
+        .await?;
         let mut uncached = Settings::for_upstream(sandbox.url());
         uncached.cache.ttl = Duration::ZERO;
-        let uncached_gateway = Self::gateway(uncached).await?;
-        let warm_gateway = Self::gateway(Settings::for_upstream(sandbox.url())).await?;
+        let uncached_gateway = Self::gateway(&gateway_handle, uncached).await?;
+        let warm = Settings::for_upstream(sandbox.url());
+        let warm_gateway = Self::gateway(&gateway_handle, warm).await?;
         Ok(Rig {
             sandbox: sandbox.url(),
             uncached_gateway,
             warm_gateway,
             http: reqwest::Client::new(),
             _running: sandbox,
+            _runtimes: runtimes,
         })
     }
 
-    /// Starts a gateway in the background and returns its GraphQL URL.
-    async fn gateway(settings: Settings) -> Result<String, BenchError> {
-        let app = Application::build(settings)
-            .await
-            .map_err(|e| BenchError::Start(e.to_string()))?;
-        let url = format!("http://{}/graphql", app.addr());
-        app.spawn();
-        Ok(url)
+    /// Starts a gateway on the gateways' runtime (its listener, its upstream client and its
+    /// connections all live there) and returns its GraphQL URL.
+    async fn gateway(runtime: &Handle, settings: Settings) -> Result<String, BenchError> {
+        on_runtime(runtime, async {
+            let app = Application::build(settings)
+                .await
+                .map_err(|e| BenchError::Start(e.to_string()))?;
+            let url = format!("http://{}/graphql", app.addr());
+            app.spawn();
+            Ok(url)
+        })
+        .await
     }
 
     async fn control(&self, path: &str, body: &Value) -> Result<Value, BenchError> {
@@ -277,7 +379,7 @@ impl Rig {
         try_join_all((0..workers).map(|_| operation())).await?;
         let calls_before = self.upstream_calls().await?;
         process::reset_peak_memory();
-        let cpu_before = process::cpu_time();
+        let cpu_before = CpuReading::now();
         let started = Instant::now();
         let runs = (0..workers).map(|worker| {
             let operation = &operation;
@@ -296,7 +398,7 @@ impl Rig {
         let samples: Vec<(Duration, bool)> =
             try_join_all(runs).await?.into_iter().flatten().collect();
         let elapsed = started.elapsed();
-        let cpu_after = process::cpu_time();
+        let cpu_after = CpuReading::now();
         let peak_rss_kib = process::peak_memory_kib();
         let upstream_calls = self.upstream_calls().await?.saturating_sub(calls_before);
         let mut latencies: Vec<Duration> = samples.iter().map(|(latency, _)| *latency).collect();
@@ -306,9 +408,9 @@ impl Rig {
             latencies,
             elapsed,
             upstream_calls,
-            cpu: cpu_before
-                .zip(cpu_after)
-                .map(|(before, after)| after.saturating_sub(before)),
+            cpu: used(cpu_before.process, cpu_after.process),
+            gateway_cpu: used(cpu_before.gateway, cpu_after.gateway),
+            sandbox_cpu: used(cpu_before.sandbox, cpu_after.sandbox),
             peak_rss_kib,
         })
     }
@@ -319,6 +421,7 @@ impl Measured {
     fn report(self, workload: Workload, arm: Arm) -> ScenarioReport {
         let sent = self.latencies.len();
         let per_op = |total: f64| total / sent.max(1) as f64;
+        let ms_per_op = |time: Duration| per_op(time.as_secs_f64() * 1000.0);
         let percentile = |p: f64| {
             let index = ((sent as f64 * p).ceil() as usize).clamp(1, sent.max(1)) - 1;
             self.latencies
@@ -341,8 +444,13 @@ impl Measured {
             p50_ms: percentile(0.50),
             p99_ms: percentile(0.99),
             upstream_calls_per_op: per_op(self.upstream_calls as f64),
-            process_cpu_ms_per_op: self.cpu.map(|cpu| per_op(cpu.as_secs_f64() * 1000.0)),
-            gateway_cpu_ms_per_op: None,
+            process_cpu_ms_per_op: self.cpu.map(ms_per_op),
+            gateway_cpu_ms_per_op: self
+                .gateway_cpu
+                .filter(|_| arm != Arm::Direct)
+                .map(ms_per_op),
+            sandbox_cpu_ms_per_op: self.sandbox_cpu.map(ms_per_op),
+            process_cpu_minus_direct_ms_per_op: None,
             peak_rss_mib: self.peak_rss_kib.map(|kib| kib as f64 / 1024.0),
         }
     }
@@ -391,7 +499,7 @@ pub async fn run(args: &BenchArgs) -> Result<BenchReport, BenchError> {
                 .report(workload, arm);
             row.throughput_vs_direct =
                 Some(row.queries_per_second / direct.queries_per_second.max(f64::EPSILON));
-            row.gateway_cpu_ms_per_op = row
+            row.process_cpu_minus_direct_ms_per_op = row
                 .process_cpu_ms_per_op
                 .zip(direct.process_cpu_ms_per_op)
                 .map(|(gateway, direct)| gateway - direct);

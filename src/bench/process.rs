@@ -17,14 +17,30 @@ const USER_HZ: u64 = 100;
 /// its time with it, which the bench's runtime threads do not do while it measures; without
 /// schedstat the ticks are the fallback.
 pub(crate) fn cpu_time() -> Option<Duration> {
-    threads_cpu_time().or_else(process_ticks)
+    threads_cpu_time(None).or_else(process_ticks)
 }
 
-/// The sum of the live threads' run times from their `schedstat`.
-fn threads_cpu_time() -> Option<Duration> {
+/// CPU time the live threads called `name` have used (a tokio runtime names all its threads
+/// alike); `None` where the kernel keeps no schedstat.
+pub(crate) fn named_threads_cpu_time(name: &str) -> Option<Duration> {
+    threads_cpu_time(Some(name))
+}
+
+/// The sum of the live threads' run times from their `schedstat`, of every thread or of those
+/// with a name. `None` when not one thread's schedstat could be read.
+fn threads_cpu_time(name: Option<&str>) -> Option<Duration> {
     let mut total = Duration::ZERO;
     let mut threads_read = 0;
+    // This thread's schedstat is read even when it is not counted, to tell a kernel without
+    // schedstat (None) from threads that used no time.
+    let readable = std::fs::read_to_string("/proc/thread-self/schedstat").is_ok();
     for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        if let Some(name) = name {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if comm.trim_end() != name {
+                continue;
+            }
+        }
         // A thread that exits between the listing and the read is skipped: its time is gone
         // from every later reading too, and failing here would mix the two sources.
         let nanos = std::fs::read_to_string(task.path().join("schedstat"))
@@ -35,8 +51,7 @@ fn threads_cpu_time() -> Option<Duration> {
             threads_read += 1;
         }
     }
-    // This thread is always there, so no thread read means no schedstat on this kernel.
-    (threads_read > 0).then_some(total)
+    (readable && (threads_read > 0 || name.is_some())).then_some(total)
 }
 
 /// The process's utime + stime from `/proc/self/stat`, exited threads included, in 10 ms ticks.

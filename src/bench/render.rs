@@ -34,22 +34,24 @@ fn table(report: &BenchReport) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<28} {:>9} {:>9} {:>8} {:>8} {:>11} {:>10} {:>10} {:>8} {:>6}",
+        "{:<28} {:>9} {:>9} {:>8} {:>8} {:>11} {:>8} {:>8} {:>8} {:>10} {:>8} {:>6}",
         "scenario",
         "queries/s",
         "vs direct",
         "p50 ms",
         "p99 ms",
         "upstream/op",
-        "CPU ms/op",
-        "gw CPU/op",
+        "CPU/op",
+        "gw CPU",
+        "sbx CPU",
+        "CPU-direct",
         "peak MiB",
         "errors"
     );
     for row in &report.scenarios {
         let _ = writeln!(
             out,
-            "{:<28} {:>9.0} {:>9} {:>8.2} {:>8.2} {:>11.2} {:>10} {:>10} {:>8} {:>6}",
+            "{:<28} {:>9.0} {:>9} {:>8.2} {:>8.2} {:>11.2} {:>8} {:>8} {:>8} {:>10} {:>8} {:>6}",
             row.name,
             row.queries_per_second,
             figure(row.throughput_vs_direct, 2),
@@ -58,6 +60,8 @@ fn table(report: &BenchReport) -> String {
             row.upstream_calls_per_op,
             figure(row.process_cpu_ms_per_op, 3),
             figure(row.gateway_cpu_ms_per_op, 3),
+            figure(row.sandbox_cpu_ms_per_op, 3),
+            figure(row.process_cpu_minus_direct_ms_per_op, 3),
             figure(row.peak_rss_mib, 0),
             row.errors
         );
@@ -74,11 +78,14 @@ W1: the README's viewer query; direct: GET /{version}/me?fields={VIEWER_FIELDS}
 W2: businesses(ids:) with 60 ids; direct: two ?ids= reads of {MAX_IDS_PER_READ} and 10 ids, sent at once
 vs direct: the row's queries/s / the direct row's, same workload, run and concurrency
 upstream/op: Graph requests the sandbox served per operation
-CPU ms/op: the whole process's CPU time per operation (its threads' run time from
-  /proc/self/task/*/schedstat). The gateway, the sandbox and this client share the process.
-gw CPU/op: the gateway's own share, estimated as the row's CPU ms/op minus the direct row's
-  (the sandbox answering and the client asking). Warm rows call the sandbox less than the
-  direct row does, so for them this subtracts too much and is a lower bound; in W2 the direct
+CPU/op: the whole process's CPU time per operation in ms (its threads' run time from
+  /proc/self/task/*/schedstat). The gateways, the sandbox and this client share the process,
+  each on a tokio runtime of its own.
+gw CPU, sbx CPU: the CPU time per operation in ms of the gateways' and of the sandbox's
+  runtime threads, read apart by thread name; the rest of CPU/op is this client.
+CPU-direct: the row's CPU/op minus the direct row's (the sandbox answering and the client
+  asking), the gateway's share as estimated without reading threads apart. Warm rows call the
+  sandbox less than the direct row does, so for them it subtracts too much; in W2 the direct
   client sends two requests where the gateway arm's client sends one.
 peak MiB: {peak}
 ",

@@ -93,16 +93,22 @@ async fn gateway_rows_are_compared_with_the_direct_row_of_their_workload() {
         let process_cpu = row.process_cpu_ms_per_op.unwrap();
         assert!(process_cpu >= 0.0, "{row:?}");
         assert!(row.peak_rss_mib.unwrap() > 0.0, "{row:?}");
+        // The sandbox and the gateways are threads of this process, so their CPU is part of it.
+        let sandbox_cpu = row.sandbox_cpu_ms_per_op.unwrap();
+        let gateway_cpu = row.gateway_cpu_ms_per_op.unwrap_or(0.0);
+        assert!(sandbox_cpu + gateway_cpu <= process_cpu, "{row:?}");
         if row.arm == Arm::Direct {
             assert_eq!(row.throughput_vs_direct, None);
             assert_eq!(row.gateway_cpu_ms_per_op, None);
+            assert_eq!(row.process_cpu_minus_direct_ms_per_op, None);
         } else {
+            assert!(gateway_cpu > 0.0, "{row:?}");
             assert_eq!(
                 row.throughput_vs_direct,
                 Some(row.queries_per_second / direct.queries_per_second)
             );
             assert_eq!(
-                row.gateway_cpu_ms_per_op,
+                row.process_cpu_minus_direct_ms_per_op,
                 Some(process_cpu - direct.process_cpu_ms_per_op.unwrap())
             );
         }
@@ -135,11 +141,13 @@ async fn the_table_names_every_row_and_explains_the_gateway_cpu_column() {
         "queries/s",
         "vs direct",
         "upstream/op",
-        "gw CPU/op",
+        "gw CPU",
+        "sbx CPU",
         "peak MiB",
     ] {
         assert!(table.contains(heading), "{table}");
     }
+    assert!(table.contains("read apart by thread name"), "{table}");
     assert!(table.contains("minus the direct row's"), "{table}");
 }
 
@@ -173,4 +181,6 @@ async fn json_output_holds_the_same_figures_as_the_report() {
     assert_eq!(rows[0]["throughput_vs_direct"], Value::Null);
     assert_eq!(rows[2]["arm"], "gateway_warm");
     assert!(rows[2]["gateway_cpu_ms_per_op"].is_f64());
+    assert!(rows[2]["sandbox_cpu_ms_per_op"].is_f64());
+    assert!(rows[2]["process_cpu_minus_direct_ms_per_op"].is_f64());
 }
