@@ -11,6 +11,7 @@
 //! are named, so their CPU is read directly as well; the client runs on the caller's runtime.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::try_join_all;
@@ -48,12 +49,27 @@ const BY_IDS_COUNT: usize = 60;
 /// The most ids Graph takes in one `?ids=` read.
 const MAX_IDS_PER_READ: usize = 50;
 
-/// The name of the gateways' runtime threads, so their CPU time can be read apart. Linux keeps
-/// 15 bytes of a thread's name.
-const GATEWAY_THREADS: &str = "bench-gateway";
+/// Numbers each rig, so that two runs in one process (tests run in parallel) name their
+/// threads apart and neither counts the other's CPU.
+static RIGS_STARTED: AtomicUsize = AtomicUsize::new(0);
 
-/// The name of the sandbox's runtime threads.
-const SANDBOX_THREADS: &str = "bench-sandbox";
+/// The names of one rig's runtime threads, so their CPU time can be read apart. Linux keeps 15
+/// bytes of a thread's name, hence the short prefixes.
+#[derive(Debug, Clone)]
+struct ThreadNames {
+    gateway: String,
+    sandbox: String,
+}
+
+impl ThreadNames {
+    fn new() -> ThreadNames {
+        let rig = RIGS_STARTED.fetch_add(1, Ordering::Relaxed);
+        ThreadNames {
+            gateway: format!("bench-gw-{rig}"),
+            sandbox: format!("bench-sbx-{rig}"),
+        }
+    }
+}
 
 /// Why the benchmark could not run.
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +169,7 @@ struct Rig {
     uncached_gateway: String,
     warm_gateway: String,
     http: reqwest::Client,
+    threads: ThreadNames,
     /// Kept so the sandbox serves for as long as the rig is used.
     _running: graph_sandbox::RunningSandbox,
     /// Dropped last: the servers run on them.
@@ -220,11 +237,11 @@ struct CpuReading {
 }
 
 impl CpuReading {
-    fn now() -> CpuReading {
+    fn now(threads: &ThreadNames) -> CpuReading {
         CpuReading {
             process: process::cpu_time(),
-            gateway: process::named_threads_cpu_time(GATEWAY_THREADS),
-            sandbox: process::named_threads_cpu_time(SANDBOX_THREADS),
+            gateway: process::named_threads_cpu_time(&threads.gateway),
+            sandbox: process::named_threads_cpu_time(&threads.sandbox),
         }
     }
 }
@@ -251,8 +268,9 @@ async fn send_json(request: reqwest::RequestBuilder) -> Result<Value, BenchError
 
 impl Rig {
     async fn start() -> Result<Rig, BenchError> {
-        let gateway_runtime = named_runtime(GATEWAY_THREADS)?;
-        let sandbox_runtime = named_runtime(SANDBOX_THREADS)?;
+        let threads = ThreadNames::new();
+        let gateway_runtime = named_runtime(&threads.gateway)?;
+        let sandbox_runtime = named_runtime(&threads.sandbox)?;
         let gateway_handle = gateway_runtime.handle().clone();
         let sandbox_handle = sandbox_runtime.handle().clone();
         let runtimes = Runtimes {
@@ -285,6 +303,7 @@ impl Rig {
             uncached_gateway,
             warm_gateway,
             http: reqwest::Client::new(),
+            threads,
             _running: sandbox,
             _runtimes: runtimes,
         })
@@ -379,7 +398,7 @@ impl Rig {
         try_join_all((0..workers).map(|_| operation())).await?;
         let calls_before = self.upstream_calls().await?;
         process::reset_peak_memory();
-        let cpu_before = CpuReading::now();
+        let cpu_before = CpuReading::now(&self.threads);
         let started = Instant::now();
         let runs = (0..workers).map(|worker| {
             let operation = &operation;
@@ -398,7 +417,7 @@ impl Rig {
         let samples: Vec<(Duration, bool)> =
             try_join_all(runs).await?.into_iter().flatten().collect();
         let elapsed = started.elapsed();
-        let cpu_after = CpuReading::now();
+        let cpu_after = CpuReading::now(&self.threads);
         let peak_rss_kib = process::peak_memory_kib();
         let upstream_calls = self.upstream_calls().await?.saturating_sub(calls_before);
         let mut latencies: Vec<Duration> = samples.iter().map(|(latency, _)| *latency).collect();

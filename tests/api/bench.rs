@@ -93,10 +93,10 @@ async fn gateway_rows_are_compared_with_the_direct_row_of_their_workload() {
         let process_cpu = row.process_cpu_ms_per_op.unwrap();
         assert!(process_cpu >= 0.0, "{row:?}");
         assert!(row.peak_rss_mib.unwrap() > 0.0, "{row:?}");
-        // The sandbox and the gateways are threads of this process, so their CPU is part of it.
-        let sandbox_cpu = row.sandbox_cpu_ms_per_op.unwrap();
+        // The whole process's figure is not compared with the rig's threads: tests run in
+        // parallel, and another test's runtime ending takes its threads' time out of the sum.
+        assert!(row.sandbox_cpu_ms_per_op.unwrap() >= 0.0, "{row:?}");
         let gateway_cpu = row.gateway_cpu_ms_per_op.unwrap_or(0.0);
-        assert!(sandbox_cpu + gateway_cpu <= process_cpu, "{row:?}");
         if row.arm == Arm::Direct {
             assert_eq!(row.throughput_vs_direct, None);
             assert_eq!(row.gateway_cpu_ms_per_op, None);
