@@ -41,7 +41,8 @@ pub enum Command {
 /// Flags of `bizgraph bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// GraphQL requests per scenario.
+    /// Operations measured per workload and arm (direct, gateway uncached, gateway warm),
+    /// after an unmeasured first round of --concurrency operations.
     #[arg(long, default_value_t = 2000)]
     pub requests: usize,
     /// Requests in flight at once, in every arm (the direct client's and the gateway's).
