@@ -35,19 +35,27 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Print the GraphQL schema (SDL), which is what schema.graphql holds.
     Schema,
-    /// Measure upstream calls per query, throughput and latency against an in-process sandbox.
+    /// Measure the gateway against an expert's direct Graph calls, on an in-process sandbox.
     Bench(BenchArgs),
 }
 
 /// Flags of `bizgraph bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// GraphQL requests per scenario.
+    /// Operations measured per workload and arm (direct, gateway uncached, gateway warm),
+    /// after an unmeasured first round of --concurrency operations.
     #[arg(long, default_value_t = 2000)]
     pub requests: usize,
-    /// Requests in flight at once.
+    /// Requests in flight at once, in every arm (the direct client's and the gateway's).
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
+    /// Milliseconds the sandbox waits before answering each Graph call (Graph itself answers
+    /// in about 100-300); 0 answers at once.
+    #[arg(long, default_value_t = 0)]
+    pub upstream_latency_ms: u64,
+    /// Print the figures as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `bizgraph serve`.
