@@ -11,7 +11,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -75,6 +75,15 @@ pub(crate) struct ConnectionLimits {
     pub(crate) keep_alive_idle: Duration,
     /// Time connections may take to finish once shutdown begins.
     pub(crate) shutdown_grace: Duration,
+}
+
+impl ConnectionLimits {
+    /// How often a connection looks at its activity: a quarter of its shortest limit, between
+    /// 100 ms and a second.
+    fn recheck(&self) -> Duration {
+        (self.header_read_timeout.min(self.keep_alive_idle) / 4)
+            .clamp(Duration::from_millis(100), Duration::from_secs(1))
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then drains: no new connections,
@@ -199,13 +208,15 @@ async fn serve_connection(
     limits: ConnectionLimits,
     mut drain_signal: watch::Receiver<bool>,
 ) {
-    let (activity, mut changes) = watch::channel(Activity::new());
-    let activity = Arc::new(activity);
+    let activity = Arc::new(Mutex::new(Activity::new()));
     let io = TokioIo::new(WatchedStream {
         stream,
         activity: activity.clone(),
     });
-    let service = TrackedService { router, activity };
+    let service = TrackedService {
+        router,
+        activity: activity.clone(),
+    };
     let mut builder = hyper::server::conn::http1::Builder::new();
     // Header deadlines are kept below (see the module's comment), not by hyper.
     builder.header_read_timeout(None);
@@ -213,10 +224,19 @@ async fn serve_connection(
     let mut connection = std::pin::pin!(connection);
     let mut closing = false;
     loop {
+        // Activity moves the deadline without waking this task (a wake per request made every
+        // request queue behind every other connection three more times under load). The
+        // timer looks again when it fires, at the deadline or after `recheck` at the latest,
+        // so a deadline that activity brought forward is kept within that much.
         let deadline = if closing {
             None
         } else {
-            changes.borrow_and_update().deadline(&limits)
+            let recheck = Instant::now() + limits.recheck();
+            Some(
+                lock(&activity)
+                    .deadline(&limits)
+                    .map_or(recheck, |(at, _)| at.min(recheck)),
+            )
         };
         tokio::select! {
             result = connection.as_mut() => {
@@ -225,20 +245,22 @@ async fn serve_connection(
                 }
                 break;
             }
-            () = sleep_until(deadline.map(|(at, _)| at)) => match deadline.map(|(_, wait)| wait) {
-                Some(Wait::Headers) => {
-                    tracing::debug!("closing a connection whose request headers came too slowly");
-                    break;
-                }
-                Some(Wait::NextRequest) | None => {
-                    tracing::debug!("closing an idle keep-alive connection");
-                    connection.as_mut().graceful_shutdown();
-                    closing = true;
+            () = sleep_until(deadline) => {
+                let now = Instant::now();
+                match lock(&activity).deadline(&limits) {
+                    Some((at, Wait::Headers)) if at <= now => {
+                        tracing::debug!("closing a connection whose request headers came too slowly");
+                        break;
+                    }
+                    Some((at, Wait::NextRequest)) if at <= now => {
+                        tracing::debug!("closing an idle keep-alive connection");
+                        connection.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                    // Something happened since the timer was set: set it again.
+                    _ => {}
                 }
             },
-            // The sender lives in this task's service and stream, so this never ends with an
-            // error while the connection runs.
-            _ = changes.changed(), if !closing => {}
             // `Err` means the accept loop is gone: close as for shutdown.
             _ = drain_signal.wait_for(|draining| *draining), if !closing => {
                 // hyper closes the connection at once when no request is under way, and after
@@ -248,6 +270,15 @@ async fn serve_connection(
             }
         }
     }
+}
+
+/// The activity of a connection, locked. Only this connection's task and its service touch
+/// it, one at a time, so the lock is never contended; a poisoned one (a panic in between)
+/// still holds valid figures.
+fn lock(activity: &Mutex<Activity>) -> std::sync::MutexGuard<'_, Activity> {
+    activity
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Completes at `deadline`, or never without one.
@@ -310,28 +341,28 @@ impl Activity {
 /// Marks one request in flight on its connection until dropped, which happens once the
 /// response body has been written (or the connection has gone).
 struct InFlight {
-    activity: Arc<watch::Sender<Activity>>,
+    activity: Arc<Mutex<Activity>>,
 }
 
 impl InFlight {
-    fn begin(activity: Arc<watch::Sender<Activity>>) -> InFlight {
-        activity.send_modify(|state| {
+    fn begin(activity: Arc<Mutex<Activity>>) -> InFlight {
+        {
+            let mut state = lock(&activity);
             state.in_flight += 1;
             state.request_started = None;
-        });
+        }
         InFlight { activity }
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.activity.send_modify(|state| {
-            state.in_flight = state.in_flight.saturating_sub(1);
-            state.served += 1;
-            if state.in_flight == 0 {
-                state.idle_since = Instant::now();
-            }
-        });
+        let mut state = lock(&self.activity);
+        state.in_flight = state.in_flight.saturating_sub(1);
+        state.served += 1;
+        if state.in_flight == 0 {
+            state.idle_since = Instant::now();
+        }
     }
 }
 
@@ -340,7 +371,7 @@ impl Drop for InFlight {
 #[derive(Clone)]
 struct TrackedService {
     router: Router,
-    activity: Arc<watch::Sender<Activity>>,
+    activity: Arc<Mutex<Activity>>,
 }
 
 impl hyper::service::Service<Request<Incoming>> for TrackedService {
@@ -367,7 +398,7 @@ impl hyper::service::Service<Request<Incoming>> for TrackedService {
 /// A TCP stream that notes when the first bytes of a request arrive on an idle connection.
 struct WatchedStream {
     stream: TcpStream,
-    activity: Arc<watch::Sender<Activity>>,
+    activity: Arc<Mutex<Activity>>,
 }
 
 impl AsyncRead for WatchedStream {
@@ -381,13 +412,10 @@ impl AsyncRead for WatchedStream {
         if buf.filled().len() > before {
             // Bytes read while a request is in flight are its body (or a pipelined request,
             // which its own deadline covers once the first one is answered).
-            self.activity.send_if_modified(|state| {
-                let starts_request = state.in_flight == 0 && state.request_started.is_none();
-                if starts_request {
-                    state.request_started = Some(Instant::now());
-                }
-                starts_request
-            });
+            let mut state = lock(&self.activity);
+            if state.in_flight == 0 && state.request_started.is_none() {
+                state.request_started = Some(Instant::now());
+            }
         }
         result
     }
