@@ -201,7 +201,7 @@ impl<'a> Upstream<'a> {
     /// Deletes a node (`DELETE /{id}`).
     #[expect(
         dead_code,
-        reason = "the kit for the next domains: people (PersonRef, post_edge, delete_edge), projects (AdAccountId, delete); the expectation fails once they are used"
+        reason = "deleteProject (issue 9) uses it; the expectation fails once they do"
     )]
     pub(crate) async fn delete(&self, write: &dyn GraphWrite) -> Result<()> {
         self.apply(write, 0).await.map(drop)
@@ -211,7 +211,7 @@ impl<'a> Upstream<'a> {
     /// `{"success": true}`, no id): an invitation, an asset added to a project.
     #[expect(
         dead_code,
-        reason = "the kit for the next domains: people (PersonRef, post_edge, delete_edge), projects (AdAccountId, delete); the expectation fails once they are used"
+        reason = "invitePerson (issue 8) and addProjectAsset (issue 9) use it; the expectation fails once they do"
     )]
     pub(crate) async fn post_edge(
         &self,
@@ -224,7 +224,7 @@ impl<'a> Upstream<'a> {
     /// Removes from an edge (`DELETE /{id}/{edge}`).
     #[expect(
         dead_code,
-        reason = "the kit for the next domains: people (PersonRef, post_edge, delete_edge), projects (AdAccountId, delete); the expectation fails once they are used"
+        reason = "cancelInvitation (issue 8) and removeProjectAsset (issue 9) use it; the expectation fails once they do"
     )]
     pub(crate) async fn delete_edge(&self, write: &dyn GraphWrite) -> Result<()> {
         self.apply(write, 0).await.map(drop)
