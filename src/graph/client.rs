@@ -740,7 +740,7 @@ impl GraphClient {
         match api {
             Some(mut api) => {
                 // Business use case throttles say when access returns; the others do not.
-                if (80000..=80014).contains(&api.code) {
+                if api.is_business_use_case_throttle() {
                     api.retry_after = usage.regain_wait();
                 }
                 inner

@@ -147,6 +147,19 @@ struct EnvelopeError {
 }
 
 impl ApiError {
+    /// Whether this is one of Graph's rate limits: the app, the user, a page or a business has
+    /// used its quota (docs/graph-api.md §5). The governor holds the token's (or the
+    /// business's) calls back while one lasts; the one list of these codes.
+    pub fn is_throttle(&self) -> bool {
+        matches!(self.code, 4 | 17 | 32 | 341 | 613) || self.is_business_use_case_throttle()
+    }
+
+    /// Whether this is a business use case throttle, whose end Graph announces in the
+    /// `x-business-use-case-usage` header.
+    pub fn is_business_use_case_throttle(&self) -> bool {
+        (80000..=80014).contains(&self.code)
+    }
+
     /// Whether Graph refused the call's `appsecret_proof` (a wrong one, or none where the app
     /// requires one). Graph gives these no code of their own (both are code 100, type
     /// GraphMethodException, docs/graph-api.md §7), so this is the one place that reads a
@@ -206,7 +219,7 @@ impl GraphError {
     /// The class of this error, from Graph's code and subcode (docs/graph-api.md §5).
     pub fn class(&self) -> ErrorClass {
         match self {
-            GraphError::Api(api) => classify(api.code, api.subcode),
+            GraphError::Api(api) => classify(api),
             GraphError::Transport(_)
             | GraphError::Timeout
             | GraphError::TooLarge { .. }
@@ -280,10 +293,14 @@ impl GraphError {
     }
 }
 
-fn classify(code: i64, subcode: Option<i64>) -> ErrorClass {
-    match code {
+fn classify(api: &ApiError) -> ErrorClass {
+    let subcode = api.subcode;
+    match api.code {
         1 | 2 => ErrorClass::UpstreamUnavailable,
-        4 | 17 | 32 | 341 | 368 | 613 | 80000..=80014 => ErrorClass::RateLimited,
+        _ if api.is_throttle() => ErrorClass::RateLimited,
+        // A policy block on one kind of action: "try again later" to the caller, but not a
+        // quota, so it holds no other call back.
+        368 => ErrorClass::RateLimited,
         10 | 200..=299 | 3910 | 3998 => ErrorClass::Forbidden,
         102 | 104 | 190 => ErrorClass::Unauthenticated,
         100 if subcode == Some(33) => ErrorClass::NotFound,
@@ -310,6 +327,24 @@ mod tests {
             fbtrace_id: None,
             retry_after: None,
         }))
+    }
+
+    #[test]
+    fn one_list_says_which_codes_are_throttles() {
+        let throttle = |code| match api(code, None) {
+            GraphError::Api(api) => (api.is_throttle(), api.is_business_use_case_throttle()),
+            _ => unreachable!("api() makes an Api error"),
+        };
+        for code in [4, 17, 32, 341, 613] {
+            assert_eq!(throttle(code), (true, false), "{code}");
+            assert_eq!(api(code, None).class(), ErrorClass::RateLimited, "{code}");
+        }
+        assert_eq!(throttle(80004), (true, true));
+        assert_eq!(api(80004, None).class(), ErrorClass::RateLimited);
+        // A policy block: the caller is told to wait, but no other call is held back.
+        assert_eq!(throttle(368), (false, false));
+        assert_eq!(api(368, None).class(), ErrorClass::RateLimited);
+        assert_eq!(throttle(100), (false, false));
     }
 
     #[test]

@@ -225,7 +225,7 @@ impl UsageGovernor {
         error: Option<&ApiError>,
     ) {
         let now = SystemTime::now();
-        let throttled = error.is_some_and(|e| is_throttle(e.code));
+        let throttled = error.is_some_and(ApiError::is_throttle);
         let hold = error.and_then(|e| e.retry_after).unwrap_or(DEFAULT_HOLD);
         if let Some(app) = usage.app
             && app.peak() >= WARN_FROM
@@ -277,11 +277,6 @@ fn store_failed(error: &StoreError) {
             "the usage store failed; Graph calls are not spaced out or held back meanwhile"
         );
     }
-}
-
-/// Graph's rate-limit codes (docs/graph-api.md §5).
-fn is_throttle(code: i64) -> bool {
-    matches!(code, 4 | 17 | 32 | 341 | 613 | 80000..=80014)
 }
 
 #[cfg(test)]
