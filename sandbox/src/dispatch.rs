@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::answer::{Answer, ReadCtx, new_trace_id, read_edge, render_ids, render_node};
-use crate::nodes::{NodeRef, business};
+use crate::nodes::{NodeRef, business, persona, user_permission};
 use crate::wire::auth::{Viewer, check_appsecret_proof};
 use crate::wire::error::GraphError;
 use crate::wire::fields::parse_fields;
@@ -328,6 +328,13 @@ fn write_route(
         }
         (Post, NodeRef::Business(id), None) => business::update(world, viewer, id, params),
         (Delete, NodeRef::Business(_), None) => business::delete(),
+        (Post, NodeRef::Business(id), Some("userpermissions")) => {
+            user_permission::write(world, viewer, id, params)
+        }
+        (Delete, NodeRef::Business(id), Some("userpermissions")) => {
+            user_permission::delete(world, viewer, id, params)
+        }
+        (Post, NodeRef::Persona(id), None) => persona::update(world, viewer, id, params),
         _ => return None,
     };
     Some(result)

@@ -242,6 +242,22 @@ pub mod demo {
     pub const POMNI_APP_ID: &str = "500001";
     /// App "Kinger Labs Insights", owned by Kinger Labs.
     pub const KINGER_APP_ID: &str = "500002";
+
+    /// Morgan Blake, SUSPENDED in Pomni Media; no token.
+    pub const SUSPENDED_USER_ID: &str = "100005";
+    /// The email invited to Pomni Media as EMPLOYEE, not accepted yet.
+    pub const INVITED_EMAIL: &str = "riley@pomni.example";
+
+    /// Alex's persona in Pomni Media, "Alex Rivera (Pomni)".
+    pub const ADMIN_POMNI_PERSONA_ID: &str = "600001";
+    /// Sam's persona in Pomni Media, "Samantha Chen".
+    pub const EMPLOYEE_POMNI_PERSONA_ID: &str = "600002";
+    /// Morgan's persona in Pomni Media, "Morgan Blake".
+    pub const SUSPENDED_POMNI_PERSONA_ID: &str = "600003";
+    /// Jordan's persona in Kinger Labs, "Jordan Lee".
+    pub const KINGER_ADMIN_PERSONA_ID: &str = "600004";
+    /// Alex's persona in Kinger Labs, "Alex Rivera".
+    pub const ADMIN_KINGER_PERSONA_ID: &str = "600005";
 }
 
 #[cfg(test)]
