@@ -523,6 +523,19 @@ mod tests {
             Some("accounts")
         ));
         assert!(!routed(GraphMethod::Post, NodeRef::Page(300_001), None));
+        for method in [GraphMethod::Post, GraphMethod::Delete] {
+            assert!(routed(
+                method,
+                NodeRef::Business(200_001),
+                Some("userpermissions")
+            ));
+        }
+        assert!(routed(GraphMethod::Post, NodeRef::Persona(600_001), None));
+        assert!(!routed(
+            GraphMethod::Delete,
+            NodeRef::Persona(600_001),
+            None
+        ));
         assert!(!routed(
             GraphMethod::Delete,
             NodeRef::User(100_001),

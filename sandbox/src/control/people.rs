@@ -55,19 +55,23 @@ pub(super) async fn accept(
             .as_ref()
             .map(|id| user_id(world, id))
             .transpose()?;
-        // A new user is only made once the invitation is known to be pending: the world is
-        // cloned first so that a refused acceptance leaves no stray user behind.
-        let mut next = world.clone();
+        let email = request.email.trim().to_lowercase();
+        // Checked before a new user is made, so that a refused acceptance leaves none behind.
+        if user_permission::pending_invitation(world, business_id, &email).is_none() {
+            return Err(ControlError::Invalid(format!(
+                "no pending invitation for {email} in business {business_id}"
+            )));
+        }
         let (user_id, token) = match existing {
             Some(id) => (id, None),
             None => {
-                let id = next.next_id();
+                let id = world.next_id();
                 let token = format!("sandbox-token-{id}");
                 let name = request.user_name.clone().unwrap_or_else(|| {
                     format!("{} {}", request.first_name.trim(), request.last_name.trim())
                 });
                 user::add(
-                    &mut next,
+                    world,
                     id,
                     name.trim(),
                     false,
@@ -79,14 +83,14 @@ pub(super) async fn accept(
         };
         let acceptance = Acceptance {
             business_id,
-            email: request.email.trim().to_owned(),
+            email,
             user_id,
             first_name: request.first_name.trim().to_owned(),
             last_name: request.last_name.trim().to_owned(),
         };
-        let persona_id = user_permission::accept_invitation(&mut next, acceptance)
-            .map_err(ControlError::Invalid)?;
-        *world = next;
+        // Only an existing user can be refused from here on (already in the business).
+        let persona_id =
+            user_permission::accept_invitation(world, acceptance).map_err(ControlError::Invalid)?;
         let mut answer = json!({
             "user_id": user_id.to_string(),
             "persona_id": persona_id.to_string(),

@@ -265,6 +265,7 @@ mod tests {
             NodeRef::Page(300_001),
             NodeRef::AdAccount(400_001),
             NodeRef::App(500_001),
+            NodeRef::Persona(600_001),
         ];
         for node in nodes {
             assert_eq!(NodeRef::lookup(&world, &node.graph_id(), None), Some(node));
@@ -277,6 +278,8 @@ mod tests {
             Some(NodeRef::User(SAM))
         );
         assert_eq!(NodeRef::lookup(&world, "me", None), None);
+        // People rows are reached through their business only.
+        assert_eq!(NodeRef::lookup(&world, "700001", None), None);
     }
 
     #[test]
@@ -296,6 +299,12 @@ mod tests {
             (SAM, NodeRef::App(500_002), false),
             (SAM, NodeRef::User(JORDAN), true),
             (SAM, NodeRef::User(42), false),
+            (SAM, NodeRef::Persona(600_001), true),
+            (SAM, NodeRef::Persona(600_004), false),
+            (SAM, NodeRef::UserPermission(700_001), true),
+            (SAM, NodeRef::UserPermission(700_006), false),
+            // A suspended person sees nothing of the business.
+            (100_005, NodeRef::Business(200_001), false),
         ];
         for (viewer, node, visible) in cases {
             assert_eq!(

@@ -454,15 +454,22 @@ pub(crate) struct Acceptance {
 /// Why an acceptance or a suspension was refused, in the control plane's words.
 pub(crate) type PeopleResult<T> = Result<T, String>;
 
+/// The row of the pending invitation of an email in a business, if any (the control plane asks
+/// before making a user for the invited person).
+pub(crate) fn pending_invitation(world: &World, business_id: u64, email: &str) -> Option<u64> {
+    let email = email.to_lowercase();
+    find_row(world, business_id, |m| {
+        m.status == Status::Invited && m.email.as_deref() == Some(email.as_str())
+    })
+}
+
 /// Accepts a pending invitation: the row becomes ACTIVE for the user, with a new persona under
 /// the chosen name and the invited email. Answers the persona's id.
 pub(crate) fn accept_invitation(world: &mut World, acceptance: Acceptance) -> PeopleResult<u64> {
     let email = acceptance.email.to_lowercase();
     let business_id = acceptance.business_id;
-    let row_id = find_row(world, business_id, |m| {
-        m.status == Status::Invited && m.email.as_deref() == Some(email.as_str())
-    })
-    .ok_or_else(|| format!("no pending invitation for {email} in business {business_id}"))?;
+    let row_id = pending_invitation(world, business_id, &email)
+        .ok_or_else(|| format!("no pending invitation for {email} in business {business_id}"))?;
     if find_row(world, business_id, |m| {
         m.user_id == Some(acceptance.user_id)
     })

@@ -234,6 +234,20 @@ async fn an_existing_user_accepts_and_a_suspended_member_loses_access() {
         )
         .await;
     assert_eq!(invite.body, json!({"success": true}));
+    let member = sandbox
+        .control(
+            "/__sandbox/invitations/accept",
+            json!({"business_id": "200001", "email": "casey@pomni.example",
+                   "user_id": demo::ADMIN_USER_ID, "first_name": "A", "last_name": "R"}),
+        )
+        .await;
+    assert_eq!(
+        (member.status, member.body),
+        (
+            400,
+            json!({"error": "user 100001 is already in business 200001"})
+        )
+    );
     let accept = sandbox
         .control(
             "/__sandbox/invitations/accept",
