@@ -1,6 +1,7 @@
-//! Business nodes (docs/graph-api.md §8.1): the stored business and its people's roles, its
-//! fields and asset edges, who may see it, and its writes with Graph's validation order and
-//! error codes: create on a user's `businesses` edge, update, and the refused delete.
+//! Business nodes (docs/graph-api.md §8.1): the stored business and the roles of its people
+//! (whose rows are `user_permission`'s), its fields and edges, who may see it, and its writes
+//! with Graph's validation order and error codes: create on a user's `businesses` edge,
+//! update, and the refused delete.
 
 use std::collections::BTreeMap;
 
@@ -42,8 +43,9 @@ pub(crate) struct Business {
     pub updated_time: DateTime<Utc>,
 }
 
-/// Whether a user is in a business, with any role (system users included). The assets a
-/// business owns are visible to its people through this.
+/// Whether a user is an ACTIVE person of a business, with any role (system users included).
+/// The assets a business owns are visible to its people through this; invited and suspended
+/// people see none of them.
 pub(crate) fn is_member(world: &World, user_id: u64, business_id: u64) -> bool {
     role_of(world, business_id, user_id).is_some()
 }
