@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::answer::{Answer, ReadCtx, new_trace_id, read_edge, render_ids, render_node};
-use crate::nodes::{NodeRef, business};
+use crate::nodes::{NodeRef, business, persona, user_permission};
 use crate::wire::auth::{Viewer, check_appsecret_proof};
 use crate::wire::error::GraphError;
 use crate::wire::fields::parse_fields;
@@ -328,6 +328,13 @@ fn write_route(
         }
         (Post, NodeRef::Business(id), None) => business::update(world, viewer, id, params),
         (Delete, NodeRef::Business(_), None) => business::delete(),
+        (Post, NodeRef::Business(id), Some("userpermissions")) => {
+            user_permission::write(world, viewer, id, params)
+        }
+        (Delete, NodeRef::Business(id), Some("userpermissions")) => {
+            user_permission::delete(world, viewer, id, params)
+        }
+        (Post, NodeRef::Persona(id), None) => persona::update(world, viewer, id, params),
         _ => return None,
     };
     Some(result)
@@ -516,6 +523,19 @@ mod tests {
             Some("accounts")
         ));
         assert!(!routed(GraphMethod::Post, NodeRef::Page(300_001), None));
+        for method in [GraphMethod::Post, GraphMethod::Delete] {
+            assert!(routed(
+                method,
+                NodeRef::Business(200_001),
+                Some("userpermissions")
+            ));
+        }
+        assert!(routed(GraphMethod::Post, NodeRef::Persona(600_001), None));
+        assert!(!routed(
+            GraphMethod::Delete,
+            NodeRef::Persona(600_001),
+            None
+        ));
         assert!(!routed(
             GraphMethod::Delete,
             NodeRef::User(100_001),

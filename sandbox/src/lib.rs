@@ -4,7 +4,7 @@
 //! # What is emulated
 //!
 //! The wire contract is `docs/graph-api.md`; this crate implements its sections 1 to 7, 8.1
-//! and 8.6, and the control plane of `docs/sandbox-contract.md`:
+//! to 8.3 and 8.6, and the control plane of `docs/sandbox-contract.md`:
 //!
 //! - transport: versioned (`/v21.0` to `/v26.0`) and unversioned paths, tokens in the query,
 //!   the form body or an `Authorization: Bearer|OAuth` header, url-encoded, multipart and JSON
@@ -18,16 +18,17 @@
 //! - per-token and per-business rate limits in a rolling hour, and `appsecret_proof`;
 //! - users (`me`, `is_work_account`), businesses (create, read, update, refused delete),
 //!   their owned pages, ad accounts and apps;
+//! - people (`userpermissions`) and business personas;
 //! - under `/__sandbox/`: reset, stats and journal, test users, businesses and pages, the clock,
-//!   and fault injection.
+//!   fault injection, and people (accepting invitations, suspending, verifying emails).
 //!
 //! # What is not
 //!
-//! People management (`userpermissions`), personas, projects, invoices and finance, managed
-//! account migration (so `user_access_expire_time` is always absent) and webhooks are not
-//! emulated yet; client assets (`client_pages`, `client_ad_accounts`) are always empty. Node
-//! answers hold exactly the fields asked for: unlike Graph, `id` is not added when it was not
-//! requested (docs/graph-api.md §9 expects `{}` for a lone unset field).
+//! Projects, invoices and finance, managed account migration (so `user_access_expire_time` is
+//! always absent) and webhooks are not emulated yet; client assets (`client_pages`,
+//! `client_ad_accounts`) are always empty. Node answers hold exactly the fields asked for:
+//! unlike Graph, `id` is not added when it was not requested (docs/graph-api.md §9 expects `{}`
+//! for a lone unset field).
 //!
 //! Everything is deterministic except trace ids and the wall-clock start of the sandbox clock.
 //!
@@ -242,6 +243,22 @@ pub mod demo {
     pub const POMNI_APP_ID: &str = "500001";
     /// App "Kinger Labs Insights", owned by Kinger Labs.
     pub const KINGER_APP_ID: &str = "500002";
+
+    /// Morgan Blake, SUSPENDED in Pomni Media; no token.
+    pub const SUSPENDED_USER_ID: &str = "100005";
+    /// The email invited to Pomni Media as EMPLOYEE, not accepted yet.
+    pub const INVITED_EMAIL: &str = "riley@pomni.example";
+
+    /// Alex's persona in Pomni Media, "Alex Rivera (Pomni)".
+    pub const ADMIN_POMNI_PERSONA_ID: &str = "600001";
+    /// Sam's persona in Pomni Media, "Samantha Chen".
+    pub const EMPLOYEE_POMNI_PERSONA_ID: &str = "600002";
+    /// Morgan's persona in Pomni Media, "Morgan Blake".
+    pub const SUSPENDED_POMNI_PERSONA_ID: &str = "600003";
+    /// Jordan's persona in Kinger Labs, "Jordan Lee".
+    pub const KINGER_ADMIN_PERSONA_ID: &str = "600004";
+    /// Alex's persona in Kinger Labs, "Alex Rivera".
+    pub const ADMIN_KINGER_PERSONA_ID: &str = "600005";
 }
 
 #[cfg(test)]

@@ -6,9 +6,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::demo;
 use crate::nodes::ad_account::AdAccount;
 use crate::nodes::app::App;
-use crate::nodes::business::{Business, Membership, Role};
+use crate::nodes::business::{Business, Role};
 use crate::nodes::page::Page;
+use crate::nodes::persona::Persona;
 use crate::nodes::user;
+use crate::nodes::user_permission::{Membership, Status};
 use crate::world::World;
 
 /// The permissions every demo token (and, by default, every control-plane user) has.
@@ -31,6 +33,8 @@ const POMNI_SYNC: u64 = 100_003;
 const JORDAN: u64 = 100_004;
 const POMNI: u64 = 200_001;
 const KINGER: u64 = 200_002;
+/// The suspended person of Pomni Media, a user without token.
+const MORGAN: u64 = 100_005;
 
 /// A seeded page: id, name, category, admins, owner business.
 type SeedPage = (u64, &'static str, &'static str, &'static [u64], Option<u64>);
@@ -43,6 +47,7 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
     seed_pages(&mut world);
     seed_ad_accounts(&mut world);
     seed_apps(&mut world);
+    seed_people(&mut world, clock_start);
     world
 }
 
@@ -54,16 +59,16 @@ fn seed_users(world: &mut World) {
         (SAM, "Sam Chen", Some(demo::EMPLOYEE_TOKEN)),
         (POMNI_SYNC, "Pomni Sync", Some(demo::SYSTEM_TOKEN)),
         (JORDAN, "Jordan Lee", None),
+        (MORGAN, "Morgan Blake", None),
     ];
     for (id, name, token) in people {
         user::add(world, id, name, false, token, &permissions);
     }
 }
 
-/// Pomni Media and Kinger Labs, with their people.
+/// Pomni Media and Kinger Labs; their people are `seed_people`'s.
 fn seed_businesses(world: &mut World, clock_start: DateTime<Utc>) {
     let days_ago = |days: i64| clock_start - TimeDelta::days(days);
-    let member = |user_id: u64, role: Role| Membership { user_id, role };
     world.businesses.insert(
         POMNI,
         Business {
@@ -77,11 +82,6 @@ fn seed_businesses(world: &mut World, clock_start: DateTime<Utc>) {
             updated_by: Some(ALEX),
             created_time: days_ago(42),
             updated_time: days_ago(9),
-            members: vec![
-                member(ALEX, Role::Admin),
-                member(SAM, Role::Employee),
-                member(POMNI_SYNC, Role::Admin),
-            ],
         },
     );
     world.businesses.insert(
@@ -97,9 +97,138 @@ fn seed_businesses(world: &mut World, clock_start: DateTime<Utc>) {
             updated_by: Some(JORDAN),
             created_time: days_ago(30),
             updated_time: days_ago(4),
-            members: vec![member(JORDAN, Role::Admin), member(ALEX, Role::Employee)],
         },
     );
+}
+
+/// A seeded person: row id, business, user, role, status, invited email, persona.
+type SeedPerson = (
+    u64,
+    u64,
+    Option<u64>,
+    Role,
+    Status,
+    Option<&'static str>,
+    Option<SeedPersona>,
+);
+
+/// A seeded persona: id, first name, last name, email.
+type SeedPersona = (u64, &'static str, &'static str, &'static str);
+
+/// The people of both businesses: in Pomni Media one of each state (ACTIVE admins, an
+/// employee and a system user, an INVITED email, a SUSPENDED person), personas named unlike
+/// their users so that the display rule (the persona's name, never the user's) shows.
+fn seed_people(world: &mut World, clock_start: DateTime<Utc>) {
+    let days_ago = |days: i64| clock_start - TimeDelta::days(days);
+    let people: [SeedPerson; 7] = [
+        (
+            700_001,
+            POMNI,
+            Some(ALEX),
+            Role::Admin,
+            Status::Active,
+            None,
+            Some((600_001, "Alex", "Rivera (Pomni)", "alex@pomni.example")),
+        ),
+        (
+            700_002,
+            POMNI,
+            Some(SAM),
+            Role::Employee,
+            Status::Active,
+            Some("sam@pomni.example"),
+            Some((600_002, "Samantha", "Chen", "sam@pomni.example")),
+        ),
+        (
+            700_003,
+            POMNI,
+            Some(POMNI_SYNC),
+            Role::Admin,
+            Status::Active,
+            None,
+            None,
+        ),
+        (
+            700_004,
+            POMNI,
+            None,
+            Role::Employee,
+            Status::Invited,
+            Some("riley@pomni.example"),
+            None,
+        ),
+        (
+            700_005,
+            POMNI,
+            Some(MORGAN),
+            Role::Employee,
+            Status::Suspended,
+            Some("morgan@pomni.example"),
+            Some((600_003, "Morgan", "Blake", "morgan@pomni.example")),
+        ),
+        (
+            700_006,
+            KINGER,
+            Some(JORDAN),
+            Role::Admin,
+            Status::Active,
+            None,
+            Some((600_004, "Jordan", "Lee", "jordan@kinger.example")),
+        ),
+        (
+            700_007,
+            KINGER,
+            Some(ALEX),
+            Role::Employee,
+            Status::Active,
+            Some("alex@kinger.example"),
+            Some((600_005, "Alex", "Rivera", "alex@kinger.example")),
+        ),
+    ];
+    for (id, business_id, user_id, role, status, email, persona) in people {
+        let creator = world
+            .businesses
+            .get(&business_id)
+            .and_then(|b| b.created_by);
+        let persona_id = persona
+            .zip(user_id)
+            .map(|((persona_id, first, last, address), user)| {
+                world.personas.insert(
+                    persona_id,
+                    Persona {
+                        id: persona_id,
+                        business_id,
+                        user_id: user,
+                        first_name: first.into(),
+                        last_name: last.into(),
+                        title: None,
+                        email: address.into(),
+                        pending_email: None,
+                        created_by: Some(user),
+                        updated_by: Some(user),
+                        created_time: days_ago(20),
+                        updated_time: days_ago(20),
+                    },
+                );
+                persona_id
+            });
+        world.memberships.insert(
+            id,
+            Membership {
+                id,
+                business_id,
+                user_id,
+                email: email.map(Into::into),
+                role,
+                status,
+                persona: persona_id,
+                created_by: creator,
+                updated_by: creator,
+                created_time: days_ago(21),
+                updated_time: days_ago(2),
+            },
+        );
+    }
 }
 
 /// Pages owned by each business, and free ones for creating businesses.
@@ -241,6 +370,12 @@ mod tests {
             (demo::EMPLOYEE_USER_ID, "User"),
             (demo::SYSTEM_USER_ID, "User"),
             (demo::KINGER_ADMIN_USER_ID, "User"),
+            (demo::SUSPENDED_USER_ID, "User"),
+            (demo::ADMIN_POMNI_PERSONA_ID, "BusinessPersona"),
+            (demo::EMPLOYEE_POMNI_PERSONA_ID, "BusinessPersona"),
+            (demo::SUSPENDED_POMNI_PERSONA_ID, "BusinessPersona"),
+            (demo::KINGER_ADMIN_PERSONA_ID, "BusinessPersona"),
+            (demo::ADMIN_KINGER_PERSONA_ID, "BusinessPersona"),
             (demo::POMNI_BUSINESS_ID, "Business"),
             (demo::KINGER_BUSINESS_ID, "Business"),
             (demo::POMNI_PAGE_ID, "Page"),

@@ -14,11 +14,17 @@ use crate::nodes::ad_account::AdAccount;
 use crate::nodes::app::App;
 use crate::nodes::business::Business;
 use crate::nodes::page::Page;
+use crate::nodes::persona::Persona;
 use crate::nodes::user::User;
+use crate::nodes::user_permission::{self, Membership};
 use crate::wire::usage::Usage;
 
 /// The first id handed out for objects created while the sandbox runs.
 pub(crate) const FIRST_NEW_ID: u64 = 1_000_000_000;
+
+/// The first id of `userpermissions` rows created while the sandbox runs: a counter of
+/// their own, since rows are not Graph nodes and must not shift the ids of new nodes.
+pub(crate) const FIRST_NEW_MEMBERSHIP_ID: u64 = 2_000_000_000;
 
 /// The last year the sandbox clock may reach.
 pub(crate) const LAST_CLOCK_YEAR: i32 = 9999;
@@ -76,12 +82,20 @@ pub(crate) struct World {
     clock_start: DateTime<Utc>,
     clock_offset_seconds: i64,
     next_id: u64,
+    next_membership_id: u64,
     pub tokens: HashMap<String, Token>,
     pub users: BTreeMap<u64, User>,
     pub businesses: BTreeMap<u64, Business>,
     pub pages: BTreeMap<u64, Page>,
     pub ad_accounts: BTreeMap<u64, AdAccount>,
     pub apps: BTreeMap<u64, App>,
+    pub personas: BTreeMap<u64, Persona>,
+    /// The people of every business, invited or member.
+    pub memberships: BTreeMap<u64, Membership>,
+    /// When each business sent its invitations, for the rolling 24-hour limit.
+    pub invitations_sent: BTreeMap<u64, Vec<DateTime<Utc>>>,
+    /// Invitations a business may send per rolling 24 hours.
+    pub invitations_per_day: u32,
     pub usage: Usage,
     pub stats: Stats,
     pub fault: Option<Fault>,
@@ -94,12 +108,17 @@ impl World {
             clock_start,
             clock_offset_seconds: 0,
             next_id: FIRST_NEW_ID,
+            next_membership_id: FIRST_NEW_MEMBERSHIP_ID,
             tokens: HashMap::new(),
             users: BTreeMap::new(),
             businesses: BTreeMap::new(),
             pages: BTreeMap::new(),
             ad_accounts: BTreeMap::new(),
             apps: BTreeMap::new(),
+            personas: BTreeMap::new(),
+            memberships: BTreeMap::new(),
+            invitations_sent: BTreeMap::new(),
+            invitations_per_day: user_permission::DEFAULT_INVITATIONS_PER_DAY,
             usage: Usage::default(),
             stats: Stats::default(),
             fault: None,
@@ -132,6 +151,13 @@ impl World {
     pub(crate) fn next_id(&mut self) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
+        id
+    }
+
+    /// A fresh id for a `userpermissions` row.
+    pub(crate) fn next_membership_id(&mut self) -> u64 {
+        let id = self.next_membership_id;
+        self.next_membership_id += 1;
         id
     }
 

@@ -1,7 +1,8 @@
 //! The sandbox's own control plane under `/__sandbox/` (not Graph; docs/graph-api.md §11):
 //! its routes, the JSON errors it answers, and what its endpoints share. JSON in and out;
 //! never counted in stats. The endpoints live by subject: `world` (reset, stats, test users,
-//! businesses and pages, the clock, faults).
+//! businesses and pages, the clock, faults) and `people` (invitations, suspensions, personas'
+//! emails).
 //!
 //! Architecture Invariant: the control plane changes nodes only through the functions their
 //! modules in `nodes/` offer, never by building their stored structs.
@@ -20,6 +21,7 @@ use crate::nodes::exists;
 use crate::nodes::user::User;
 use crate::world::World;
 
+mod people;
 mod world;
 
 /// Why a control-plane request was refused; answered as HTTP 400 `{"error":"..."}`.
@@ -80,6 +82,22 @@ pub(crate) fn routes() -> Router<Sandbox> {
         .route(
             "/__sandbox/faults",
             post(world::arm_fault).fallback(wrong_method),
+        )
+        .route(
+            "/__sandbox/invitations/accept",
+            post(people::accept).fallback(wrong_method),
+        )
+        .route(
+            "/__sandbox/people/suspend",
+            post(people::suspend).fallback(wrong_method),
+        )
+        .route(
+            "/__sandbox/personas/verify_email",
+            post(people::verify_email).fallback(wrong_method),
+        )
+        .route(
+            "/__sandbox/invitation_limit",
+            post(people::invitation_limit).fallback(wrong_method),
         )
         .route("/__sandbox/{*rest}", any(unknown_endpoint))
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{ControlError, Id, parse, user_id};
 use crate::Sandbox;
-use crate::nodes::business::{self, Business, Membership, Role};
+use crate::nodes::business::{self, Business, Role};
 use crate::nodes::exists;
 use crate::nodes::page::{self, Page};
 use crate::nodes::user;
@@ -91,8 +91,11 @@ pub(super) async fn create_business(
         for (ids, role) in [(&new.admins, Role::Admin), (&new.employees, Role::Employee)] {
             for id in ids {
                 let user_id = user_id(world, id)?;
-                if !members.iter().any(|m: &Membership| m.user_id == user_id) {
-                    members.push(Membership { user_id, role });
+                if !members
+                    .iter()
+                    .any(|(member, _): &(u64, Role)| *member == user_id)
+                {
+                    members.push((user_id, role));
                 }
             }
         }

@@ -1,12 +1,15 @@
-//! Business nodes (docs/graph-api.md §8.1): the stored business and its people's roles, its
-//! fields and asset edges, who may see it, and its writes with Graph's validation order and
-//! error codes: create on a user's `businesses` edge, update, and the refused delete.
+//! Business nodes (docs/graph-api.md §8.1): the stored business and the roles of its people
+//! (whose rows are `user_permission`'s), its fields and edges, who may see it, and its writes
+//! with Graph's validation order and error codes: create on a user's `businesses` edge,
+//! update, and the refused delete.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::persona;
+use super::user_permission::{self, Membership, role_of};
 use super::{Node, NodeRef, unknown_field};
 use crate::answer::{ReadCtx, embedded};
 use crate::wire::auth::Viewer;
@@ -25,13 +28,6 @@ pub(crate) enum Role {
     Employee,
 }
 
-/// A person (or system user) in a business.
-#[derive(Debug, Clone)]
-pub(crate) struct Membership {
-    pub user_id: u64,
-    pub role: Role,
-}
-
 /// A Business Manager business.
 #[derive(Debug, Clone)]
 pub(crate) struct Business {
@@ -45,26 +41,13 @@ pub(crate) struct Business {
     pub updated_by: Option<u64>,
     pub created_time: DateTime<Utc>,
     pub updated_time: DateTime<Utc>,
-    pub members: Vec<Membership>,
 }
 
-impl Business {
-    /// The role of a user in this business, if they are in it.
-    pub(crate) fn role_of(&self, user_id: u64) -> Option<Role> {
-        self.members
-            .iter()
-            .find(|m| m.user_id == user_id)
-            .map(|m| m.role)
-    }
-}
-
-/// Whether a user is in a business, with any role (system users included). The assets a
-/// business owns are visible to its people through this.
+/// Whether a user is an ACTIVE person of a business, with any role (system users included).
+/// The assets a business owns are visible to its people through this; invited and suspended
+/// people see none of them.
 pub(crate) fn is_member(world: &World, user_id: u64, business_id: u64) -> bool {
-    world
-        .businesses
-        .get(&business_id)
-        .is_some_and(|b| b.role_of(user_id).is_some())
+    role_of(world, business_id, user_id).is_some()
 }
 
 impl Node for Business {
@@ -76,8 +59,8 @@ impl Node for Business {
     }
 
     /// Its people, whatever their role.
-    fn visible_to(&self, _world: &World, viewer: u64) -> bool {
-        self.role_of(viewer).is_some()
+    fn visible_to(&self, world: &World, viewer: u64) -> bool {
+        role_of(world, self.id, viewer).is_some()
     }
 
     fn field(
@@ -142,6 +125,9 @@ impl Node for Business {
                 .collect(),
             // Client assets (shared by other businesses) are not emulated yet: always empty.
             "client_pages" | "client_ad_accounts" => Vec::new(),
+            "userpermissions" => user_permission::of_business(world, id),
+            // [guess] Served as a list edge holding the viewer's one persona.
+            "business_persona" => persona::of_viewer(world, id, ctx.viewer),
             _ => return None,
         };
         Some(items)
@@ -265,7 +251,7 @@ fn check_duplicate_name(
     let wanted = name.to_lowercase();
     let duplicate = world.businesses.values().any(|b| {
         Some(b.id) != except
-            && b.role_of(user_id) == Some(Role::Admin)
+            && role_of(world, b.id, user_id) == Some(Role::Admin)
             && b.name.to_lowercase() == wanted
     });
     if duplicate {
@@ -337,11 +323,12 @@ pub(crate) fn create(
             updated_by: Some(viewer.user_id),
             created_time: now,
             updated_time: now,
-            members: vec![Membership {
-                user_id: viewer.user_id,
-                role: Role::Admin,
-            }],
         },
+    );
+    let row = world.next_membership_id();
+    world.memberships.insert(
+        row,
+        Membership::active(row, id, viewer.user_id, Role::Admin, now),
     );
     // [guess] The primary page is claimed by the new business.
     if let Some(page) = world.pages.get_mut(&page_id) {
@@ -358,11 +345,7 @@ pub(crate) fn update(
     params: &Params,
 ) -> Result<Value, GraphError> {
     require_business_management(viewer)?;
-    let role = world
-        .businesses
-        .get(&business_id)
-        .and_then(|b| b.role_of(viewer.user_id));
-    if role != Some(Role::Admin) {
+    if role_of(world, business_id, viewer.user_id) != Some(Role::Admin) {
         return Err(GraphError::coded(
             3910,
             "You do not have permission to edit this business",
@@ -422,7 +405,8 @@ pub(crate) struct Setup {
     pub email: Option<String>,
     /// Listed as creator and last updater.
     pub creator: Option<u64>,
-    pub members: Vec<Membership>,
+    /// Its ACTIVE people and their roles.
+    pub members: Vec<(u64, Role)>,
 }
 
 /// Adds a business without Graph's validation and answers its new id. As with Graph's
@@ -443,9 +427,15 @@ pub(crate) fn add_unvalidated(world: &mut World, setup: Setup) -> u64 {
             updated_by: setup.creator,
             created_time: now,
             updated_time: now,
-            members: setup.members,
         },
     );
+    for (user_id, role) in setup.members {
+        let row = world.next_membership_id();
+        let mut membership = Membership::active(row, id, user_id, role, now);
+        membership.created_by = setup.creator;
+        membership.updated_by = setup.creator;
+        world.memberships.insert(row, membership);
+    }
     if let Some(page) = setup.primary_page.and_then(|p| world.pages.get_mut(&p))
         && page.owner_business.is_none()
     {

@@ -28,13 +28,17 @@ pub(crate) mod ad_account;
 pub(crate) mod app;
 pub(crate) mod business;
 pub(crate) mod page;
+pub(crate) mod persona;
 pub(crate) mod user;
+pub(crate) mod user_permission;
 
 use ad_account::AdAccount;
 use app::App;
 use business::Business;
 use page::Page;
+use persona::Persona;
 use user::User;
+use user_permission::Membership;
 
 /// What each node type supplies: how it is named and found, who may see it, and how its
 /// fields and edges read. Writes are plain functions of the type's module, routed by
@@ -96,6 +100,9 @@ pub(crate) enum NodeRef {
     Page(u64),
     AdAccount(u64),
     App(u64),
+    Persona(u64),
+    /// A row of a business's `userpermissions` edge.
+    UserPermission(u64),
 }
 
 impl NodeRef {
@@ -111,6 +118,8 @@ impl NodeRef {
             .or_else(|| find::<Page>(world, id).map(NodeRef::Page))
             .or_else(|| find::<AdAccount>(world, id).map(NodeRef::AdAccount))
             .or_else(|| find::<App>(world, id).map(NodeRef::App))
+            .or_else(|| find::<Persona>(world, id).map(NodeRef::Persona))
+            .or_else(|| find::<Membership>(world, id).map(NodeRef::UserPermission))
     }
 
     /// Graph's node type name, as error messages spell it.
@@ -121,6 +130,8 @@ impl NodeRef {
             NodeRef::Page(_) => Page::TYPE_NAME,
             NodeRef::AdAccount(_) => AdAccount::TYPE_NAME,
             NodeRef::App(_) => App::TYPE_NAME,
+            NodeRef::Persona(_) => Persona::TYPE_NAME,
+            NodeRef::UserPermission(_) => Membership::TYPE_NAME,
         }
     }
 
@@ -132,6 +143,8 @@ impl NodeRef {
             NodeRef::Page(id) => Page::graph_id(id),
             NodeRef::AdAccount(id) => AdAccount::graph_id(id),
             NodeRef::App(id) => App::graph_id(id),
+            NodeRef::Persona(id) => Persona::graph_id(id),
+            NodeRef::UserPermission(id) => Membership::graph_id(id),
         }
     }
 
@@ -143,6 +156,8 @@ impl NodeRef {
             NodeRef::Page(_) => Page::DEFAULT_FIELDS,
             NodeRef::AdAccount(_) => AdAccount::DEFAULT_FIELDS,
             NodeRef::App(_) => App::DEFAULT_FIELDS,
+            NodeRef::Persona(_) => Persona::DEFAULT_FIELDS,
+            NodeRef::UserPermission(_) => Membership::DEFAULT_FIELDS,
         }
     }
 
@@ -154,6 +169,8 @@ impl NodeRef {
             NodeRef::Page(id) => visible::<Page>(world, viewer, id),
             NodeRef::AdAccount(id) => visible::<AdAccount>(world, viewer, id),
             NodeRef::App(id) => visible::<App>(world, viewer, id),
+            NodeRef::Persona(id) => visible::<Persona>(world, viewer, id),
+            NodeRef::UserPermission(id) => visible::<Membership>(world, viewer, id),
         }
     }
 
@@ -169,6 +186,8 @@ impl NodeRef {
             NodeRef::Page(id) => field_of::<Page>(ctx, id, field),
             NodeRef::AdAccount(id) => field_of::<AdAccount>(ctx, id, field),
             NodeRef::App(id) => field_of::<App>(ctx, id, field),
+            NodeRef::Persona(id) => field_of::<Persona>(ctx, id, field),
+            NodeRef::UserPermission(id) => field_of::<Membership>(ctx, id, field),
         }
     }
 
@@ -181,6 +200,8 @@ impl NodeRef {
             NodeRef::Page(id) => Page::edge(ctx, id, name),
             NodeRef::AdAccount(id) => AdAccount::edge(ctx, id, name),
             NodeRef::App(id) => App::edge(ctx, id, name),
+            NodeRef::Persona(id) => Persona::edge(ctx, id, name),
+            NodeRef::UserPermission(id) => Membership::edge(ctx, id, name),
         }?;
         // [guess] Another user's edges show only what the token's user may see too.
         Some(
@@ -244,6 +265,7 @@ mod tests {
             NodeRef::Page(300_001),
             NodeRef::AdAccount(400_001),
             NodeRef::App(500_001),
+            NodeRef::Persona(600_001),
         ];
         for node in nodes {
             assert_eq!(NodeRef::lookup(&world, &node.graph_id(), None), Some(node));
@@ -256,6 +278,8 @@ mod tests {
             Some(NodeRef::User(SAM))
         );
         assert_eq!(NodeRef::lookup(&world, "me", None), None);
+        // People rows are reached through their business only.
+        assert_eq!(NodeRef::lookup(&world, "700001", None), None);
     }
 
     #[test]
@@ -275,6 +299,12 @@ mod tests {
             (SAM, NodeRef::App(500_002), false),
             (SAM, NodeRef::User(JORDAN), true),
             (SAM, NodeRef::User(42), false),
+            (SAM, NodeRef::Persona(600_001), true),
+            (SAM, NodeRef::Persona(600_004), false),
+            (SAM, NodeRef::UserPermission(700_001), true),
+            (SAM, NodeRef::UserPermission(700_006), false),
+            // A suspended person sees nothing of the business.
+            (100_005, NodeRef::Business(200_001), false),
         ];
         for (viewer, node, visible) in cases {
             assert_eq!(

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::user_permission::role_of;
 use super::{Node, NodeRef, unknown_field};
 use crate::answer::ReadCtx;
 use crate::wire::error::GraphError;
@@ -52,7 +53,7 @@ impl Node for User {
             "businesses" => world
                 .businesses
                 .values()
-                .filter(|business| business.role_of(id).is_some())
+                .filter(|business| role_of(world, business.id, id).is_some())
                 .map(|business| NodeRef::Business(business.id))
                 .collect(),
             "accounts" => world

@@ -9,6 +9,8 @@ mod businesses;
 mod control_plane;
 mod helpers;
 mod paging;
+mod people;
+mod personas;
 mod rate_limits;
 mod reading;
 mod transport;

@@ -1,0 +1,522 @@
+//! People of a business (docs/graph-api.md §8.2): one [`Membership`] per person and business,
+//! from the invitation (status INVITED) to the active (ACTIVE) or suspended (SUSPENDED) member,
+//! served as the `userpermissions` edge; and its writes (invite, change a role, remove, cancel
+//! an invitation) with Graph's validation order and error codes.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::{Value, json};
+
+use super::business::Role;
+use super::persona::Persona;
+use super::{Node, NodeRef, unknown_field};
+use crate::answer::{ReadCtx, embedded};
+use crate::wire::auth::Viewer;
+use crate::wire::error::GraphError;
+use crate::wire::fields::FieldSelection;
+use crate::wire::graph_time;
+use crate::wire::request::{Params, email, scalar_param};
+use crate::world::World;
+
+/// Invitations a business may send per rolling 24 hours unless the control plane says
+/// otherwise. [guess] Graph does not publish its figure; 20 keeps tests short.
+pub(crate) const DEFAULT_INVITATIONS_PER_DAY: u32 = 20;
+
+/// Where a person stands in a business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Invited by email; no user yet.
+    Invited,
+    /// A member with access to the business.
+    Active,
+    /// A member whose access is withdrawn, still listed.
+    Suspended,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Invited => "INVITED",
+            Status::Active => "ACTIVE",
+            Status::Suspended => "SUSPENDED",
+        }
+    }
+}
+
+impl Role {
+    /// Graph's spelling.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "ADMIN",
+            Role::Employee => "EMPLOYEE",
+        }
+    }
+
+    fn parse(value: &str) -> Result<Role, GraphError> {
+        match scalar_param(value).as_str() {
+            "ADMIN" => Ok(Role::Admin),
+            "EMPLOYEE" => Ok(Role::Employee),
+            _ => Err(GraphError::invalid_param(
+                "Param role must be one of {ADMIN, EMPLOYEE}",
+            )),
+        }
+    }
+}
+
+/// A person (or system user) in a business, invited or member: one row of `userpermissions`.
+#[derive(Debug, Clone)]
+pub(crate) struct Membership {
+    /// The row's own id. Rows are not Graph nodes of their own (they are not found by id);
+    /// the id only tells list items apart.
+    pub id: u64,
+    pub business_id: u64,
+    /// The user, once the invitation is accepted.
+    pub user_id: Option<u64>,
+    /// The invited address; for members, the address they were invited at, if any.
+    pub email: Option<String>,
+    pub role: Role,
+    pub status: Status,
+    /// The person's persona in this business, once they accepted.
+    pub persona: Option<u64>,
+    pub created_by: Option<u64>,
+    pub updated_by: Option<u64>,
+    pub created_time: DateTime<Utc>,
+    pub updated_time: DateTime<Utc>,
+}
+
+impl Membership {
+    /// An ACTIVE member without persona, created and updated by themselves at `now`.
+    pub(crate) fn active(
+        id: u64,
+        business_id: u64,
+        user_id: u64,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Membership {
+            id,
+            business_id,
+            user_id: Some(user_id),
+            email: None,
+            role,
+            status: Status::Active,
+            persona: None,
+            created_by: Some(user_id),
+            updated_by: Some(user_id),
+            created_time: now,
+            updated_time: now,
+        }
+    }
+}
+
+/// The role a user holds in a business while ACTIVE there (invited and suspended people have
+/// no access).
+pub(crate) fn role_of(world: &World, business_id: u64, user_id: u64) -> Option<Role> {
+    world
+        .memberships
+        .values()
+        .find(|m| {
+            m.business_id == business_id && m.user_id == Some(user_id) && m.status == Status::Active
+        })
+        .map(|m| m.role)
+}
+
+/// The rows of a business, in id order.
+pub(crate) fn of_business(world: &World, business_id: u64) -> Vec<NodeRef> {
+    world
+        .memberships
+        .values()
+        .filter(|m| m.business_id == business_id)
+        .map(|m| NodeRef::UserPermission(m.id))
+        .collect()
+}
+
+impl Node for Membership {
+    // [guess] Graph's type name for the rows of this edge.
+    const TYPE_NAME: &'static str = "UserPermission";
+    // [guess] What Graph answers without `fields`.
+    const DEFAULT_FIELDS: &'static [&'static str] = &["id", "role", "status"];
+
+    fn stored(world: &World) -> &BTreeMap<u64, Self> {
+        &world.memberships
+    }
+
+    /// Rows are never found by id: only through their business's edge.
+    fn parse_id(_id: &str) -> Option<u64> {
+        None
+    }
+
+    /// [guess] Every active person of the business sees its people, employees included.
+    fn visible_to(&self, world: &World, viewer: u64) -> bool {
+        role_of(world, self.business_id, viewer).is_some()
+    }
+
+    fn field(
+        ctx: &ReadCtx<'_>,
+        row: &Self,
+        field: &FieldSelection,
+    ) -> Result<Option<Value>, GraphError> {
+        let user_fields: &[&str] = &["id", "name"];
+        let value = match field.name.as_str() {
+            "id" => json!(row.id.to_string()),
+            // The contract: the user only once the person is a member. Unset fields are left
+            // out rather than sent as null, as everywhere in the sandbox.
+            "user" => {
+                let user = row
+                    .user_id
+                    .filter(|_| row.status == Status::Active)
+                    .map(NodeRef::User);
+                return embedded(ctx, user, field, user_fields);
+            }
+            "business_persona" => {
+                let persona = row.persona.map(NodeRef::Persona);
+                return embedded(ctx, persona, field, &["id", "name"]);
+            }
+            "role" => json!(row.role.as_str()),
+            "status" => json!(row.status.as_str()),
+            "email" => return Ok(row.email.as_ref().map(|e| json!(e))),
+            "created_by" => {
+                return embedded(ctx, row.created_by.map(NodeRef::User), field, user_fields);
+            }
+            "updated_by" => {
+                return embedded(ctx, row.updated_by.map(NodeRef::User), field, user_fields);
+            }
+            "created_time" => json!(graph_time(row.created_time)),
+            "updated_time" => json!(graph_time(row.updated_time)),
+            "page_permissions" => json!(page_permissions(ctx.world, row)),
+            // [guess] Ad accounts hold no per-person roles in the sandbox: always empty.
+            "adaccount_permissions" => json!([]),
+            _ => return Err(unknown_field::<Self>(field)),
+        };
+        Ok(Some(value))
+    }
+}
+
+/// The person's roles on the pages their business owns, as `{id, role, status}`.
+fn page_permissions(world: &World, row: &Membership) -> Vec<Value> {
+    let Some(user_id) = row.user_id else {
+        return Vec::new();
+    };
+    world
+        .pages
+        .values()
+        .filter(|page| page.owner_business == Some(row.business_id) && page.is_admin(user_id))
+        // [guess] The sandbox's page admins are listed with Graph's task-era role name.
+        .map(|page| json!({ "id": page.id.to_string(), "role": "MANAGE", "status": "ACTIVE" }))
+        .collect()
+}
+
+/// Code 200 unless the caller is an ACTIVE ADMIN (person or system user) of the business.
+fn require_admin(world: &World, viewer: &Viewer, business_id: u64) -> Result<(), GraphError> {
+    if role_of(world, business_id, viewer.user_id) == Some(Role::Admin) {
+        Ok(())
+    } else {
+        Err(GraphError::permissions())
+    }
+}
+
+/// The `user` or the `email` of a write: exactly one of them, else code 100.
+enum Person {
+    User(u64),
+    Email(String),
+}
+
+fn person(params: &Params) -> Result<Person, GraphError> {
+    match (params.get("user"), params.get("email")) {
+        (Some(user), None) => scalar_param(user)
+            .parse()
+            .map(Person::User)
+            .map_err(|_| GraphError::invalid_param("Param user must be a valid user ID")),
+        (None, Some(address)) => email(address).map(|e| Person::Email(e.to_lowercase())),
+        // [guess] Graph's wording when both or neither are given.
+        _ => Err(GraphError::invalid_param(
+            "Exactly one of the params user and email is required",
+        )),
+    }
+}
+
+/// The id of the row of a business matching `wanted`.
+fn find_row(world: &World, business_id: u64, wanted: impl Fn(&Membership) -> bool) -> Option<u64> {
+    world
+        .memberships
+        .values()
+        .find(|m| m.business_id == business_id && wanted(m))
+        .map(|m| m.id)
+}
+
+/// The row of a member (ACTIVE or SUSPENDED) by user id, else code 100.
+fn member_row(world: &World, business_id: u64, user_id: u64) -> Result<u64, GraphError> {
+    find_row(world, business_id, |m| {
+        m.user_id == Some(user_id) && m.status != Status::Invited
+    })
+    // [guess] Graph's wording for a user who is not in the business.
+    .ok_or_else(|| GraphError::invalid_param("The user is not a member of this business"))
+}
+
+/// The email a member is known by here: their invitation's, else their persona's.
+fn known_email<'a>(world: &'a World, row: &'a Membership) -> Option<&'a str> {
+    row.email.as_deref().or_else(|| {
+        row.persona
+            .and_then(|p| world.personas.get(&p))
+            .map(|p| p.email.as_str())
+    })
+}
+
+/// 3914 when the row is the business's last ACTIVE ADMIN.
+fn check_not_last_admin(world: &World, business_id: u64, row_id: u64) -> Result<(), GraphError> {
+    let admins: Vec<u64> = world
+        .memberships
+        .values()
+        .filter(|m| {
+            m.business_id == business_id && m.status == Status::Active && m.role == Role::Admin
+        })
+        .map(|m| m.id)
+        .collect();
+    if admins == [row_id] {
+        Err(GraphError::coded(
+            3914,
+            "You cannot remove the last admin of this business",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// `POST /{business_id}/userpermissions`: invites (`email`, `role`), changes a member's role
+/// (`user`, `role`) or the role offered in a pending invitation (`email`, `role`).
+pub(crate) fn write(
+    world: &mut World,
+    viewer: &Viewer,
+    business_id: u64,
+    params: &Params,
+) -> Result<Value, GraphError> {
+    // The order of docs/graph-api.md §8.2: the caller's role (200), the parameters (100), then
+    // the business rules (3914, the duplicate's 100, the invitation limit's 17).
+    require_admin(world, viewer, business_id)?;
+    let role = Role::parse(params.required("role")?)?;
+    let target = person(params)?;
+    let now = world.now();
+    match target {
+        Person::User(user_id) => {
+            let row_id = member_row(world, business_id, user_id)?;
+            if role != Role::Admin {
+                // [guess] Demoting the last ADMIN is refused like removing them.
+                check_not_last_admin(world, business_id, row_id)?;
+            }
+            update_row(world, row_id, viewer.user_id, now, |row| row.role = role);
+        }
+        Person::Email(address) => {
+            let invited = find_row(world, business_id, |m| {
+                m.status == Status::Invited && m.email.as_deref() == Some(address.as_str())
+            });
+            let member = world.memberships.values().any(|m| {
+                m.business_id == business_id
+                    && m.status != Status::Invited
+                    && known_email(world, m).is_some_and(|e| e.eq_ignore_ascii_case(&address))
+            });
+            if member {
+                return Err(GraphError::invalid_param(&format!(
+                    "{address} is already a member of this business"
+                )));
+            }
+            match invited {
+                // [guess] The same role again is a second invitation, refused; another role
+                // changes the role the invitation offers (docs/graph-api.md §8.2).
+                Some(row_id)
+                    if world
+                        .memberships
+                        .get(&row_id)
+                        .is_some_and(|m| m.role == role) =>
+                {
+                    return Err(GraphError::invalid_param(&format!(
+                        "{address} has already been invited to this business"
+                    )));
+                }
+                Some(row_id) => {
+                    update_row(world, row_id, viewer.user_id, now, |row| row.role = role);
+                }
+                None => invite(world, viewer.user_id, business_id, address, role, now)?,
+            }
+        }
+    }
+    // [guess] Graph answers these writes with a bare success.
+    Ok(json!({ "success": true }))
+}
+
+fn update_row(
+    world: &mut World,
+    row_id: u64,
+    by: u64,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&mut Membership),
+) {
+    if let Some(row) = world.memberships.get_mut(&row_id) {
+        change(row);
+        row.updated_by = Some(by);
+        row.updated_time = now;
+    }
+}
+
+/// Adds an INVITED row, within the business's invitations per rolling 24 hours (code 17).
+fn invite(
+    world: &mut World,
+    by: u64,
+    business_id: u64,
+    address: String,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<(), GraphError> {
+    let day_ago = now - TimeDelta::hours(24);
+    let limit = world.invitations_per_day;
+    let sent = world.invitations_sent.entry(business_id).or_default();
+    sent.retain(|time| *time > day_ago);
+    if sent.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+        return Err(
+            GraphError::coded(17, "User request limit reached").with_user_text(
+                "Too Many Invitations",
+                "This business has sent too many invitations. Please resume 24 hours later.",
+            ),
+        );
+    }
+    sent.push(now);
+    let id = world.next_membership_id();
+    world.memberships.insert(
+        id,
+        Membership {
+            id,
+            business_id,
+            user_id: None,
+            email: Some(address),
+            role,
+            status: Status::Invited,
+            persona: None,
+            created_by: Some(by),
+            updated_by: Some(by),
+            created_time: now,
+            updated_time: now,
+        },
+    );
+    Ok(())
+}
+
+/// `DELETE /{business_id}/userpermissions`: removes a member (`user`) with every page role they
+/// hold through this business, or cancels an invitation (`email`).
+pub(crate) fn delete(
+    world: &mut World,
+    viewer: &Viewer,
+    business_id: u64,
+    params: &Params,
+) -> Result<Value, GraphError> {
+    require_admin(world, viewer, business_id)?;
+    match person(params)? {
+        Person::User(user_id) => {
+            let row_id = member_row(world, business_id, user_id)?;
+            check_not_last_admin(world, business_id, row_id)?;
+            let persona = world.memberships.remove(&row_id).and_then(|m| m.persona);
+            // [guess] The persona belongs to the membership and goes with it.
+            if let Some(persona) = persona {
+                world.personas.remove(&persona);
+            }
+            // Roles on the business's own pages go; pages of other businesses and unowned
+            // pages keep them (UPSTREAM §8.2).
+            for page in world.pages.values_mut() {
+                if page.owner_business == Some(business_id) {
+                    page.admins.retain(|admin| *admin != user_id);
+                }
+            }
+        }
+        Person::Email(address) => {
+            let row_id = find_row(world, business_id, |m| {
+                m.status == Status::Invited && m.email.as_deref() == Some(address.as_str())
+            })
+            // [guess] Graph's wording when no invitation matches.
+            .ok_or_else(|| {
+                GraphError::invalid_param(&format!("There is no pending invitation for {address}"))
+            })?;
+            world.memberships.remove(&row_id);
+        }
+    }
+    Ok(json!({ "success": true }))
+}
+
+/// Who accepts an invitation, and the persona they choose (the control plane's accept).
+#[derive(Debug, Clone)]
+pub(crate) struct Acceptance {
+    pub business_id: u64,
+    pub email: String,
+    /// The user accepting; already checked to exist.
+    pub user_id: u64,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// Why an acceptance or a suspension was refused, in the control plane's words.
+pub(crate) type PeopleResult<T> = Result<T, String>;
+
+/// The row of the pending invitation of an email in a business, if any (the control plane asks
+/// before making a user for the invited person).
+pub(crate) fn pending_invitation(world: &World, business_id: u64, email: &str) -> Option<u64> {
+    let email = email.to_lowercase();
+    find_row(world, business_id, |m| {
+        m.status == Status::Invited && m.email.as_deref() == Some(email.as_str())
+    })
+}
+
+/// Accepts a pending invitation: the row becomes ACTIVE for the user, with a new persona under
+/// the chosen name and the invited email. Answers the persona's id.
+pub(crate) fn accept_invitation(world: &mut World, acceptance: Acceptance) -> PeopleResult<u64> {
+    let email = acceptance.email.to_lowercase();
+    let business_id = acceptance.business_id;
+    let row_id = pending_invitation(world, business_id, &email)
+        .ok_or_else(|| format!("no pending invitation for {email} in business {business_id}"))?;
+    if find_row(world, business_id, |m| {
+        m.user_id == Some(acceptance.user_id)
+    })
+    .is_some()
+    {
+        return Err(format!(
+            "user {} is already in business {business_id}",
+            acceptance.user_id
+        ));
+    }
+    let now = world.now();
+    let persona_id = world.next_id();
+    world.personas.insert(
+        persona_id,
+        Persona {
+            id: persona_id,
+            business_id,
+            user_id: acceptance.user_id,
+            first_name: acceptance.first_name,
+            last_name: acceptance.last_name,
+            title: None,
+            email,
+            pending_email: None,
+            created_by: Some(acceptance.user_id),
+            updated_by: Some(acceptance.user_id),
+            created_time: now,
+            updated_time: now,
+        },
+    );
+    update_row(world, row_id, acceptance.user_id, now, |row| {
+        row.user_id = Some(acceptance.user_id);
+        row.status = Status::Active;
+        row.persona = Some(persona_id);
+    });
+    Ok(persona_id)
+}
+
+/// Suspends an ACTIVE member: still listed, no longer any access to the business.
+pub(crate) fn suspend(world: &mut World, business_id: u64, user_id: u64) -> PeopleResult<()> {
+    let row_id = find_row(world, business_id, |m| {
+        m.user_id == Some(user_id) && m.status == Status::Active
+    })
+    .ok_or_else(|| format!("user {user_id} is not an active member of business {business_id}"))?;
+    let now = world.now();
+    if let Some(row) = world.memberships.get_mut(&row_id) {
+        row.status = Status::Suspended;
+        row.updated_time = now;
+    }
+    Ok(())
+}
