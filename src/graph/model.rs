@@ -88,6 +88,78 @@ pub(crate) struct Business {
     pub edges: Edges,
 }
 
+/// A person's row in a business's `userpermissions` edge: an invitation, a member or a
+/// suspended member. Rows are not nodes; they are only read through the edge.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct UserPermission {
+    /// The row's id.
+    pub id: String,
+    /// `ADMIN` or `EMPLOYEE`.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// `INVITED`, `ACTIVE` or `SUSPENDED`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The address invited (absent for members invited by no address).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The member's user; absent unless `ACTIVE`.
+    #[serde(default)]
+    pub user: Option<Actor>,
+    /// The person's persona in this business; absent until the invitation is accepted.
+    #[serde(default)]
+    pub business_persona: Option<Persona>,
+    /// When the row was made.
+    #[serde(default, deserialize_with = "graph_time")]
+    pub created_time: Option<DateTime<Utc>>,
+    /// Who made it.
+    #[serde(default)]
+    pub created_by: Option<Actor>,
+    /// When it last changed.
+    #[serde(default, deserialize_with = "graph_time")]
+    pub updated_time: Option<DateTime<Utc>>,
+    /// Who last changed it.
+    #[serde(default)]
+    pub updated_by: Option<Actor>,
+}
+
+/// A person's business persona: the name and email they use in one business.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Persona {
+    /// Numeric id.
+    pub id: String,
+    /// `first_name last_name`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// First name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// Job title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The verified email (a pending change is never shown).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The business the persona belongs to.
+    #[serde(default)]
+    pub business: Option<Box<Business>>,
+    /// When the persona was made.
+    #[serde(default, deserialize_with = "graph_time")]
+    pub created_time: Option<DateTime<Utc>>,
+    /// Who made it.
+    #[serde(default)]
+    pub created_by: Option<Actor>,
+    /// When it last changed.
+    #[serde(default, deserialize_with = "graph_time")]
+    pub updated_time: Option<DateTime<Utc>>,
+    /// Who last changed it.
+    #[serde(default)]
+    pub updated_by: Option<Actor>,
+}
+
 /// A Facebook page.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Page {

@@ -13,6 +13,8 @@ use super::connection::{self, Conn, ParentEdges, plan_connection};
 use super::enums::Vertical;
 use super::error::{invalid_argument, null_on_error};
 use super::input::{BusinessName, Email, ObjectId, TimezoneId};
+use super::people::{UserPermission, plan_user_permission};
+use super::persona::{Persona, VIEWER_PERSONA_EDGE, plan_viewer_persona, read_viewer_persona};
 use super::upstream::{Upstream, read_back};
 use crate::graph::write::{CreateBusiness, UpdateBusiness};
 use crate::graph::{FieldSet, model};
@@ -67,6 +69,8 @@ pub(crate) fn plan_business(set: &mut FieldSet, field: SelectionField<'_>) -> Re
             "pages" => plan_connection(set, child, "owned_pages", plan_page)?,
             "adAccounts" => plan_connection(set, child, "owned_ad_accounts", plan_ad_account)?,
             "apps" => plan_connection(set, child, "owned_apps", plan_app)?,
+            "people" => plan_connection(set, child, "userpermissions", plan_user_permission)?,
+            "viewerPersona" => plan_viewer_persona(set, child)?,
             _ => {}
         }
     }
@@ -217,6 +221,38 @@ impl Business {
             |a, _| App(a),
         )
         .await
+    }
+
+    /// The business's people: invitations, members and suspended members (Graph
+    /// `userpermissions`), in the order they were added. `first` is clamped to 100. Every
+    /// ACTIVE person of the business may read them.
+    #[graphql(complexity = "connection::page_complexity(first, child_complexity)")]
+    async fn people(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<UserPermission>> {
+        connection::resolve(
+            ctx,
+            self.parent(),
+            "userpermissions",
+            (first, after),
+            plan_user_permission,
+            |row, _| UserPermission(row),
+        )
+        .await
+    }
+
+    /// Your own persona in this business (Graph `business_persona`); null for a system user,
+    /// who has none.
+    async fn viewer_persona(&self, ctx: &Context<'_>) -> Result<Option<Persona>> {
+        match self.data.edges.list::<model::Persona>(VIEWER_PERSONA_EDGE) {
+            Ok(Some(list)) => Ok(list.data.into_iter().next().map(Persona)),
+            Ok(None) if self.fetched.contains(VIEWER_PERSONA_EDGE) => Ok(None),
+            Ok(None) => read_viewer_persona(ctx, &self.data.id).await,
+            Err(e) => Err(Upstream::of(ctx)?.fail(&e)),
+        }
     }
 }
 

@@ -115,6 +115,59 @@ impl AdAccountStatus {
     }
 }
 
+/// A person's role in a business.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum BusinessRole {
+    /// Manages the business, its people and its assets.
+    Admin,
+    /// Works on the assets they are given.
+    Employee,
+}
+
+impl BusinessRole {
+    /// Graph's spelling.
+    pub fn as_graph(self) -> &'static str {
+        match self {
+            BusinessRole::Admin => "ADMIN",
+            BusinessRole::Employee => "EMPLOYEE",
+        }
+    }
+
+    /// From Graph's spelling; `None` for a role Graph added after this gateway was built.
+    pub fn from_graph(name: &str) -> Option<BusinessRole> {
+        match name {
+            "ADMIN" => Some(BusinessRole::Admin),
+            "EMPLOYEE" => Some(BusinessRole::Employee),
+            _ => None,
+        }
+    }
+}
+
+/// Where a person is in a business.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum PermissionStatus {
+    /// Invited by email; has not accepted yet.
+    Invited,
+    /// A member.
+    Active,
+    /// A member whose access is suspended.
+    Suspended,
+}
+
+impl PermissionStatus {
+    /// From Graph's spelling; `None` for a status Graph added after this gateway was built.
+    pub fn from_graph(name: &str) -> Option<PermissionStatus> {
+        match name {
+            "INVITED" => Some(PermissionStatus::Invited),
+            "ACTIVE" => Some(PermissionStatus::Active),
+            "SUSPENDED" => Some(PermissionStatus::Suspended),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +179,18 @@ mod tests {
             assert_eq!(Vertical::from_graph(name), Some(vertical));
         }
         assert_eq!(Vertical::from_graph("SPACE_TRAVEL"), None);
+    }
+
+    #[test]
+    fn roles_and_statuses_read_graphs_spellings() {
+        for role in [BusinessRole::Admin, BusinessRole::Employee] {
+            assert_eq!(BusinessRole::from_graph(role.as_graph()), Some(role));
+        }
+        assert_eq!(BusinessRole::from_graph("OWNER"), None);
+        assert_eq!(
+            PermissionStatus::from_graph("SUSPENDED"),
+            Some(PermissionStatus::Suspended)
+        );
+        assert_eq!(PermissionStatus::from_graph("GONE"), None);
     }
 }

@@ -6,6 +6,8 @@ pub(crate) mod connection;
 pub(crate) mod enums;
 pub(crate) mod error;
 pub(crate) mod input;
+pub(crate) mod people;
+pub(crate) mod persona;
 pub(crate) mod upstream;
 pub(crate) mod user;
 
@@ -16,7 +18,11 @@ pub use upstream::RequestContext;
 
 /// The root query type.
 #[derive(MergedObject, Default)]
-pub struct Query(user::UserQuery, business::BusinessQuery);
+pub struct Query(
+    user::UserQuery,
+    business::BusinessQuery,
+    persona::PersonaQuery,
+);
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]
