@@ -137,6 +137,163 @@ impl GraphWrite for UpdateBusiness {
     }
 }
 
+/// Who a people write is about: a member by user id, or an invitation by its email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Person {
+    /// A member (`user=`).
+    User(String),
+    /// A pending invitation (`email=`).
+    Email(String),
+}
+
+impl Person {
+    fn param(&self) -> (String, String) {
+        match self {
+            Person::User(id) => ("user".to_owned(), id.clone()),
+            Person::Email(email) => ("email".to_owned(), email.clone()),
+        }
+    }
+
+    fn touched(&self) -> Vec<String> {
+        match self {
+            // The member's own answers (their businesses, their pages) change too.
+            Person::User(id) => vec![id.clone()],
+            Person::Email(_) => Vec::new(),
+        }
+    }
+}
+
+/// `POST /{business}/userpermissions` with `email` and `role`: an invitation.
+#[derive(Debug, Clone)]
+pub(crate) struct InvitePerson {
+    /// The business.
+    pub business: String,
+    /// The address to invite, checked.
+    pub email: String,
+    /// Graph's spelling of the role offered.
+    pub role: &'static str,
+}
+
+impl GraphWrite for InvitePerson {
+    fn node(&self) -> &str {
+        &self.business
+    }
+
+    fn edge(&self) -> Option<&str> {
+        Some("userpermissions")
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        vec![
+            ("email".to_owned(), self.email.clone()),
+            ("role".to_owned(), self.role.to_owned()),
+        ]
+    }
+}
+
+/// `POST /{business}/userpermissions` with `user` (a member's role) or `email` (the role an
+/// invitation offers), and `role`.
+#[derive(Debug, Clone)]
+pub(crate) struct ChangeRole {
+    /// The business.
+    pub business: String,
+    /// The member or invitation.
+    pub person: Person,
+    /// Graph's spelling of the new role.
+    pub role: &'static str,
+}
+
+impl GraphWrite for ChangeRole {
+    fn node(&self) -> &str {
+        &self.business
+    }
+
+    fn edge(&self) -> Option<&str> {
+        Some("userpermissions")
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        vec![
+            self.person.param(),
+            ("role".to_owned(), self.role.to_owned()),
+        ]
+    }
+
+    fn also_touches(&self) -> Vec<String> {
+        self.person.touched()
+    }
+}
+
+/// `DELETE /{business}/userpermissions` with `user` (removes a member and their roles on the
+/// business's assets) or `email` (cancels an invitation).
+#[derive(Debug, Clone)]
+pub(crate) struct RemovePerson {
+    /// The business.
+    pub business: String,
+    /// The member or invitation.
+    pub person: Person,
+}
+
+impl GraphWrite for RemovePerson {
+    fn method(&self) -> WriteMethod {
+        WriteMethod::Delete
+    }
+
+    fn node(&self) -> &str {
+        &self.business
+    }
+
+    fn edge(&self) -> Option<&str> {
+        Some("userpermissions")
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        vec![self.person.param()]
+    }
+
+    fn also_touches(&self) -> Vec<String> {
+        self.person.touched()
+    }
+}
+
+/// `POST /{persona}` with `first_name`, `last_name`, `email`; a new email stays pending until
+/// its owner verifies it.
+#[derive(Debug, Clone)]
+pub(crate) struct UpdatePersona {
+    /// The persona.
+    pub id: String,
+    /// A new first name, trimmed and not blank.
+    pub first_name: Option<String>,
+    /// A new last name, trimmed and not blank.
+    pub last_name: Option<String>,
+    /// A new email, checked.
+    pub email: Option<String>,
+}
+
+impl UpdatePersona {
+    /// Whether the update changes anything at all.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first_name.is_none() && self.last_name.is_none() && self.email.is_none()
+    }
+}
+
+impl GraphWrite for UpdatePersona {
+    fn node(&self) -> &str {
+        &self.id
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        [
+            ("first_name", &self.first_name),
+            ("last_name", &self.last_name),
+            ("email", &self.email),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| (name.to_owned(), v.clone())))
+        .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +333,46 @@ mod tests {
         assert_eq!(
             write.params(),
             vec![("vertical".to_owned(), "RETAIL".to_owned())]
+        );
+    }
+
+    #[test]
+    fn people_writes_render_graphs_parameter_names() {
+        let invite = InvitePerson {
+            business: "200001".to_owned(),
+            email: "kim@pomni.example".to_owned(),
+            role: "EMPLOYEE",
+        };
+        assert_eq!(
+            (invite.node(), invite.edge(), invite.params()),
+            (
+                "200001",
+                Some("userpermissions"),
+                vec![
+                    ("email".to_owned(), "kim@pomni.example".to_owned()),
+                    ("role".to_owned(), "EMPLOYEE".to_owned()),
+                ]
+            )
+        );
+        let remove = RemovePerson {
+            business: "200001".to_owned(),
+            person: Person::User("100002".to_owned()),
+        };
+        assert_eq!(remove.method(), WriteMethod::Delete);
+        assert_eq!(
+            remove.params(),
+            vec![("user".to_owned(), "100002".to_owned())]
+        );
+        assert_eq!(remove.also_touches(), vec!["100002".to_owned()]);
+        let persona = UpdatePersona {
+            id: "600002".to_owned(),
+            first_name: None,
+            last_name: Some("Chen-Li".to_owned()),
+            email: None,
+        };
+        assert_eq!(
+            persona.params(),
+            vec![("last_name".to_owned(), "Chen-Li".to_owned())]
         );
     }
 }

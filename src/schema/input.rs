@@ -196,13 +196,6 @@ pub(crate) enum PersonRef {
     Email(Email),
 }
 
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the kit for the people domain (`userId` or `email`); the expectation fails once it is used"
-    )
-)]
 impl PersonRef {
     /// Checks that exactly one of `userId` and `email` was given, and that it is valid.
     pub(crate) fn parse(user_id: Option<&str>, email: Option<&str>) -> Result<PersonRef> {

@@ -26,7 +26,7 @@ pub struct Query(
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]
-pub struct Mutation(business::BusinessMutation);
+pub struct Mutation(business::BusinessMutation, people::PeopleMutation);
 
 /// The bizgraph schema.
 pub type BizgraphSchema = Schema<Query, Mutation, EmptySubscription>;

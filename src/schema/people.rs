@@ -1,13 +1,24 @@
 //! People of a business: the `UserPermission` type (an invitation, a member or a suspended
-//! member, Graph's `userpermissions` rows) and its field planning.
+//! member, Graph's `userpermissions` rows), its field planning, and the people and persona
+//! mutations.
 
-use async_graphql::{ID, Object, Result, SelectionField};
+use async_graphql::{
+    Context, Error, ErrorExtensions, ID, InputObject, Object, Result, SelectionField, Value,
+};
 use chrono::{DateTime, Utc};
 
 use super::assets::{Actor, plan_actor};
 use super::enums::{BusinessRole, PermissionStatus};
-use super::persona::{Persona, plan_persona};
-use crate::graph::{FieldSet, model};
+use super::error::{coded, invalid_argument};
+use super::input::{Email, ObjectId, PersonRef, UserId};
+use super::persona::{Persona, plan_persona, read_persona};
+use super::upstream::{Upstream, read_back};
+use crate::error::ErrorCode;
+use crate::graph::write::{ChangeRole, InvitePerson, Person, RemovePerson, UpdatePersona};
+use crate::graph::{FieldSet, PageRequest, model};
+
+/// Graph calls a persona's read-back after a write takes: one node read.
+const PERSONA_READ_BACK_CALLS: usize = 1;
 
 /// A person in a business: invited by email, a member, or a suspended member.
 pub(crate) struct UserPermission(pub(crate) model::UserPermission);
@@ -105,5 +116,236 @@ impl UserPermission {
     /// Who last changed the row.
     async fn updated_by(&self) -> Option<Actor> {
         self.0.updated_by.clone().map(Actor)
+    }
+}
+
+/// Graph calls a person's read-back after a write takes: one page of the business's people.
+const PEOPLE_READ_BACK_CALLS: usize = 1;
+
+/// The rows a read-back looks through for the person written: Graph's largest page.
+const PEOPLE_READ_BACK_PAGE: u32 = 100;
+
+/// How long the invitation limit holds: Graph counts invitations per rolling 24 hours and
+/// answers code 17, "resume 24 hours later", without a figure of its own.
+const INVITATION_LIMIT_WAIT_SECS: u64 = 24 * 60 * 60;
+
+/// A refused invitation past the limit tells the caller to wait a day, not the minute a
+/// user-level rate limit usually asks.
+fn invitation_limit(error: Error) -> Error {
+    let limited = error.extensions.as_ref().and_then(|e| e.get("code"))
+        == Some(&Value::from(ErrorCode::RateLimited.as_str()));
+    if limited {
+        error.extend_with(|_, e| e.set("retryAfterSeconds", INVITATION_LIMIT_WAIT_SECS))
+    } else {
+        error
+    }
+}
+
+/// Reads back the row of `person` in `business`: rows are not nodes, so the business's
+/// `userpermissions` are read (the first 100) and the row is found by its user id or, for
+/// an invitation, by its email (Graph stores emails in lowercase).
+async fn read_person(ctx: &Context<'_>, business: &str, person: &Person) -> Result<UserPermission> {
+    let mut fields = FieldSet::new();
+    plan_user_permission(&mut fields, ctx.field())?;
+    // What the row is found by.
+    fields.scalar("email");
+    fields.object("user").scalar("id");
+    let page = PageRequest {
+        limit: Some(PEOPLE_READ_BACK_PAGE),
+        after: None,
+        total_count: false,
+    };
+    let list = Upstream::of(ctx)?
+        .edge::<model::UserPermission>(business, "userpermissions", &fields, &page)
+        .await?;
+    let found = list.data.into_iter().find(|row| match person {
+        Person::User(id) => row.user.as_ref().is_some_and(|u| &u.id == id),
+        Person::Email(email) => row
+            .email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(email)),
+    });
+    found.map(UserPermission).ok_or_else(|| {
+        coded(
+            ErrorCode::NotFound,
+            format!(
+                "business {business} lists no such person among its first {PEOPLE_READ_BACK_PAGE}"
+            ),
+        )
+    })
+}
+
+fn person_of(reference: PersonRef) -> Person {
+    match reference {
+        PersonRef::User(id) => Person::User(id.as_str().to_owned()),
+        PersonRef::Email(email) => Person::Email(email.as_str().to_owned()),
+    }
+}
+
+fn describe(person: &Person) -> String {
+    match person {
+        Person::User(id) => format!("user {id}"),
+        Person::Email(email) => format!("the invitation of {email}"),
+    }
+}
+
+/// A persona name part: trimmed, not blank, no control characters.
+fn name_part(argument: &str, raw: Option<&str>) -> Result<Option<String>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(invalid_argument(argument, "must not be blank"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(invalid_argument(
+            argument,
+            "must not contain control characters",
+        ));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// What to change in a persona; fields left out stay as they are.
+#[derive(InputObject)]
+pub(crate) struct UpdatePersonaInput {
+    /// A new first name.
+    pub first_name: Option<String>,
+    /// A new last name.
+    pub last_name: Option<String>,
+    /// A new email; it stays pending, and the old one shown, until its owner verifies it.
+    pub email: Option<String>,
+}
+
+/// People and persona mutations. Only ADMINs of a business may invite, change roles and
+/// remove people (`FORBIDDEN` otherwise); only its own person may change a persona.
+#[derive(Default)]
+pub(crate) struct PeopleMutation;
+
+#[Object]
+impl PeopleMutation {
+    /// Invites `email` to the business as `role`, then reads the invitation back (INVITED):
+    /// invitations are not nodes, so the business's people are read and the row found by its
+    /// email. Past the business's invitation limit, `RATE_LIMITED` with `retryAfterSeconds`
+    /// of a day.
+    async fn invite_person(
+        &self,
+        ctx: &Context<'_>,
+        business_id: ID,
+        email: String,
+        role: BusinessRole,
+    ) -> Result<UserPermission> {
+        let business = ObjectId::parse("businessId", &business_id)?;
+        let email = Email::parse("email", &email)?;
+        let write = InvitePerson {
+            business: business.as_str().to_owned(),
+            email: email.as_str().to_owned(),
+            role: role.as_graph(),
+        };
+        Upstream::of(ctx)?
+            .post_edge(&write, PEOPLE_READ_BACK_CALLS)
+            .await
+            .map_err(invitation_limit)?;
+        let person = Person::Email(write.email);
+        read_back(
+            || format!("{} was invited", email.as_str()),
+            read_person(ctx, business.as_str(), &person),
+        )
+        .await
+    }
+
+    /// Changes the role of a member (`userId`) or the role an invitation offers (`email`),
+    /// exactly one of the two, then reads the person back. Demoting the last ADMIN is
+    /// `FAILED_PRECONDITION`.
+    async fn change_role(
+        &self,
+        ctx: &Context<'_>,
+        business_id: ID,
+        user_id: Option<ID>,
+        email: Option<String>,
+        role: BusinessRole,
+    ) -> Result<UserPermission> {
+        let business = ObjectId::parse("businessId", &business_id)?;
+        let person = person_of(PersonRef::parse(
+            user_id.as_ref().map(|id| id.as_str()),
+            email.as_deref(),
+        )?);
+        let write = ChangeRole {
+            business: business.as_str().to_owned(),
+            person,
+            role: role.as_graph(),
+        };
+        Upstream::of(ctx)?
+            .update(&write, PEOPLE_READ_BACK_CALLS)
+            .await?;
+        read_back(
+            || format!("the role of {} was changed", describe(&write.person)),
+            read_person(ctx, business.as_str(), &write.person),
+        )
+        .await
+    }
+
+    /// Removes a member from the business and from every asset they held through it (their
+    /// roles elsewhere stay). Removing the last ADMIN is `FAILED_PRECONDITION`.
+    async fn remove_person(&self, ctx: &Context<'_>, business_id: ID, user_id: ID) -> Result<bool> {
+        let business = ObjectId::parse("businessId", &business_id)?;
+        let user = UserId::parse("userId", &user_id)?;
+        let write = RemovePerson {
+            business: business.as_str().to_owned(),
+            person: Person::User(user.as_str().to_owned()),
+        };
+        Upstream::of(ctx)?.delete_edge(&write).await?;
+        Ok(true)
+    }
+
+    /// Cancels the pending invitation of `email`.
+    async fn cancel_invitation(
+        &self,
+        ctx: &Context<'_>,
+        business_id: ID,
+        email: String,
+    ) -> Result<bool> {
+        let business = ObjectId::parse("businessId", &business_id)?;
+        let email = Email::parse("email", &email)?;
+        let write = RemovePerson {
+            business: business.as_str().to_owned(),
+            person: Person::Email(email.as_str().to_owned()),
+        };
+        Upstream::of(ctx)?.delete_edge(&write).await?;
+        Ok(true)
+    }
+
+    /// Changes your own persona's names or email, then reads it back. A new email is pending:
+    /// the persona keeps showing the old one until you verify the new one.
+    async fn update_persona(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdatePersonaInput,
+    ) -> Result<Persona> {
+        let id = ObjectId::parse("id", &id)?;
+        let write = UpdatePersona {
+            id: id.as_str().to_owned(),
+            first_name: name_part("input.firstName", input.first_name.as_deref())?,
+            last_name: name_part("input.lastName", input.last_name.as_deref())?,
+            email: input
+                .email
+                .as_deref()
+                .map(|raw| Email::parse("input.email", raw).map(|e| e.as_str().to_owned()))
+                .transpose()?,
+        };
+        if write.is_empty() {
+            return Err(invalid_argument(
+                "input",
+                "give at least one of firstName, lastName, email",
+            ));
+        }
+        Upstream::of(ctx)?
+            .update(&write, PERSONA_READ_BACK_CALLS)
+            .await?;
+        read_back(
+            || format!("persona {} was updated", id.as_str()),
+            read_persona(ctx, id.as_str()),
+        )
+        .await
     }
 }

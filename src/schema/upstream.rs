@@ -209,10 +209,6 @@ impl<'a> Upstream<'a> {
 
     /// Adds to an edge without creating a node of its own (`POST /{id}/{edge}`, answered with
     /// `{"success": true}`, no id): an invitation, an asset added to a project.
-    #[expect(
-        dead_code,
-        reason = "invitePerson (issue 8) and addProjectAsset (issue 9) use it; the expectation fails once they do"
-    )]
     pub(crate) async fn post_edge(
         &self,
         write: &dyn GraphWrite,
@@ -222,10 +218,6 @@ impl<'a> Upstream<'a> {
     }
 
     /// Removes from an edge (`DELETE /{id}/{edge}`).
-    #[expect(
-        dead_code,
-        reason = "cancelInvitation (issue 8) and removeProjectAsset (issue 9) use it; the expectation fails once they do"
-    )]
     pub(crate) async fn delete_edge(&self, write: &dyn GraphWrite) -> Result<()> {
         self.apply(write, 0).await.map(drop)
     }
