@@ -320,7 +320,7 @@ impl GraphClient {
         // A read, though sent as a POST: it is neither cached nor an invalidating write.
         let fingerprint = self.inner.fingerprints.fingerprint(token);
         let body = self
-            .send(&Method::POST, &[""], &params, token, fingerprint)
+            .send(&Method::POST, &[""], &params, token, fingerprint, None)
             .await?;
         let answers: Vec<Option<BatchAnswer>> = decode(&body)?;
         if answers.len() != ids.len() {
@@ -389,9 +389,16 @@ impl GraphClient {
         };
         let mut touched = vec![node.to_owned()];
         touched.extend(write.also_touches());
-        self.write(method, &segments, write.params(), token, &touched)
-            .await
-            .map(WriteAnswer)
+        self.write(
+            method,
+            &segments,
+            write.params(),
+            token,
+            &touched,
+            write.own_limit(),
+        )
+        .await
+        .map(WriteAnswer)
     }
 
     /// A read: served from the cache when it holds the same read of the same token, else
@@ -448,10 +455,11 @@ impl GraphClient {
         params: Vec<(String, String)>,
         token: &AccessToken,
         touched: &[String],
+        own_limit: Option<Duration>,
     ) -> Result<Vec<u8>, GraphError> {
         let fingerprint = self.inner.fingerprints.fingerprint(token);
         let result = self
-            .send(&method, segments, &params, token, fingerprint)
+            .send(&method, segments, &params, token, fingerprint, own_limit)
             .await;
         // Graph refused the write (an error envelope): nothing changed. Otherwise, even when
         // the answer was lost, it may have happened.
@@ -476,7 +484,7 @@ impl GraphClient {
         let mut attempt = 0;
         loop {
             match self
-                .send(&Method::GET, segments, params, token, fingerprint)
+                .send(&Method::GET, segments, params, token, fingerprint, None)
                 .await
             {
                 Err(error) if attempt < READ_RETRIES && error.is_retryable() => {
@@ -497,7 +505,8 @@ impl GraphClient {
     }
 
     /// Sends one call: builds it, admits it (throttle, breaker, budget), sends it and reads
-    /// the answer within the cap, then classifies what Graph said.
+    /// the answer within the cap, then classifies what Graph said. `own_limit`: see
+    /// [`GraphWrite::own_limit`].
     async fn send(
         &self,
         method: &Method,
@@ -505,6 +514,7 @@ impl GraphClient {
         params: &[(String, String)],
         token: &AccessToken,
         fingerprint: TokenFingerprint,
+        own_limit: Option<Duration>,
     ) -> Result<Vec<u8>, GraphError> {
         let request = self.build_request(method, segments, params, token)?;
         let path = segments.join("/");
@@ -512,7 +522,7 @@ impl GraphClient {
         let probe = self.admit(method, &path, fingerprint, node).await?;
         let started = Instant::now();
         let answer = self.call(method, &path, request, probe, started).await?;
-        self.classify_answer(method, &path, fingerprint, answer, started)
+        self.classify_answer(method, &path, fingerprint, answer, started, own_limit)
             .await
     }
 
@@ -707,6 +717,7 @@ impl GraphClient {
         fingerprint: TokenFingerprint,
         answer: RawAnswer,
         started: Instant,
+        own_limit: Option<Duration>,
     ) -> Result<Vec<u8>, GraphError> {
         let inner = &self.inner;
         let RawAnswer {
@@ -743,9 +754,15 @@ impl GraphClient {
                 if api.is_business_use_case_throttle() {
                     api.retry_after = usage.regain_wait();
                 }
+                // A limit of the write's own holds none of the token's other calls back.
+                let own = own_limit.filter(|_| api.is_throttle());
+                if own.is_some() {
+                    api.retry_after = own;
+                }
+                let token_throttle = if own.is_some() { None } else { Some(&api) };
                 inner
                     .governor
-                    .observe(fingerprint, &usage, Some(&api))
+                    .observe(fingerprint, &usage, token_throttle)
                     .await;
                 tracing::debug!(
                     method = %method,

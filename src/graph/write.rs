@@ -2,6 +2,8 @@
 //! Graph's own names, and the objects it changes. Resolvers pass typed, already checked values;
 //! only this file knows how Graph spells them.
 
+use std::time::Duration;
+
 use super::GraphError;
 use super::client::decode;
 use super::model::Created;
@@ -33,6 +35,13 @@ pub trait GraphWrite: Send + Sync {
     /// one of them is forgotten after the write.
     fn also_touches(&self) -> Vec<String> {
         Vec::new()
+    }
+    /// When Graph answers this write with a throttle code because of a limit of the write's
+    /// own (invitations per business per day), how long to wait: the token's other calls are
+    /// then not held back, and the caller is told this wait. `None`: a throttle code is the
+    /// token's, as for any call.
+    fn own_limit(&self) -> Option<Duration> {
+        None
     }
 }
 
@@ -188,6 +197,12 @@ impl GraphWrite for InvitePerson {
             ("email".to_owned(), self.email.clone()),
             ("role".to_owned(), self.role.to_owned()),
         ]
+    }
+
+    fn own_limit(&self) -> Option<Duration> {
+        // Code 17 here is the business's invitation limit, per rolling 24 hours: "resume 24
+        // hours later", with no figure of its own (docs/graph-api.md §8.2).
+        Some(Duration::from_secs(24 * 60 * 60))
     }
 }
 
@@ -358,7 +373,9 @@ mod tests {
             business: "200001".to_owned(),
             person: Person::User("100002".to_owned()),
         };
+        assert_eq!(invite.own_limit(), Some(Duration::from_secs(86_400)));
         assert_eq!(remove.method(), WriteMethod::Delete);
+        assert_eq!(remove.own_limit(), None);
         assert_eq!(
             remove.params(),
             vec![("user".to_owned(), "100002".to_owned())]

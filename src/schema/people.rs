@@ -2,9 +2,7 @@
 //! member, Graph's `userpermissions` rows), its field planning, and the people and persona
 //! mutations.
 
-use async_graphql::{
-    Context, Error, ErrorExtensions, ID, InputObject, Object, Result, SelectionField, Value,
-};
+use async_graphql::{Context, ID, InputObject, Object, Result, SelectionField};
 use chrono::{DateTime, Utc};
 
 use super::assets::{Actor, plan_actor};
@@ -125,22 +123,6 @@ const PEOPLE_READ_BACK_CALLS: usize = 1;
 /// The rows a read-back looks through for the person written: Graph's largest page.
 const PEOPLE_READ_BACK_PAGE: u32 = 100;
 
-/// How long the invitation limit holds: Graph counts invitations per rolling 24 hours and
-/// answers code 17, "resume 24 hours later", without a figure of its own.
-const INVITATION_LIMIT_WAIT_SECS: u64 = 24 * 60 * 60;
-
-/// A refused invitation past the limit tells the caller to wait a day, not the minute a
-/// user-level rate limit usually asks.
-fn invitation_limit(error: Error) -> Error {
-    let limited = error.extensions.as_ref().and_then(|e| e.get("code"))
-        == Some(&Value::from(ErrorCode::RateLimited.as_str()));
-    if limited {
-        error.extend_with(|_, e| e.set("retryAfterSeconds", INVITATION_LIMIT_WAIT_SECS))
-    } else {
-        error
-    }
-}
-
 /// Reads back the row of `person` in `business`: rows are not nodes, so the business's
 /// `userpermissions` are read (the first 100) and the row is found by its user id or, for
 /// an invitation, by its email (Graph stores emails in lowercase).
@@ -243,8 +225,7 @@ impl PeopleMutation {
         };
         Upstream::of(ctx)?
             .post_edge(&write, PEOPLE_READ_BACK_CALLS)
-            .await
-            .map_err(invitation_limit)?;
+            .await?;
         let person = Person::Email(write.email);
         read_back(
             || format!("{} was invited", email.as_str()),

@@ -370,4 +370,6 @@ async fn past_the_invitation_limit_the_caller_waits_a_day() {
         "{answer}"
     );
     assert_eq!(answer["errors"][0]["extensions"]["graphApi"]["code"], 17);
+    // The limit is the business's invitations, not the admin's calls: reads go on.
+    assert_eq!(team(&app).await.len(), 5);
 }
