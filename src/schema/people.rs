@@ -157,6 +157,7 @@ async fn read_person(ctx: &Context<'_>, business: &str, person: &Person) -> Resu
     })
 }
 
+/// The checked `userId`/`email` as the write names its person.
 fn person_of(reference: PersonRef) -> Person {
     match reference {
         PersonRef::User(id) => Person::User(id.as_str().to_owned()),
@@ -164,6 +165,7 @@ fn person_of(reference: PersonRef) -> Person {
     }
 }
 
+/// The person, as a read-back's error says what was written.
 fn describe(person: &Person) -> String {
     match person {
         Person::User(id) => format!("user {id}"),
@@ -236,7 +238,8 @@ impl PeopleMutation {
 
     /// Changes the role of a member (`userId`) or the role an invitation offers (`email`),
     /// exactly one of the two, then reads the person back. Demoting the last ADMIN is
-    /// `FAILED_PRECONDITION`.
+    /// `FAILED_PRECONDITION`. Graph names a row's user only while the person is ACTIVE, so
+    /// for a suspended member the change is made but its read-back fails (and says so).
     async fn change_role(
         &self,
         ctx: &Context<'_>,
