@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::answer::{Answer, ReadCtx, new_trace_id, read_edge, render_ids, render_node};
-use crate::nodes::{NodeRef, business, persona, user_permission};
+use crate::nodes::{NodeRef, business, business_project, persona, user_permission};
 use crate::wire::auth::{Viewer, check_appsecret_proof};
 use crate::wire::error::GraphError;
 use crate::wire::fields::parse_fields;
@@ -335,6 +335,10 @@ fn write_route(
             user_permission::delete(world, viewer, id, params)
         }
         (Post, NodeRef::Persona(id), None) => persona::update(world, viewer, id, params),
+        (Post, NodeRef::Business(id), Some("businessprojects")) => {
+            business_project::create(world, viewer, id, params)
+        }
+        (Delete, NodeRef::BusinessProject(id), None) => business_project::delete(world, viewer, id),
         _ => return None,
     };
     Some(result)

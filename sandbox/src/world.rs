@@ -13,6 +13,7 @@ use crate::nodes::NodeRef;
 use crate::nodes::ad_account::AdAccount;
 use crate::nodes::app::App;
 use crate::nodes::business::Business;
+use crate::nodes::business_project::BusinessProject;
 use crate::nodes::page::Page;
 use crate::nodes::persona::Persona;
 use crate::nodes::user::User;
@@ -90,6 +91,7 @@ pub(crate) struct World {
     pub ad_accounts: BTreeMap<u64, AdAccount>,
     pub apps: BTreeMap<u64, App>,
     pub personas: BTreeMap<u64, Persona>,
+    pub business_projects: BTreeMap<u64, BusinessProject>,
     /// The people of every business, invited or member.
     pub memberships: BTreeMap<u64, Membership>,
     /// When each business sent its invitations, for the rolling 24-hour limit.
@@ -116,6 +118,7 @@ impl World {
             ad_accounts: BTreeMap::new(),
             apps: BTreeMap::new(),
             personas: BTreeMap::new(),
+            business_projects: BTreeMap::new(),
             memberships: BTreeMap::new(),
             invitations_sent: BTreeMap::new(),
             invitations_per_day: user_permission::DEFAULT_INVITATIONS_PER_DAY,

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::business_project;
 use super::persona;
 use super::user_permission::{self, Membership, role_of};
 use super::{Node, NodeRef, unknown_field};
@@ -128,6 +129,7 @@ impl Node for Business {
             "userpermissions" => user_permission::of_business(world, id),
             // [guess] Served as a list edge holding the viewer's one persona.
             "business_persona" => persona::of_viewer(world, id, ctx.viewer),
+            "businessprojects" => business_project::of_business(world, id),
             _ => return None,
         };
         Some(items)

@@ -27,6 +27,7 @@ use crate::world::World;
 pub(crate) mod ad_account;
 pub(crate) mod app;
 pub(crate) mod business;
+pub(crate) mod business_project;
 pub(crate) mod page;
 pub(crate) mod persona;
 pub(crate) mod user;
@@ -35,6 +36,7 @@ pub(crate) mod user_permission;
 use ad_account::AdAccount;
 use app::App;
 use business::Business;
+use business_project::BusinessProject;
 use page::Page;
 use persona::Persona;
 use user::User;
@@ -103,6 +105,7 @@ pub(crate) enum NodeRef {
     Persona(u64),
     /// A row of a business's `userpermissions` edge.
     UserPermission(u64),
+    BusinessProject(u64),
 }
 
 impl NodeRef {
@@ -120,6 +123,7 @@ impl NodeRef {
             .or_else(|| find::<App>(world, id).map(NodeRef::App))
             .or_else(|| find::<Persona>(world, id).map(NodeRef::Persona))
             .or_else(|| find::<Membership>(world, id).map(NodeRef::UserPermission))
+            .or_else(|| find::<BusinessProject>(world, id).map(NodeRef::BusinessProject))
     }
 
     /// Graph's node type name, as error messages spell it.
@@ -132,6 +136,7 @@ impl NodeRef {
             NodeRef::App(_) => App::TYPE_NAME,
             NodeRef::Persona(_) => Persona::TYPE_NAME,
             NodeRef::UserPermission(_) => Membership::TYPE_NAME,
+            NodeRef::BusinessProject(_) => BusinessProject::TYPE_NAME,
         }
     }
 
@@ -145,6 +150,7 @@ impl NodeRef {
             NodeRef::App(id) => App::graph_id(id),
             NodeRef::Persona(id) => Persona::graph_id(id),
             NodeRef::UserPermission(id) => Membership::graph_id(id),
+            NodeRef::BusinessProject(id) => BusinessProject::graph_id(id),
         }
     }
 
@@ -158,6 +164,7 @@ impl NodeRef {
             NodeRef::App(_) => App::DEFAULT_FIELDS,
             NodeRef::Persona(_) => Persona::DEFAULT_FIELDS,
             NodeRef::UserPermission(_) => Membership::DEFAULT_FIELDS,
+            NodeRef::BusinessProject(_) => BusinessProject::DEFAULT_FIELDS,
         }
     }
 
@@ -171,6 +178,7 @@ impl NodeRef {
             NodeRef::App(id) => visible::<App>(world, viewer, id),
             NodeRef::Persona(id) => visible::<Persona>(world, viewer, id),
             NodeRef::UserPermission(id) => visible::<Membership>(world, viewer, id),
+            NodeRef::BusinessProject(id) => visible::<BusinessProject>(world, viewer, id),
         }
     }
 
@@ -188,6 +196,7 @@ impl NodeRef {
             NodeRef::App(id) => field_of::<App>(ctx, id, field),
             NodeRef::Persona(id) => field_of::<Persona>(ctx, id, field),
             NodeRef::UserPermission(id) => field_of::<Membership>(ctx, id, field),
+            NodeRef::BusinessProject(id) => field_of::<BusinessProject>(ctx, id, field),
         }
     }
 
@@ -202,6 +211,7 @@ impl NodeRef {
             NodeRef::App(id) => App::edge(ctx, id, name),
             NodeRef::Persona(id) => Persona::edge(ctx, id, name),
             NodeRef::UserPermission(id) => Membership::edge(ctx, id, name),
+            NodeRef::BusinessProject(id) => BusinessProject::edge(ctx, id, name),
         }?;
         // [guess] Another user's edges show only what the token's user may see too.
         Some(

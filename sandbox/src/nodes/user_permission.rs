@@ -208,7 +208,11 @@ fn page_permissions(world: &World, row: &Membership) -> Vec<Value> {
 }
 
 /// Code 200 unless the caller is an ACTIVE ADMIN (person or system user) of the business.
-fn require_admin(world: &World, viewer: &Viewer, business_id: u64) -> Result<(), GraphError> {
+pub(crate) fn require_admin(
+    world: &World,
+    viewer: &Viewer,
+    business_id: u64,
+) -> Result<(), GraphError> {
     if role_of(world, business_id, viewer.user_id) == Some(Role::Admin) {
         Ok(())
     } else {

@@ -11,6 +11,7 @@ mod helpers;
 mod paging;
 mod people;
 mod personas;
+mod projects;
 mod rate_limits;
 mod reading;
 mod transport;

@@ -1,0 +1,159 @@
+//! Business projects (docs/graph-api.md §8.4): creating, listing, reading and deleting a
+//! business's projects; EMPLOYEEs read them, only ADMINs write.
+
+use graph_sandbox::demo;
+use serde_json::{Value, json};
+
+use crate::helpers::{Reply, TestSandbox, spawn_sandbox};
+
+const PROJECTS: &str = "/v25.0/200001/businessprojects";
+
+const PROJECT_FIELDS: &str = "id,name,business,created_time,updated_time,created_by,updated_by";
+
+async fn create(sandbox: &TestSandbox, token: &str, form: &[(&str, &str)]) -> Reply {
+    sandbox.post_as(token, PROJECTS, form).await
+}
+
+fn error(code: i64, message: &str) -> Value {
+    json!({"error": {"message": message, "type": "OAuthException", "code": code}})
+}
+
+/// Creates a project as the Pomni admin and answers its id.
+async fn new_project(sandbox: &TestSandbox, name: &str) -> String {
+    let reply = create(sandbox, demo::ADMIN_TOKEN, &[("name", name)]).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.body["id"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no id in {:?}", reply.body))
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_project_that_reads_back_with_the_contract_fields() {
+    let sandbox = spawn_sandbox().await;
+    let created = create(
+        &sandbox,
+        demo::ADMIN_TOKEN,
+        &[("name", "  Spring launch  ")],
+    )
+    .await;
+    assert_eq!(created.status, 200);
+    assert_eq!(created.body_without_trace(), json!({"id": "1000000000"}));
+    let read = sandbox
+        .get_as(
+            demo::EMPLOYEE_TOKEN,
+            "/v25.0/1000000000",
+            &[("fields", PROJECT_FIELDS)],
+        )
+        .await;
+    assert_eq!(read.status, 200, "{:?}", read.body);
+    let time = read.body["created_time"].clone();
+    assert!(time.is_string());
+    assert_eq!(
+        read.body_without_trace(),
+        json!({
+            "id": "1000000000",
+            "name": "Spring launch",
+            "business": {"id": "200001", "name": "Pomni Media"},
+            "created_time": time,
+            "updated_time": time,
+            "created_by": {"id": demo::ADMIN_USER_ID, "name": "Alex Rivera"},
+            "updated_by": {"id": demo::ADMIN_USER_ID, "name": "Alex Rivera"},
+        })
+    );
+    // Without `fields`, a project answers with its id and name.
+    let plain = sandbox
+        .get_as(demo::ADMIN_TOKEN, "/v25.0/1000000000", &[])
+        .await;
+    assert_eq!(
+        plain.body_without_trace(),
+        json!({"id": "1000000000", "name": "Spring launch"})
+    );
+}
+
+#[tokio::test]
+async fn the_edge_lists_projects_and_expands_from_the_business() {
+    let sandbox = spawn_sandbox().await;
+    let first = new_project(&sandbox, "Alpha").await;
+    let second = new_project(&sandbox, "Beta").await;
+    let list = sandbox
+        .get_as(demo::EMPLOYEE_TOKEN, PROJECTS, &[("limit", "1")])
+        .await;
+    assert_eq!(list.status, 200, "{:?}", list.body);
+    assert_eq!(list.body["data"], json!([{"id": first, "name": "Alpha"}]));
+    let next = list.body["paging"]["next"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no next page in {:?}", list.body));
+    let rest = sandbox.get_url(next).await;
+    assert_eq!(rest.body["data"], json!([{"id": second, "name": "Beta"}]));
+    let expanded = sandbox
+        .get_as(
+            demo::ADMIN_TOKEN,
+            "/v25.0/200001",
+            &[("fields", "businessprojects{name}")],
+        )
+        .await;
+    assert_eq!(
+        expanded.body["businessprojects"]["data"],
+        json!([{"name": "Alpha", "id": first}, {"name": "Beta", "id": second}])
+    );
+    // Another business's people do not see them.
+    let (_, stranger) = sandbox.new_user("Stranger", json!({})).await;
+    let outsider = sandbox
+        .get_as(&stranger, &format!("/v25.0/{first}"), &[])
+        .await;
+    assert_eq!(outsider.error_code(), 100);
+}
+
+#[tokio::test]
+async fn only_admins_write_and_the_role_is_checked_before_the_name() {
+    let sandbox = spawn_sandbox().await;
+    let employee = create(&sandbox, demo::EMPLOYEE_TOKEN, &[]).await;
+    assert_eq!(employee.status, 403);
+    assert_eq!(
+        employee.body_without_trace(),
+        error(200, "(#200) Permissions error")
+    );
+    let long = "x".repeat(101);
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[], "(#100) The parameter name is required"),
+        (
+            &[("name", "   ")],
+            "(#100) Param name must be a non-empty string",
+        ),
+        (
+            &[("name", "a\u{7}b")],
+            "(#100) Param name must be a non-empty string",
+        ),
+        (
+            &[("name", &long)],
+            "(#100) Param name must be at most 100 characters long",
+        ),
+    ];
+    for (form, message) in cases {
+        let reply = create(&sandbox, demo::ADMIN_TOKEN, form).await;
+        assert_eq!(reply.status, 400, "{form:?}");
+        assert_eq!(reply.body_without_trace(), error(100, message), "{form:?}");
+    }
+    // A hundred characters are fine.
+    new_project(&sandbox, &"x".repeat(100)).await;
+}
+
+#[tokio::test]
+async fn an_admin_deletes_a_project_and_an_employee_may_not() {
+    let sandbox = spawn_sandbox().await;
+    let id = new_project(&sandbox, "Short-lived").await;
+    let path = format!("/v25.0/{id}");
+    let employee = sandbox.delete_as(demo::EMPLOYEE_TOKEN, &path).await;
+    assert_eq!(
+        employee.body_without_trace(),
+        error(200, "(#200) Permissions error")
+    );
+    let deleted = sandbox.delete_as(demo::ADMIN_TOKEN, &path).await;
+    assert_eq!(deleted.status, 200);
+    assert_eq!(deleted.body_without_trace(), json!({"success": true}));
+    let gone = sandbox.get_as(demo::ADMIN_TOKEN, &path, &[]).await;
+    assert_eq!(gone.error_code(), 100);
+    let list = sandbox.get_as(demo::ADMIN_TOKEN, PROJECTS, &[]).await;
+    assert_eq!(list.body["data"], json!([]));
+}
