@@ -339,6 +339,14 @@ fn write_route(
             business_project::create(world, viewer, id, params)
         }
         (Delete, NodeRef::BusinessProject(id), None) => business_project::delete(world, viewer, id),
+        (Post, NodeRef::BusinessProject(id), Some(edge)) => {
+            let kind = business_project::AssetKind::of_edge(edge)?;
+            business_project::add_asset(world, viewer, id, kind, params)
+        }
+        (Delete, NodeRef::BusinessProject(id), Some(edge)) => {
+            let kind = business_project::AssetKind::of_edge(edge)?;
+            business_project::remove_asset(world, viewer, id, kind, params)
+        }
         _ => return None,
     };
     Some(result)

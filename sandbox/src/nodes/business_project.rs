@@ -171,3 +171,156 @@ pub(crate) fn delete(
     // [guess] Graph answers deletes with a bare success.
     Ok(json!({ "success": true }))
 }
+
+/// The kinds of asset a project holds, one per project edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AssetKind {
+    Page,
+    AdAccount,
+    App,
+}
+
+impl AssetKind {
+    /// The kind a project edge holds, if it is one of the three asset edges.
+    pub(crate) fn of_edge(edge: &str) -> Option<Self> {
+        match edge {
+            "pages" => Some(AssetKind::Page),
+            "adaccounts" => Some(AssetKind::AdAccount),
+            "apps" => Some(AssetKind::App),
+            _ => None,
+        }
+    }
+
+    /// The parameter naming the asset in a write (docs/graph-api.md §8.4).
+    fn param(self) -> &'static str {
+        match self {
+            AssetKind::Page => "page_id",
+            AssetKind::AdAccount => "adaccount_id",
+            AssetKind::App => "app_id",
+        }
+    }
+
+    /// The asset's numeric id; ad accounts are named `act_<n>` ([guess] the bare number is
+    /// accepted too, as many Graph writes do).
+    fn parse(self, value: &str) -> Option<u64> {
+        let value = value.trim();
+        let number = match self {
+            AssetKind::AdAccount => value.strip_prefix("act_").unwrap_or(value),
+            AssetKind::Page | AssetKind::App => value,
+        };
+        number.parse().ok()
+    }
+
+    /// The business that owns the asset, if it exists and has an owner.
+    fn owner(self, world: &World, id: u64) -> Option<u64> {
+        match self {
+            AssetKind::Page => world.pages.get(&id).and_then(|p| p.owner_business),
+            AssetKind::AdAccount => world.ad_accounts.get(&id).and_then(|a| a.owner_business),
+            AssetKind::App => world.apps.get(&id).and_then(|a| a.owner_business),
+        }
+    }
+
+    /// The project's set of assets of this kind.
+    fn set(self, project: &BusinessProject) -> &BTreeSet<u64> {
+        match self {
+            AssetKind::Page => &project.pages,
+            AssetKind::AdAccount => &project.ad_accounts,
+            AssetKind::App => &project.apps,
+        }
+    }
+
+    fn set_mut(self, project: &mut BusinessProject) -> &mut BTreeSet<u64> {
+        match self {
+            AssetKind::Page => &mut project.pages,
+            AssetKind::AdAccount => &mut project.ad_accounts,
+            AssetKind::App => &mut project.apps,
+        }
+    }
+}
+
+/// Checks an asset write in Graph's order (the caller's role 200, then the parameter 100) and
+/// answers the project's business and the asset's numeric id.
+fn asset_write(
+    world: &World,
+    viewer: &Viewer,
+    project_id: u64,
+    kind: AssetKind,
+    params: &Params,
+) -> Result<u64, GraphError> {
+    let business_id = world
+        .business_projects
+        .get(&project_id)
+        .map(|p| p.business_id)
+        .ok_or_else(|| GraphError::unsupported("post", &project_id.to_string()))?;
+    require_admin(world, viewer, business_id)?;
+    let name = kind.param();
+    let value = params.required(name)?;
+    // [guess] Graph's message for an asset outside the business is unpublished; one message
+    // serves unknown assets and other businesses' assets alike, so that it reveals nothing.
+    kind.parse(value)
+        .filter(|&id| kind.owner(world, id) == Some(business_id))
+        .ok_or_else(|| {
+            GraphError::invalid_param(&format!(
+                "Param {name} must be an asset of the project's business"
+            ))
+        })
+}
+
+/// `POST /{project_id}/pages|adaccounts|apps`: puts one of the business's assets in the
+/// project. An asset is in at most one project ("one label per asset"); adding it again to
+/// its own project changes nothing.
+pub(crate) fn add_asset(
+    world: &mut World,
+    viewer: &Viewer,
+    project_id: u64,
+    kind: AssetKind,
+    params: &Params,
+) -> Result<Value, GraphError> {
+    let asset = asset_write(world, viewer, project_id, kind, params)?;
+    // [guess] Code 100 for an asset held by another project (docs/graph-api.md §8.4).
+    let elsewhere = world
+        .business_projects
+        .values()
+        .find(|p| p.id != project_id && kind.set(p).contains(&asset));
+    if let Some(other) = elsewhere {
+        return Err(GraphError::invalid_param(&format!(
+            "The asset {asset} is already in project {}; remove it from there first",
+            other.id
+        )));
+    }
+    let now = world.now();
+    if let Some(project) = world.business_projects.get_mut(&project_id)
+        && kind.set_mut(project).insert(asset)
+    {
+        project.updated_by = Some(viewer.user_id);
+        project.updated_time = now;
+    }
+    // [guess] Graph answers edge writes with a bare success.
+    Ok(json!({ "success": true }))
+}
+
+/// `DELETE /{project_id}/pages|adaccounts|apps`: takes an asset out of the project; it stays
+/// with the business.
+pub(crate) fn remove_asset(
+    world: &mut World,
+    viewer: &Viewer,
+    project_id: u64,
+    kind: AssetKind,
+    params: &Params,
+) -> Result<Value, GraphError> {
+    let asset = asset_write(world, viewer, project_id, kind, params)?;
+    let now = world.now();
+    let project = world
+        .business_projects
+        .get_mut(&project_id)
+        .ok_or_else(|| GraphError::unsupported("delete", &project_id.to_string()))?;
+    if !kind.set_mut(project).remove(&asset) {
+        // [guess] Code 100 for an asset that is not in the project.
+        return Err(GraphError::invalid_param(&format!(
+            "The asset {asset} is not in project {project_id}"
+        )));
+    }
+    project.updated_by = Some(viewer.user_id);
+    project.updated_time = now;
+    Ok(json!({ "success": true }))
+}

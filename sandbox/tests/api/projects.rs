@@ -14,6 +14,9 @@ async fn create(sandbox: &TestSandbox, token: &str, form: &[(&str, &str)]) -> Re
     sandbox.post_as(token, PROJECTS, form).await
 }
 
+/// An asset write's edge, form and expected error message.
+type AssetCase<'a> = (&'a str, &'a [(&'a str, &'a str)], String);
+
 fn error(code: i64, message: &str) -> Value {
     json!({"error": {"message": message, "type": "OAuthException", "code": code}})
 }
@@ -156,4 +159,148 @@ async fn an_admin_deletes_a_project_and_an_employee_may_not() {
     assert_eq!(gone.error_code(), 100);
     let list = sandbox.get_as(demo::ADMIN_TOKEN, PROJECTS, &[]).await;
     assert_eq!(list.body["data"], json!([]));
+}
+
+#[tokio::test]
+async fn assets_of_the_business_are_added_listed_and_removed() {
+    let sandbox = spawn_sandbox().await;
+    let id = new_project(&sandbox, "Launch").await;
+    let adds = [
+        ("pages", "page_id", demo::POMNI_PAGE_ID),
+        (
+            "adaccounts",
+            "adaccount_id",
+            demo::POMNI_BRAND_AD_ACCOUNT_ID,
+        ),
+        ("apps", "app_id", demo::POMNI_APP_ID),
+    ];
+    for (edge, param, asset) in adds {
+        let path = format!("/v25.0/{id}/{edge}");
+        let added = sandbox
+            .post_as(demo::ADMIN_TOKEN, &path, &[(param, asset)])
+            .await;
+        assert_eq!(added.status, 200, "{edge}: {:?}", added.body);
+        assert_eq!(added.body_without_trace(), json!({"success": true}));
+        // Adding it again to its own project changes nothing.
+        let again = sandbox
+            .post_as(demo::ADMIN_TOKEN, &path, &[(param, asset)])
+            .await;
+        assert_eq!(again.body_without_trace(), json!({"success": true}));
+    }
+    let pages = sandbox
+        .get_as(demo::EMPLOYEE_TOKEN, &format!("/v25.0/{id}/pages"), &[])
+        .await;
+    assert_eq!(
+        pages.body["data"],
+        json!([{"id": "300001", "name": "Pomni Media"}])
+    );
+    let expanded = sandbox
+        .get_as(
+            demo::EMPLOYEE_TOKEN,
+            &format!("/v25.0/{id}"),
+            &[("fields", "adaccounts{id},apps{id}")],
+        )
+        .await;
+    assert_eq!(
+        expanded.body["adaccounts"]["data"],
+        json!([{"id": "act_400002"}])
+    );
+    assert_eq!(expanded.body["apps"]["data"], json!([{"id": "500001"}]));
+    let removed = sandbox
+        .delete_as(
+            demo::ADMIN_TOKEN,
+            &format!("/v25.0/{id}/pages?page_id=300001"),
+        )
+        .await;
+    assert_eq!(removed.body_without_trace(), json!({"success": true}));
+    let twice = sandbox
+        .delete_as(
+            demo::ADMIN_TOKEN,
+            &format!("/v25.0/{id}/pages?page_id=300001"),
+        )
+        .await;
+    assert_eq!(
+        twice.body_without_trace(),
+        error(
+            100,
+            &format!("(#100) The asset 300001 is not in project {id}")
+        )
+    );
+    let empty = sandbox
+        .get_as(demo::ADMIN_TOKEN, &format!("/v25.0/{id}/pages"), &[])
+        .await;
+    assert_eq!(empty.body["data"], json!([]));
+}
+
+#[tokio::test]
+async fn asset_writes_check_the_role_the_parameter_and_the_business() {
+    let sandbox = spawn_sandbox().await;
+    let id = new_project(&sandbox, "Launch").await;
+    let pages = format!("/v25.0/{id}/pages");
+    let employee = sandbox
+        .post_as(demo::EMPLOYEE_TOKEN, &pages, &[("page_id", "300001")])
+        .await;
+    assert_eq!(
+        employee.body_without_trace(),
+        error(200, "(#200) Permissions error")
+    );
+    let foreign = "(#100) Param page_id must be an asset of the project's business";
+    let cases: [AssetCase<'_>; 5] = [
+        (
+            "pages",
+            &[],
+            "(#100) The parameter page_id is required".to_owned(),
+        ),
+        ("pages", &[("page_id", "300003")], foreign.to_owned()),
+        ("pages", &[("page_id", "300004")], foreign.to_owned()),
+        ("pages", &[("page_id", "nope")], foreign.to_owned()),
+        (
+            "adaccounts",
+            &[("adaccount_id", "act_400003")],
+            "(#100) Param adaccount_id must be an asset of the project's business".to_owned(),
+        ),
+    ];
+    for (edge, form, message) in cases {
+        let reply = sandbox
+            .post_as(demo::ADMIN_TOKEN, &format!("/v25.0/{id}/{edge}"), form)
+            .await;
+        assert_eq!(reply.status, 400, "{form:?}");
+        assert_eq!(reply.body_without_trace(), error(100, &message), "{form:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_asset_is_in_one_project_at_a_time_and_deleting_a_project_frees_it() {
+    let sandbox = spawn_sandbox().await;
+    let first = new_project(&sandbox, "First").await;
+    let second = new_project(&sandbox, "Second").await;
+    let add = |project: String| {
+        let sandbox = &sandbox;
+        async move {
+            sandbox
+                .post_as(
+                    demo::ADMIN_TOKEN,
+                    &format!("/v25.0/{project}/apps"),
+                    &[("app_id", demo::POMNI_APP_ID)],
+                )
+                .await
+        }
+    };
+    assert_eq!(add(first.clone()).await.status, 200);
+    let taken = add(second.clone()).await;
+    assert_eq!(
+        taken.body_without_trace(),
+        error(
+            100,
+            &format!(
+                "(#100) The asset 500001 is already in project {first}; remove it from there first"
+            )
+        )
+    );
+    let deleted = sandbox
+        .delete_as(demo::ADMIN_TOKEN, &format!("/v25.0/{first}"))
+        .await;
+    assert_eq!(deleted.status, 200);
+    let freed = add(second.clone()).await;
+    assert_eq!(freed.body_without_trace(), json!({"success": true}));
 }
