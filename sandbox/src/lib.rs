@@ -259,6 +259,11 @@ pub mod demo {
     pub const KINGER_ADMIN_PERSONA_ID: &str = "600004";
     /// Alex's persona in Kinger Labs, "Alex Rivera".
     pub const ADMIN_KINGER_PERSONA_ID: &str = "600005";
+
+    /// Pomni Media's project "Brand Campaigns": page 300002 and `act_400001`.
+    pub const POMNI_BRAND_PROJECT_ID: &str = "800001";
+    /// Pomni Media's project "Dashboard Launch": app 500001.
+    pub const POMNI_DASHBOARD_PROJECT_ID: &str = "800002";
 }
 
 #[cfg(test)]

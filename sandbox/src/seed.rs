@@ -7,6 +7,7 @@ use crate::demo;
 use crate::nodes::ad_account::AdAccount;
 use crate::nodes::app::App;
 use crate::nodes::business::{Business, Role};
+use crate::nodes::business_project::BusinessProject;
 use crate::nodes::page::Page;
 use crate::nodes::persona::Persona;
 use crate::nodes::user;
@@ -36,6 +37,15 @@ const KINGER: u64 = 200_002;
 /// The suspended person of Pomni Media, a user without token.
 const MORGAN: u64 = 100_005;
 
+/// A seeded project of Pomni Media: id, name, pages, ad accounts, apps.
+type SeedProject = (
+    u64,
+    &'static str,
+    &'static [u64],
+    &'static [u64],
+    &'static [u64],
+);
+
 /// A seeded page: id, name, category, admins, owner business.
 type SeedPage = (u64, &'static str, &'static str, &'static [u64], Option<u64>);
 
@@ -48,6 +58,7 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
     seed_ad_accounts(&mut world);
     seed_apps(&mut world);
     seed_people(&mut world, clock_start);
+    seed_business_projects(&mut world, clock_start);
     world
 }
 
@@ -357,6 +368,34 @@ fn seed_apps(world: &mut World) {
     }
 }
 
+/// Pomni Media's two projects, created by Alex 14 days before the clock's start. They hold
+/// some of its assets and leave page 300001, `act_400002` and every Kinger asset free, so
+/// that adding an asset and the one-project-per-asset refusal both show on the seed.
+fn seed_business_projects(world: &mut World, clock_start: DateTime<Utc>) {
+    let created = clock_start - TimeDelta::days(14);
+    let projects: [SeedProject; 2] = [
+        (800_001, "Brand Campaigns", &[300_002], &[400_001], &[]),
+        (800_002, "Dashboard Launch", &[], &[], &[500_001]),
+    ];
+    for (id, name, pages, ad_accounts, apps) in projects {
+        world.business_projects.insert(
+            id,
+            BusinessProject {
+                id,
+                business_id: POMNI,
+                name: name.into(),
+                pages: pages.iter().copied().collect(),
+                ad_accounts: ad_accounts.iter().copied().collect(),
+                apps: apps.iter().copied().collect(),
+                created_by: Some(ALEX),
+                updated_by: Some(ALEX),
+                created_time: created,
+                updated_time: created,
+            },
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +428,8 @@ mod tests {
             (demo::KINGER_AD_ACCOUNT_ID, "AdAccount"),
             (demo::POMNI_APP_ID, "Application"),
             (demo::KINGER_APP_ID, "Application"),
+            (demo::POMNI_BRAND_PROJECT_ID, "BusinessProject"),
+            (demo::POMNI_DASHBOARD_PROJECT_ID, "BusinessProject"),
         ];
         for (id, type_name) in cases {
             let node = world.lookup(id, None).map(NodeRef::type_name);

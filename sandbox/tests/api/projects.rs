@@ -80,15 +80,25 @@ async fn the_edge_lists_projects_and_expands_from_the_business() {
     let first = new_project(&sandbox, "Alpha").await;
     let second = new_project(&sandbox, "Beta").await;
     let list = sandbox
-        .get_as(demo::EMPLOYEE_TOKEN, PROJECTS, &[("limit", "1")])
+        .get_as(demo::EMPLOYEE_TOKEN, PROJECTS, &[("limit", "2")])
         .await;
     assert_eq!(list.status, 200, "{:?}", list.body);
-    assert_eq!(list.body["data"], json!([{"id": first, "name": "Alpha"}]));
+    // The seeded projects come first, oldest first.
+    assert_eq!(
+        list.body["data"],
+        json!([
+            {"id": "800001", "name": "Brand Campaigns"},
+            {"id": "800002", "name": "Dashboard Launch"},
+        ])
+    );
     let next = list.body["paging"]["next"]
         .as_str()
         .unwrap_or_else(|| panic!("no next page in {:?}", list.body));
     let rest = sandbox.get_url(next).await;
-    assert_eq!(rest.body["data"], json!([{"id": second, "name": "Beta"}]));
+    assert_eq!(
+        rest.body["data"],
+        json!([{"id": first, "name": "Alpha"}, {"id": second, "name": "Beta"}])
+    );
     let expanded = sandbox
         .get_as(
             demo::ADMIN_TOKEN,
@@ -98,7 +108,12 @@ async fn the_edge_lists_projects_and_expands_from_the_business() {
         .await;
     assert_eq!(
         expanded.body["businessprojects"]["data"],
-        json!([{"name": "Alpha", "id": first}, {"name": "Beta", "id": second}])
+        json!([
+            {"name": "Brand Campaigns", "id": "800001"},
+            {"name": "Dashboard Launch", "id": "800002"},
+            {"name": "Alpha", "id": first},
+            {"name": "Beta", "id": second},
+        ])
     );
     // Another business's people do not see them.
     let (_, stranger) = sandbox.new_user("Stranger", json!({})).await;
@@ -157,8 +172,13 @@ async fn an_admin_deletes_a_project_and_an_employee_may_not() {
     assert_eq!(deleted.body_without_trace(), json!({"success": true}));
     let gone = sandbox.get_as(demo::ADMIN_TOKEN, &path, &[]).await;
     assert_eq!(gone.error_code(), 100);
-    let list = sandbox.get_as(demo::ADMIN_TOKEN, PROJECTS, &[]).await;
-    assert_eq!(list.body["data"], json!([]));
+    let list = sandbox
+        .get_as(demo::ADMIN_TOKEN, PROJECTS, &[("fields", "id")])
+        .await;
+    assert_eq!(
+        list.body["data"],
+        json!([{"id": "800001"}, {"id": "800002"}])
+    );
 }
 
 #[tokio::test]
@@ -172,7 +192,6 @@ async fn assets_of_the_business_are_added_listed_and_removed() {
             "adaccount_id",
             demo::POMNI_BRAND_AD_ACCOUNT_ID,
         ),
-        ("apps", "app_id", demo::POMNI_APP_ID),
     ];
     for (edge, param, asset) in adds {
         let path = format!("/v25.0/{id}/{edge}");
@@ -205,7 +224,7 @@ async fn assets_of_the_business_are_added_listed_and_removed() {
         expanded.body["adaccounts"]["data"],
         json!([{"id": "act_400002"}])
     );
-    assert_eq!(expanded.body["apps"]["data"], json!([{"id": "500001"}]));
+    assert_eq!(expanded.body["apps"]["data"], json!([]));
     let removed = sandbox
         .delete_as(
             demo::ADMIN_TOKEN,
@@ -272,7 +291,8 @@ async fn asset_writes_check_the_role_the_parameter_and_the_business() {
 #[tokio::test]
 async fn an_asset_is_in_one_project_at_a_time_and_deleting_a_project_frees_it() {
     let sandbox = spawn_sandbox().await;
-    let first = new_project(&sandbox, "First").await;
+    // The seeded "Dashboard Launch" holds the Pomni app.
+    let first = demo::POMNI_DASHBOARD_PROJECT_ID.to_owned();
     let second = new_project(&sandbox, "Second").await;
     let add = |project: String| {
         let sandbox = &sandbox;
@@ -286,7 +306,6 @@ async fn an_asset_is_in_one_project_at_a_time_and_deleting_a_project_frees_it() 
                 .await
         }
     };
-    assert_eq!(add(first.clone()).await.status, 200);
     let taken = add(second.clone()).await;
     assert_eq!(
         taken.body_without_trace(),
@@ -303,4 +322,47 @@ async fn an_asset_is_in_one_project_at_a_time_and_deleting_a_project_frees_it() 
     assert_eq!(deleted.status, 200);
     let freed = add(second.clone()).await;
     assert_eq!(freed.body_without_trace(), json!({"success": true}));
+}
+
+#[tokio::test]
+async fn the_seed_has_two_pomni_projects_holding_assets() {
+    let sandbox = spawn_sandbox().await;
+    let read = sandbox
+        .get_as(
+            demo::EMPLOYEE_TOKEN,
+            &format!("/v25.0/{}", demo::POMNI_BRAND_PROJECT_ID),
+            &[(
+                "fields",
+                "id,name,business,created_by,pages{id},adaccounts{id},apps",
+            )],
+        )
+        .await;
+    assert_eq!(read.status, 200, "{:?}", read.body);
+    // A one-item page's cursors both point at its item (base64 of `sandbox:0`).
+    let one_page = json!({"cursors": {"after": "c2FuZGJveDow", "before": "c2FuZGJveDow"}});
+    assert_eq!(
+        read.body_without_trace(),
+        json!({
+            "id": "800001",
+            "name": "Brand Campaigns",
+            "business": {"id": "200001", "name": "Pomni Media"},
+            "created_by": {"id": "100001", "name": "Alex Rivera"},
+            "pages": {"data": [{"id": "300002"}], "paging": one_page.clone()},
+            "adaccounts": {"data": [{"id": "act_400001"}], "paging": one_page},
+            "apps": {"data": []},
+        })
+    );
+    let apps = sandbox
+        .get_as(
+            demo::EMPLOYEE_TOKEN,
+            &format!("/v25.0/{}/apps", demo::POMNI_DASHBOARD_PROJECT_ID),
+            &[("fields", "id")],
+        )
+        .await;
+    assert_eq!(apps.body["data"], json!([{"id": "500001"}]));
+    // Kinger Labs has none.
+    let kinger = sandbox
+        .get_as(demo::ADMIN_TOKEN, "/v25.0/200002/businessprojects", &[])
+        .await;
+    assert_eq!(kinger.body["data"], json!([]));
 }
