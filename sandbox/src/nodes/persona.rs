@@ -29,7 +29,7 @@ pub(crate) struct Persona {
     pub title: Option<String>,
     /// The verified email, the one Graph shows.
     pub email: String,
-    /// A new email waiting for its owner's verification; not shown (UPSTREAM §8.3).
+    /// A new email waiting for its owner's verification; not shown (docs/graph-api.md §8.3).
     pub pending_email: Option<String>,
     pub created_by: Option<u64>,
     pub updated_by: Option<u64>,

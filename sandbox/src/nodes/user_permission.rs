@@ -423,7 +423,7 @@ pub(crate) fn delete(
                 world.personas.remove(&persona);
             }
             // Roles on the business's own pages go; pages of other businesses and unowned
-            // pages keep them (UPSTREAM §8.2).
+            // pages keep them (docs/graph-api.md §8.2).
             for page in world.pages.values_mut() {
                 if page.owner_business == Some(business_id) {
                     page.admins.retain(|admin| *admin != user_id);
