@@ -160,6 +160,35 @@ pub(crate) struct Persona {
     pub updated_by: Option<Actor>,
 }
 
+/// A business project (`GET /{project_id}`, the `businessprojects` edge): a named group of
+/// its business's pages, ad accounts and apps.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Project {
+    /// Numeric id.
+    pub id: String,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The business the project belongs to.
+    #[serde(default)]
+    pub business: Option<Box<Business>>,
+    /// When the project was made.
+    #[serde(default, deserialize_with = "graph_time")]
+    pub created_time: Option<DateTime<Utc>>,
+    /// Who made it.
+    #[serde(default)]
+    pub created_by: Option<Actor>,
+    /// When it last changed: the seed names it `update_time`.
+    #[serde(default, alias = "updated_time", deserialize_with = "graph_time")]
+    pub update_time: Option<DateTime<Utc>>,
+    /// Who last changed it.
+    #[serde(default)]
+    pub updated_by: Option<Actor>,
+    /// Expanded edges (`pages`, `adaccounts`, `apps`).
+    #[serde(flatten)]
+    pub edges: Edges,
+}
+
 /// A Facebook page.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Page {

@@ -309,6 +309,124 @@ impl GraphWrite for UpdatePersona {
     }
 }
 
+/// `POST /{business}/businessprojects` with `name`: a new, empty project.
+#[derive(Debug, Clone)]
+pub(crate) struct CreateProject {
+    /// The business.
+    pub business: String,
+    /// The name, trimmed and checked.
+    pub name: String,
+}
+
+impl GraphWrite for CreateProject {
+    fn node(&self) -> &str {
+        &self.business
+    }
+
+    fn edge(&self) -> Option<&str> {
+        Some("businessprojects")
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        vec![("name".to_owned(), self.name.clone())]
+    }
+}
+
+/// `DELETE /{project}`: the project goes; its assets stay with the business, free to join
+/// another project.
+#[derive(Debug, Clone)]
+pub(crate) struct DeleteProject {
+    /// The project.
+    pub id: String,
+}
+
+impl GraphWrite for DeleteProject {
+    fn method(&self) -> WriteMethod {
+        WriteMethod::Delete
+    }
+
+    fn node(&self) -> &str {
+        &self.id
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+/// One asset a project can hold, with its checked id (`act_<n>` for an ad account).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ProjectAsset {
+    /// A page (`pages`, `page_id`).
+    Page(String),
+    /// An ad account (`adaccounts`, `adaccount_id=act_<n>`).
+    AdAccount(String),
+    /// An app (`apps`, `app_id`).
+    App(String),
+}
+
+impl ProjectAsset {
+    /// The project edge that holds this kind of asset.
+    pub(crate) fn edge(&self) -> &'static str {
+        match self {
+            ProjectAsset::Page(_) => "pages",
+            ProjectAsset::AdAccount(_) => "adaccounts",
+            ProjectAsset::App(_) => "apps",
+        }
+    }
+
+    /// The asset's id as Graph spells it.
+    pub(crate) fn id(&self) -> &str {
+        match self {
+            ProjectAsset::Page(id) | ProjectAsset::AdAccount(id) | ProjectAsset::App(id) => id,
+        }
+    }
+
+    fn param(&self) -> (String, String) {
+        let name = match self {
+            ProjectAsset::Page(_) => "page_id",
+            ProjectAsset::AdAccount(_) => "adaccount_id",
+            ProjectAsset::App(_) => "app_id",
+        };
+        (name.to_owned(), self.id().to_owned())
+    }
+}
+
+/// `POST /{project}/pages|adaccounts|apps` (add) or `DELETE` on the same edge (remove), with
+/// the asset's id.
+#[derive(Debug, Clone)]
+pub(crate) struct ProjectAssetWrite {
+    /// The project.
+    pub project: String,
+    /// The asset added or removed.
+    pub asset: ProjectAsset,
+    /// `Post` adds, `Delete` removes.
+    pub method: WriteMethod,
+}
+
+impl GraphWrite for ProjectAssetWrite {
+    fn method(&self) -> WriteMethod {
+        self.method
+    }
+
+    fn node(&self) -> &str {
+        &self.project
+    }
+
+    fn edge(&self) -> Option<&str> {
+        Some(self.asset.edge())
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        vec![self.asset.param()]
+    }
+
+    fn also_touches(&self) -> Vec<String> {
+        // Answers that list the asset (the project it leaves, say) change too.
+        vec![self.asset.id().to_owned()]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +467,49 @@ mod tests {
             write.params(),
             vec![("vertical".to_owned(), "RETAIL".to_owned())]
         );
+    }
+
+    #[test]
+    fn project_writes_render_graphs_edges_and_parameter_names() {
+        let create = CreateProject {
+            business: "200001".to_owned(),
+            name: "Spring Launch".to_owned(),
+        };
+        assert_eq!(
+            (create.node(), create.edge(), create.params()),
+            (
+                "200001",
+                Some("businessprojects"),
+                vec![("name".to_owned(), "Spring Launch".to_owned())]
+            )
+        );
+        let delete = DeleteProject {
+            id: "800001".to_owned(),
+        };
+        assert_eq!(
+            (delete.method(), delete.node(), delete.edge()),
+            (WriteMethod::Delete, "800001", None)
+        );
+        for (asset, edge, param) in [
+            (ProjectAsset::Page("300001".to_owned()), "pages", "page_id"),
+            (
+                ProjectAsset::AdAccount("act_400002".to_owned()),
+                "adaccounts",
+                "adaccount_id",
+            ),
+            (ProjectAsset::App("500001".to_owned()), "apps", "app_id"),
+        ] {
+            let id = asset.id().to_owned();
+            let write = ProjectAssetWrite {
+                project: "800001".to_owned(),
+                asset,
+                method: WriteMethod::Delete,
+            };
+            assert_eq!(write.method(), WriteMethod::Delete);
+            assert_eq!((write.node(), write.edge()), ("800001", Some(edge)));
+            assert_eq!(write.params(), vec![(param.to_owned(), id.clone())]);
+            assert_eq!(write.also_touches(), vec![id]);
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::error::{invalid_argument, null_on_error};
 use super::input::{BusinessName, Email, ObjectId, TimezoneId};
 use super::people::{UserPermission, plan_user_permission};
 use super::persona::{Persona, VIEWER_PERSONA_EDGE, plan_viewer_persona, read_viewer_persona};
+use super::project::{PROJECTS_EDGE, Project, plan_project};
 use super::upstream::{Upstream, read_back};
 use crate::graph::write::{CreateBusiness, UpdateBusiness};
 use crate::graph::{FieldSet, model};
@@ -70,6 +71,7 @@ pub(crate) fn plan_business(set: &mut FieldSet, field: SelectionField<'_>) -> Re
             "adAccounts" => plan_connection(set, child, "owned_ad_accounts", plan_ad_account)?,
             "apps" => plan_connection(set, child, "owned_apps", plan_app)?,
             "people" => plan_connection(set, child, "userpermissions", plan_user_permission)?,
+            "projects" => plan_connection(set, child, PROJECTS_EDGE, plan_project)?,
             "viewerPersona" => plan_viewer_persona(set, child)?,
             _ => {}
         }
@@ -240,6 +242,27 @@ impl Business {
             (first, after),
             plan_user_permission,
             |row, _| UserPermission(row),
+        )
+        .await
+    }
+
+    /// The business's projects (Graph `businessprojects`), oldest first, each with the pages,
+    /// ad accounts and apps selected below it read in the same Graph call. `first` is clamped
+    /// to 100. Every ACTIVE person of the business may read them.
+    #[graphql(complexity = "connection::page_complexity(first, child_complexity)")]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Project>> {
+        connection::resolve(
+            ctx,
+            self.parent(),
+            PROJECTS_EDGE,
+            (first, after),
+            plan_project,
+            Project::new,
         )
         .await
     }

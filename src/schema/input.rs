@@ -4,6 +4,7 @@
 use async_graphql::Result;
 
 use super::error::invalid_argument;
+use crate::graph::write::ProjectAsset;
 
 /// Digits only, as Graph's object ids are, and short enough for a URL segment.
 fn is_digits(raw: &str) -> bool {
@@ -60,13 +61,6 @@ impl UserId {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AdAccountId(String);
 
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the kit for the projects domain (ad account assets); the expectation fails once it is used"
-    )
-)]
 impl AdAccountId {
     /// Checks `raw` (`act_123` or `123`), given as `argument`.
     pub(crate) fn parse(argument: &str, raw: &str) -> Result<AdAccountId> {
@@ -136,29 +130,55 @@ impl BusinessName {
 
     /// Checks `raw`, given as `argument`.
     pub(crate) fn parse(argument: &str, raw: &str) -> Result<BusinessName> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(invalid_argument(argument, "must not be empty"));
-        }
-        if name.chars().count() > Self::MAX_CHARS {
-            return Err(invalid_argument(
-                argument,
-                &format!("must be at most {} characters", Self::MAX_CHARS),
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(invalid_argument(
-                argument,
-                "must not contain control characters",
-            ));
-        }
-        Ok(BusinessName(name.to_owned()))
+        plain_name(argument, raw, Self::MAX_CHARS).map(BusinessName)
     }
 
     /// The name.
     pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A project name: trimmed, not empty, at most `ProjectName::MAX_CHARS` characters, no
+/// control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProjectName(String);
+
+impl ProjectName {
+    /// The longest name taken (the sandbox's limit; Graph publishes none).
+    pub(crate) const MAX_CHARS: usize = 100;
+
+    /// Checks `raw`, given as `argument`.
+    pub(crate) fn parse(argument: &str, raw: &str) -> Result<ProjectName> {
+        plain_name(argument, raw, Self::MAX_CHARS).map(ProjectName)
+    }
+
+    /// The name.
+    pub(crate) fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A name as Business Manager takes one: trimmed, not empty, at most `max_chars` characters,
+/// no control characters.
+fn plain_name(argument: &str, raw: &str, max_chars: usize) -> Result<String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(invalid_argument(argument, "must not be empty"));
+    }
+    if name.chars().count() > max_chars {
+        return Err(invalid_argument(
+            argument,
+            &format!("must be at most {max_chars} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(invalid_argument(
+            argument,
+            "must not contain control characters",
+        ));
+    }
+    Ok(name.to_owned())
 }
 
 /// One of Graph's timezone ids, 0 to 592.
@@ -211,6 +231,36 @@ impl PersonRef {
                 "give userId (a member) or email (an invitation)",
             )),
         }
+    }
+}
+
+/// The asset a project write names: exactly one of `pageId`, `adAccountId` (with or without
+/// `act_`) and `appId`, checked.
+pub(crate) fn project_asset(
+    page_id: Option<&str>,
+    ad_account_id: Option<&str>,
+    app_id: Option<&str>,
+) -> Result<ProjectAsset> {
+    match (page_id, ad_account_id, app_id) {
+        (Some(page), None, None) => Ok(ProjectAsset::Page(
+            ObjectId::parse("pageId", page)?.as_str().to_owned(),
+        )),
+        (None, Some(account), None) => Ok(ProjectAsset::AdAccount(
+            AdAccountId::parse("adAccountId", account)?
+                .as_str()
+                .to_owned(),
+        )),
+        (None, None, Some(app)) => Ok(ProjectAsset::App(
+            ObjectId::parse("appId", app)?.as_str().to_owned(),
+        )),
+        (None, None, None) => Err(invalid_argument(
+            "pageId",
+            "give one of pageId, adAccountId, appId",
+        )),
+        _ => Err(invalid_argument(
+            "pageId",
+            "give only one of pageId, adAccountId, appId",
+        )),
     }
 }
 
@@ -297,6 +347,34 @@ mod tests {
         );
         assert!(TimezoneId::parse("timezoneId", 593).is_err());
         assert!(TimezoneId::parse("timezoneId", -1).is_err());
+    }
+
+    #[test]
+    fn a_project_asset_is_exactly_one_of_three_kinds() {
+        assert_eq!(
+            project_asset(None, Some("400002"), None).ok(),
+            Some(ProjectAsset::AdAccount("act_400002".to_owned()))
+        );
+        assert_eq!(
+            project_asset(Some("300001"), None, None).ok(),
+            Some(ProjectAsset::Page("300001".to_owned()))
+        );
+        assert_eq!(
+            project_asset(None, None, Some("500001")).ok(),
+            Some(ProjectAsset::App("500001".to_owned()))
+        );
+        assert!(project_asset(None, None, None).is_err());
+        assert!(project_asset(Some("300001"), None, Some("500001")).is_err());
+        let bad = project_asset(None, Some("act_x"), None).expect_err("not an account");
+        assert!(bad.message.starts_with("adAccountId: "), "{}", bad.message);
+        assert!(ProjectName::parse("name", " \u{7} ").is_err());
+        assert!(ProjectName::parse("name", &"x".repeat(101)).is_err());
+        assert_eq!(
+            ProjectName::parse("name", "  Spring  ")
+                .map(ProjectName::into_string)
+                .ok(),
+            Some("Spring".to_owned())
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub(crate) mod error;
 pub(crate) mod input;
 pub(crate) mod people;
 pub(crate) mod persona;
+pub(crate) mod project;
 pub(crate) mod upstream;
 pub(crate) mod user;
 
@@ -22,11 +23,16 @@ pub struct Query(
     user::UserQuery,
     business::BusinessQuery,
     persona::PersonaQuery,
+    project::ProjectQuery,
 );
 
 /// The root mutation type.
 #[derive(MergedObject, Default)]
-pub struct Mutation(business::BusinessMutation, people::PeopleMutation);
+pub struct Mutation(
+    business::BusinessMutation,
+    people::PeopleMutation,
+    project::ProjectMutation,
+);
 
 /// The bizgraph schema.
 pub type BizgraphSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -277,7 +277,7 @@ impl PeopleMutation {
             business: business.as_str().to_owned(),
             person: Person::User(user.as_str().to_owned()),
         };
-        Upstream::of(ctx)?.delete_edge(&write).await?;
+        Upstream::of(ctx)?.delete_edge(&write, 0).await?;
         Ok(true)
     }
 
@@ -294,7 +294,7 @@ impl PeopleMutation {
             business: business.as_str().to_owned(),
             person: Person::Email(email.as_str().to_owned()),
         };
-        Upstream::of(ctx)?.delete_edge(&write).await?;
+        Upstream::of(ctx)?.delete_edge(&write, 0).await?;
         Ok(true)
     }
 

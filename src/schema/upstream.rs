@@ -199,10 +199,6 @@ impl<'a> Upstream<'a> {
     }
 
     /// Deletes a node (`DELETE /{id}`).
-    #[expect(
-        dead_code,
-        reason = "deleteProject (issue 9) uses it; the expectation fails once they do"
-    )]
     pub(crate) async fn delete(&self, write: &dyn GraphWrite) -> Result<()> {
         self.apply(write, 0).await.map(drop)
     }
@@ -217,9 +213,13 @@ impl<'a> Upstream<'a> {
         self.apply(write, read_back_calls).await.map(drop)
     }
 
-    /// Removes from an edge (`DELETE /{id}/{edge}`).
-    pub(crate) async fn delete_edge(&self, write: &dyn GraphWrite) -> Result<()> {
-        self.apply(write, 0).await.map(drop)
+    /// Removes from an edge (`DELETE /{id}/{edge}`): a person, an asset from a project.
+    pub(crate) async fn delete_edge(
+        &self,
+        write: &dyn GraphWrite,
+        read_back_calls: usize,
+    ) -> Result<()> {
+        self.apply(write, read_back_calls).await.map(drop)
     }
 }
 

@@ -16,6 +16,7 @@ mod limits;
 mod people;
 mod planning;
 mod production;
+mod projects;
 mod replicas;
 mod schema_file;
 mod upstream_failures;
