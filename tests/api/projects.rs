@@ -113,6 +113,17 @@ async fn several_projects_by_id_share_one_ids_call() {
 async fn the_whole_life_of_a_project() {
     let app = spawn_app().await;
     let assets = "id name pages { nodes { id } } adAccounts { nodes { id } } apps { nodes { id } }";
+    // Read (and cached) before the writes: each write must make the gateway forget it.
+    let listing =
+        r#"{ business(id: "200001") { projects { nodes { name apps { nodes { id } } } } } }"#;
+    let before = app.admin(listing).await;
+    assert_eq!(
+        before["data"]["business"]["projects"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{before}"
+    );
 
     let created = app
         .admin(&format!(
@@ -172,11 +183,7 @@ async fn the_whole_life_of_a_project() {
     assert_eq!(last["apps"]["nodes"], json!([{"id": "500001"}]));
 
     // Listed with the business, read fresh (the writes forgot the cached answers).
-    let listed = app
-        .admin(
-            r#"{ business(id: "200001") { projects { nodes { name apps { nodes { id } } } } } }"#,
-        )
-        .await;
+    let listed = app.admin(listing).await;
     assert_eq!(
         listed["data"]["business"]["projects"]["nodes"],
         json!([
