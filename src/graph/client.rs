@@ -361,6 +361,7 @@ impl GraphClient {
         page: &PageRequest,
     ) -> Result<GraphList<T>, GraphError> {
         let mut params = fields_param(fields);
+        params.extend(page.filters.iter().cloned());
         if let Some(limit) = page.limit {
             params.push(("limit".to_owned(), limit.to_string()));
         }

@@ -28,6 +28,9 @@ impl Field {
 /// How an edge is asked for inside an expansion.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EdgeArgs {
+    /// The edge's own parameters, as modifiers before the paging ones:
+    /// `.start_date(2026-01-01)` for `business_invoices`, say.
+    pub filters: Vec<(String, String)>,
     /// `.limit(n)`.
     pub limit: Option<u32>,
     /// `.after(cursor)`.
@@ -73,7 +76,7 @@ impl FieldSet {
 
     /// Asks for an edge with its paging modifiers; returns its sub-selection to fill.
     pub fn edge(&mut self, name: &str, args: &EdgeArgs) -> &mut FieldSet {
-        let mut modifiers = Vec::new();
+        let mut modifiers = args.filters.clone();
         if let Some(limit) = args.limit {
             modifiers.push(("limit".to_owned(), limit.to_string()));
         }
@@ -175,6 +178,27 @@ mod tests {
         assert_eq!(
             set.to_string(),
             "id,name,primary_page{name},owned_pages.limit(10).summary(total_count){id,name}"
+        );
+    }
+
+    #[test]
+    fn an_edges_own_parameters_come_before_its_paging() {
+        let mut set = FieldSet::new();
+        set.edge(
+            "business_invoices",
+            &EdgeArgs {
+                filters: vec![
+                    ("start_date".to_owned(), "2026-01-01".to_owned()),
+                    ("end_date".to_owned(), "2026-03-31".to_owned()),
+                ],
+                limit: Some(5),
+                ..EdgeArgs::default()
+            },
+        )
+        .scalar("id");
+        assert_eq!(
+            set.to_string(),
+            "business_invoices.start_date(2026-01-01).end_date(2026-03-31).limit(5){id}"
         );
     }
 

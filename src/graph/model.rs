@@ -1,7 +1,8 @@
 //! Graph objects as Graph renders them: every field optional, because a read returns only
 //! the fields it asked for.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -259,6 +260,161 @@ pub(crate) struct Actor {
     pub name: Option<String>,
 }
 
+/// An invoice of a business (`business_invoices`).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Invoice {
+    /// Graph id.
+    pub id: String,
+    /// The invoice's number as printed on it.
+    #[serde(default)]
+    pub invoice_id: Option<String>,
+    /// The month billed, `YYYY-MM-DD`.
+    #[serde(default, deserialize_with = "graph_date")]
+    pub billing_period: Option<NaiveDate>,
+    /// The Meta entity that bills.
+    #[serde(default)]
+    pub entity: Option<String>,
+    /// `Normal`, `Sequential`...
+    #[serde(default)]
+    pub liability_type: Option<String>,
+    /// `INVOICE`, `CM` (credit memo)...
+    #[serde(default)]
+    pub invoice_type: Option<String>,
+    /// Payment terms, e.g. `NET 30`.
+    #[serde(default)]
+    pub payment_term: Option<String>,
+    /// Graph's `type`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// `PAID`, `UNPAID`...
+    #[serde(default)]
+    pub payment_status: Option<String>,
+    /// When payment is due.
+    #[serde(default, deserialize_with = "graph_date")]
+    pub due_date: Option<NaiveDate>,
+    /// When the invoice was issued.
+    #[serde(default, deserialize_with = "graph_date")]
+    pub invoice_date: Option<NaiveDate>,
+    /// ISO 4217 currency.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Net, tax and total.
+    #[serde(default)]
+    pub billed_amount_details: Option<BilledAmount>,
+    /// The campaigns billed (an expanded list).
+    #[serde(default)]
+    pub campaigns: Option<GraphList<InvoiceCampaign>>,
+}
+
+/// An amount billed, as decimal strings in the currency's major unit.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct BilledAmount {
+    /// ISO 4217 currency.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Before tax.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub net_amount: Option<Decimal>,
+    /// Tax.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub tax_amount: Option<Decimal>,
+    /// Net plus tax.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub total_amount: Option<Decimal>,
+}
+
+/// One campaign of an invoice.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct InvoiceCampaign {
+    /// The campaign's id.
+    #[serde(default)]
+    pub campaign_id: Option<String>,
+    /// Its name.
+    #[serde(default)]
+    pub campaign_name: Option<String>,
+    /// Its tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// What it was billed.
+    #[serde(default)]
+    pub billed_amount_details: Option<BilledAmount>,
+    /// Impressions in the period.
+    #[serde(default, deserialize_with = "graph_count")]
+    pub impressions: Option<i64>,
+    /// Clicks in the period.
+    #[serde(default, deserialize_with = "graph_count")]
+    pub clicks: Option<i64>,
+    /// Conversions in the period.
+    #[serde(default, deserialize_with = "graph_count")]
+    pub conversions: Option<i64>,
+}
+
+/// A credit card of a business (`creditcards`).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CreditCard {
+    /// Graph id.
+    pub id: String,
+    /// `VISA`, `MASTERCARD`...
+    #[serde(default)]
+    pub card_type: Option<String>,
+    /// The last four digits.
+    #[serde(default)]
+    pub last4: Option<String>,
+    /// 1 to 12.
+    #[serde(default, deserialize_with = "graph_count")]
+    pub expiry_month: Option<i64>,
+    /// Four digits.
+    #[serde(default, deserialize_with = "graph_count")]
+    pub expiry_year: Option<i64>,
+    /// The name on the card.
+    #[serde(default)]
+    pub card_holder_name: Option<String>,
+    /// Whether it may pay.
+    #[serde(default)]
+    pub is_enabled: Option<bool>,
+}
+
+/// An extended credit line (`extendedcredits`).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ExtendedCredit {
+    /// Graph id: the `funding_id` of ad accounts created on it.
+    pub id: String,
+    /// `ADS`, ...
+    #[serde(default)]
+    pub credit_type: Option<String>,
+    /// The credit approved.
+    #[serde(default)]
+    pub max_balance: Option<CurrencyAmount>,
+    /// What is owed.
+    #[serde(default)]
+    pub balance: Option<CurrencyAmount>,
+    /// What can still be spent.
+    #[serde(default)]
+    pub credit_available: Option<CurrencyAmount>,
+    /// What the last allocation gave the line's ad accounts.
+    #[serde(default)]
+    pub allocated_amount: Option<CurrencyAmount>,
+    /// The business that owns the line.
+    #[serde(default)]
+    pub owner_business: Option<Box<Business>>,
+    /// The legal entity billed.
+    #[serde(default)]
+    pub legal_entity_name: Option<String>,
+    /// Whether the business lost access to the line.
+    #[serde(default)]
+    pub is_access_revoked: Option<bool>,
+}
+
+/// Graph's `{amount, currency}`, the amount a decimal string in the major unit.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CurrencyAmount {
+    /// The amount.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// ISO 4217 currency.
+    pub currency: String,
+}
+
 /// The answer to a create: `{"id":"..."}`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Created {
@@ -281,6 +437,39 @@ fn graph_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, 
         Some(text) => parse_graph_time(&text)
             .map(Some)
             .ok_or_else(|| serde::de::Error::custom(format!("not a Graph time: {text}"))),
+    }
+}
+
+/// Parses Graph's dates: `2026-06-01`, the seed's `2026/6/1`, or the date of a Graph time.
+pub(crate) fn parse_graph_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%Y/%m/%d"))
+        .ok()
+        .or_else(|| parse_graph_time(text).map(|t| t.date_naive()))
+}
+
+fn graph_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(text) => parse_graph_date(&text)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a Graph date: {text}"))),
+    }
+}
+
+/// A count Graph sends as a number or as a string of digits.
+fn graph_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a count: {n}"))),
+        Some(Value::String(text)) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("not a count: {text:?}"))),
+        Some(other) => Err(serde::de::Error::custom(format!("not a count: {other}"))),
     }
 }
 

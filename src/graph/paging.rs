@@ -89,6 +89,8 @@ pub struct Summary {
 /// The paging parameters of a top-level edge read (`GET /{id}/{edge}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageRequest {
+    /// The edge's own parameters (`start_date=...`), sent before the paging ones.
+    pub filters: Vec<(String, String)>,
     /// `limit`.
     pub limit: Option<u32>,
     /// `after`.

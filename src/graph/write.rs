@@ -427,6 +427,90 @@ impl GraphWrite for ProjectAssetWrite {
     }
 }
 
+/// `POST /{business}/finance_permissions` with `user` and `finance_permission`.
+#[derive(Debug, Clone)]
+pub(crate) struct GrantFinancePermission {
+    /// The business.
+    pub business: String,
+    /// The person or system user.
+    pub user: String,
+    /// Graph's spelling of the finance role.
+    pub role: &'static str,
+}
+
+impl GraphWrite for GrantFinancePermission {
+    fn node(&self) -> &str {
+        &self.business
+    }
+
+    fn edge(&self) -> Option<&str> {
+        Some("finance_permissions")
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        vec![
+            ("user".to_owned(), self.user.clone()),
+            ("finance_permission".to_owned(), self.role.to_owned()),
+        ]
+    }
+
+    fn also_touches(&self) -> Vec<String> {
+        // What the user may read changes: their cached answers go.
+        vec![self.user.clone()]
+    }
+}
+
+/// `POST /{business}/adaccount`: a new ad account of the business, on its credit line.
+#[derive(Debug, Clone)]
+pub(crate) struct CreateAdAccount {
+    /// The business.
+    pub business: String,
+    /// The account's name, trimmed and checked.
+    pub name: String,
+    /// ISO 4217 currency, one an ad account may have.
+    pub currency: String,
+    /// Graph's timezone id.
+    pub timezone_id: u16,
+    /// Who the ads are for: a page or app id, or `NONE`.
+    pub end_advertiser: String,
+    /// The agency running them: a page or app id, or `NONE`.
+    pub media_agency: String,
+    /// The partner: a page or app id, or `NONE`.
+    pub partner: String,
+    /// The credit line that pays (an extended credit id).
+    pub funding_id: Option<String>,
+}
+
+impl GraphWrite for CreateAdAccount {
+    fn node(&self) -> &str {
+        &self.business
+    }
+
+    fn edge(&self) -> Option<&str> {
+        Some("adaccount")
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        let mut params = vec![
+            ("name".to_owned(), self.name.clone()),
+            ("currency".to_owned(), self.currency.clone()),
+            ("timezone_id".to_owned(), self.timezone_id.to_string()),
+            ("end_advertiser".to_owned(), self.end_advertiser.clone()),
+            ("media_agency".to_owned(), self.media_agency.clone()),
+            ("partner".to_owned(), self.partner.clone()),
+        ];
+        if let Some(funding) = &self.funding_id {
+            params.push(("funding_id".to_owned(), funding.clone()));
+        }
+        params
+    }
+
+    fn also_touches(&self) -> Vec<String> {
+        // The credit line's allocation now counts one more account.
+        self.funding_id.iter().cloned().collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

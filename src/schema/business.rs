@@ -9,13 +9,19 @@ use chrono::{DateTime, Utc};
 use super::assets::{
     Actor, AdAccount, App, Page, plan_actor, plan_ad_account, plan_app, plan_page,
 };
-use super::connection::{self, Conn, ParentEdges, plan_connection};
+use super::connection::{self, Conn, ConnectionArgs, ParentEdges, plan_connection, plan_list};
 use super::enums::Vertical;
 use super::error::{invalid_argument, null_on_error};
+use super::funding::{
+    CREDIT_CARDS_EDGE, CreditCard, EXTENDED_CREDITS_EDGE, ExtendedCredit, plan_credit_card,
+    plan_extended_credit,
+};
 use super::input::{BusinessName, Email, ObjectId, TimezoneId};
+use super::invoice::{INVOICES_EDGE, Invoice, InvoiceRange, plan_invoice, plan_invoices};
 use super::people::{UserPermission, plan_user_permission};
 use super::persona::{Persona, VIEWER_PERSONA_EDGE, plan_viewer_persona, read_viewer_persona};
 use super::project::{PROJECTS_EDGE, Project, plan_project};
+use super::scalars::Date;
 use super::upstream::{Upstream, read_back};
 use crate::graph::write::{CreateBusiness, UpdateBusiness};
 use crate::graph::{FieldSet, model};
@@ -72,6 +78,11 @@ pub(crate) fn plan_business(set: &mut FieldSet, field: SelectionField<'_>) -> Re
             "apps" => plan_connection(set, child, "owned_apps", plan_app)?,
             "people" => plan_connection(set, child, "userpermissions", plan_user_permission)?,
             "projects" => plan_connection(set, child, PROJECTS_EDGE, plan_project)?,
+            "invoices" => plan_invoices(set, child)?,
+            "creditCards" => plan_list(set, child, CREDIT_CARDS_EDGE, plan_credit_card)?,
+            "extendedCredits" => {
+                plan_list(set, child, EXTENDED_CREDITS_EDGE, plan_extended_credit)?
+            }
             "viewerPersona" => plan_viewer_persona(set, child)?,
             _ => {}
         }
@@ -263,6 +274,57 @@ impl Business {
             (first, after),
             plan_project,
             Project::new,
+        )
+        .await
+    }
+
+    /// The business's invoices (and credit memos) for the months from `startDate` to
+    /// `endDate`, both inclusive, by billing period (the first day of the month billed); at
+    /// most 366 days at a time. Graph `business_invoices`, read with the business in one call.
+    /// Needs a finance role (`grantFinancePermission`): being an ADMIN is not enough.
+    /// `first` is clamped to 100.
+    #[graphql(complexity = "connection::page_complexity(first, child_complexity)")]
+    async fn invoices(
+        &self,
+        ctx: &Context<'_>,
+        start_date: Date,
+        end_date: Date,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Invoice>> {
+        let range = InvoiceRange::new(start_date, end_date)?;
+        let args = ConnectionArgs::new(first, after.as_deref())?.with_filters(range.filters());
+        connection::resolve_with(
+            ctx,
+            self.parent(),
+            INVOICES_EDGE,
+            args,
+            plan_invoice,
+            |invoice, _| Invoice(invoice),
+        )
+        .await
+    }
+
+    /// The credit cards the business pays with (Graph `creditcards`, the first 100).
+    async fn credit_cards(&self, ctx: &Context<'_>) -> Result<Vec<CreditCard>> {
+        connection::resolve_list(
+            ctx,
+            self.parent(),
+            CREDIT_CARDS_EDGE,
+            plan_credit_card,
+            CreditCard,
+        )
+        .await
+    }
+
+    /// The business's extended credit lines (Graph `extendedcredits`, the first 100).
+    async fn extended_credits(&self, ctx: &Context<'_>) -> Result<Vec<ExtendedCredit>> {
+        connection::resolve_list(
+            ctx,
+            self.parent(),
+            EXTENDED_CREDITS_EDGE,
+            plan_extended_credit,
+            ExtendedCredit,
         )
         .await
     }

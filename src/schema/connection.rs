@@ -55,6 +55,7 @@ pub(crate) type PlanNode = fn(&mut FieldSet, SelectionField<'_>) -> Result<()>;
 /// Checked `first`/`after` arguments of a connection field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ConnectionArgs {
+    filters: Vec<(String, String)>,
     first: u32,
     after: Option<String>,
     skip: u32,
@@ -75,7 +76,19 @@ impl ConnectionArgs {
             Some(cursor) => decode_cursor(cursor)
                 .ok_or_else(|| invalid_argument("after", "is not a cursor this API gave out"))?,
         };
-        Ok(ConnectionArgs { first, after, skip })
+        Ok(ConnectionArgs {
+            filters: Vec::new(),
+            first,
+            after,
+            skip,
+        })
+    }
+
+    /// The same arguments with the edge's own parameters (`start_date`, ...), sent before
+    /// the paging ones.
+    pub(crate) fn with_filters(mut self, filters: Vec<(String, String)>) -> ConnectionArgs {
+        self.filters = filters;
+        self
     }
 
     /// The arguments as written in a selection (for planning, before the field resolves).
@@ -105,6 +118,7 @@ impl ConnectionArgs {
 
     fn page_request(&self, total_count: bool) -> PageRequest {
         PageRequest {
+            filters: self.filters.clone(),
             limit: Some(self.limit()),
             after: self.after.clone(),
             total_count,
@@ -113,6 +127,7 @@ impl ConnectionArgs {
 
     fn edge_args(&self, total_count: bool, alias: Option<String>) -> EdgeArgs {
         EdgeArgs {
+            filters: self.filters.clone(),
             limit: Some(self.limit()),
             after: self.after.clone(),
             total_count,
@@ -181,6 +196,18 @@ pub(crate) fn plan_connection(
     plan_node: PlanNode,
 ) -> Result<()> {
     let args = ConnectionArgs::from_selection(&field)?;
+    plan_connection_with(parent, field, edge, args, plan_node)
+}
+
+/// Plans a connection field whose arguments were already checked (with the edge's own
+/// parameters, say) into its parent's `fields=`.
+pub(crate) fn plan_connection_with(
+    parent: &mut FieldSet,
+    field: SelectionField<'_>,
+    edge: &str,
+    args: ConnectionArgs,
+    plan_node: PlanNode,
+) -> Result<()> {
     let alias = field.alias().map(|_| edge_key(edge, &field));
     let nodes = plan_nodes(&field, plan_node)?;
     parent
@@ -215,25 +242,94 @@ where
     N: OutputType,
 {
     let args = ConnectionArgs::new(first, after.as_deref())?;
+    resolve_with(ctx, parent, edge, args, plan_node, wrap).await
+}
+
+/// Resolves a connection field whose arguments were already checked (with the edge's own
+/// parameters, say), as [`resolve`] does.
+pub(crate) async fn resolve_with<T, N>(
+    ctx: &Context<'_>,
+    parent: ParentEdges<'_>,
+    edge: &str,
+    args: ConnectionArgs,
+    plan_node: PlanNode,
+    wrap: impl Fn(T, &Arc<FieldSet>) -> N,
+) -> Result<Conn<N>>
+where
+    T: DeserializeOwned,
+    N: OutputType,
+{
     let field = ctx.field();
-    let key = edge_key(edge, &field);
     let node_fields = Arc::new(plan_nodes(&field, plan_node)?);
-    let list = match parent.edges.list::<T>(&key) {
-        Ok(Some(list)) => list,
-        Ok(None) if parent.fetched.contains(&key) => GraphList::empty(),
+    let page = args.page_request(wants_total(&field));
+    let list = edge_page(ctx, &parent, edge, &node_fields, &page).await?;
+    Ok(build(list, &args, |item| wrap(item, &node_fields)))
+}
+
+/// One page of an edge: from the parent's expansion when its read planned it, else read on
+/// its own.
+async fn edge_page<T: DeserializeOwned>(
+    ctx: &Context<'_>,
+    parent: &ParentEdges<'_>,
+    edge: &str,
+    node_fields: &FieldSet,
+    page: &PageRequest,
+) -> Result<GraphList<T>> {
+    let key = edge_key(edge, &ctx.field());
+    match parent.edges.list::<T>(&key) {
+        Ok(Some(list)) => Ok(list),
+        Ok(None) if parent.fetched.contains(&key) => Ok(GraphList::empty()),
         Ok(None) => {
             Upstream::of(ctx)?
-                .edge(
-                    parent.id,
-                    edge,
-                    &node_fields,
-                    &args.page_request(wants_total(&field)),
-                )
-                .await?
+                .edge(parent.id, edge, node_fields, page)
+                .await
         }
-        Err(e) => return Err(Upstream::of(ctx)?.fail(&e)),
+        Err(e) => Err(Upstream::of(ctx)?.fail(&e)),
+    }
+}
+
+/// How many items a list field (not a connection) reads of its edge: Graph's largest page.
+pub(crate) const LIST_LIMIT: u32 = MAX_PAGE_SIZE;
+
+/// Plans a list field (`[CreditCard!]!`, say: no paging arguments, the field's selection is
+/// the node's) into its parent's `fields=` as the first [`LIST_LIMIT`] items of `edge`.
+pub(crate) fn plan_list(
+    parent: &mut FieldSet,
+    field: SelectionField<'_>,
+    edge: &str,
+    plan_node: PlanNode,
+) -> Result<()> {
+    let alias = field.alias().map(|_| edge_key(edge, &field));
+    let mut nodes = FieldSet::new();
+    plan_node(&mut nodes, field)?;
+    let args = EdgeArgs {
+        limit: Some(LIST_LIMIT),
+        alias,
+        ..EdgeArgs::default()
     };
-    Ok(build(list, &args, |item| wrap(item, &node_fields)))
+    parent.edge(edge, &args).merge(&nodes);
+    Ok(())
+}
+
+/// Resolves a list field planned by [`plan_list`]: the first [`LIST_LIMIT`] items of `edge`.
+pub(crate) async fn resolve_list<T, N>(
+    ctx: &Context<'_>,
+    parent: ParentEdges<'_>,
+    edge: &str,
+    plan_node: PlanNode,
+    wrap: impl Fn(T) -> N,
+) -> Result<Vec<N>>
+where
+    T: DeserializeOwned,
+{
+    let mut node_fields = FieldSet::new();
+    plan_node(&mut node_fields, ctx.field())?;
+    let page = PageRequest {
+        limit: Some(LIST_LIMIT),
+        ..PageRequest::default()
+    };
+    let list = edge_page(ctx, &parent, edge, &node_fields, &page).await?;
+    Ok(list.data.into_iter().map(wrap).collect())
 }
 
 /// Builds a connection from one Graph page fetched with `args`.

@@ -144,6 +144,27 @@ impl BusinessRole {
     }
 }
 
+/// A finance role in a business, beside the person's business role: who may read invoices
+/// and funding (`FINANCE_ANALYST`) or also manage them (`FINANCE_EDITOR`).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum FinanceRole {
+    /// Reads invoices, payment methods and credit lines.
+    FinanceAnalyst,
+    /// Reads and manages them.
+    FinanceEditor,
+}
+
+impl FinanceRole {
+    /// Graph's spelling.
+    pub fn as_graph(self) -> &'static str {
+        match self {
+            FinanceRole::FinanceAnalyst => "FINANCE_ANALYST",
+            FinanceRole::FinanceEditor => "FINANCE_EDITOR",
+        }
+    }
+}
+
 /// Where a person is in a business.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]

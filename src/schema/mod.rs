@@ -5,10 +5,14 @@ pub(crate) mod business;
 pub(crate) mod connection;
 pub(crate) mod enums;
 pub(crate) mod error;
+pub(crate) mod funding;
 pub(crate) mod input;
+pub(crate) mod invoice;
+pub(crate) mod money;
 pub(crate) mod people;
 pub(crate) mod persona;
 pub(crate) mod project;
+pub(crate) mod scalars;
 pub(crate) mod upstream;
 pub(crate) mod user;
 
@@ -32,6 +36,7 @@ pub struct Mutation(
     business::BusinessMutation,
     people::PeopleMutation,
     project::ProjectMutation,
+    funding::FundingMutation,
 );
 
 /// The bizgraph schema.

@@ -133,6 +133,7 @@ async fn read_person(ctx: &Context<'_>, business: &str, person: &Person) -> Resu
     fields.scalar("email");
     fields.object("user").scalar("id");
     let page = PageRequest {
+        filters: Vec::new(),
         limit: Some(PEOPLE_READ_BACK_PAGE),
         after: None,
         total_count: false,

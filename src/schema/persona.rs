@@ -77,6 +77,7 @@ pub(crate) async fn read_viewer_persona(
 ) -> Result<Option<Persona>> {
     let fields = persona_fields(ctx)?;
     let page = PageRequest {
+        filters: Vec::new(),
         limit: Some(1),
         after: None,
         total_count: false,
