@@ -7,6 +7,7 @@ pub mod bench;
 pub(crate) mod cache;
 pub mod config;
 pub mod error;
+pub(crate) mod events;
 pub(crate) mod graph;
 pub(crate) mod loaders;
 pub(crate) mod log_window;
@@ -15,6 +16,7 @@ pub mod schema;
 pub(crate) mod server;
 pub(crate) mod stores;
 pub(crate) mod token;
+pub(crate) mod webhooks;
 
 pub use config::Settings;
 pub use server::{Application, StartError, WORKER_STACK_BYTES};
