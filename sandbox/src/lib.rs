@@ -66,8 +66,10 @@ mod answer;
 mod batch;
 mod control;
 mod dispatch;
+mod migration;
 mod nodes;
 mod seed;
+mod webhook_sender;
 mod wire;
 mod world;
 
