@@ -27,7 +27,7 @@ use crate::nodes::business::is_member;
 use crate::nodes::managed_account::{self, ManagedAccount};
 use crate::nodes::user_permission::{Membership, role_of};
 use crate::webhook_sender::{self, Delivery, Job, WebhookConfig};
-use crate::wire::error::GraphError;
+use crate::wire::error::{ErrorType, GraphError};
 use crate::world::{LAST_CLOCK_YEAR, World};
 
 /// [seed] The length of the migration window.
@@ -88,6 +88,20 @@ pub(crate) fn expire_time(world: &World, viewer: u64, node: NodeRef) -> Option<D
 pub(crate) fn access_lost(world: &World, viewer: u64, node: NodeRef) -> bool {
     !world.migration.migrations.is_empty()
         && expire_time(world, viewer, node).is_some_and(|expiry| world.now() >= expiry)
+}
+
+/// Code 100 for an id the viewer cannot read: the sandbox's usual "Unsupported request" error
+/// (subcode 33), of type `OAuthException` when the viewer lost the object with a migration
+/// window [seed: §9 names that type], `GraphMethodException` otherwise.
+pub(crate) fn unreadable(world: &World, viewer: u64, id: &str, method: &str) -> GraphError {
+    let error = GraphError::unsupported(method, id);
+    match world.lookup(id, Some(viewer)) {
+        Some(node) if access_lost(world, viewer, node) => GraphError {
+            kind: ErrorType::OAuth,
+            ..error
+        },
+        _ => error,
+    }
 }
 
 /// The `user_access_expire_time` field of a Business, Page or AdAccount for the token that

@@ -66,14 +66,15 @@ async fn start(sandbox: &TestSandbox, user: &str, business: &str) -> Reply {
         .await
 }
 
-fn unsupported(id: &str) -> Value {
+/// Lost access: the sandbox's code 100 wording, with §9's type.
+fn lost(id: &str) -> Value {
     json!({"error": {
         "message": format!(
             "Unsupported get request. Object with ID '{id}' does not exist, cannot be loaded \
              due to missing permissions, or does not support this operation. Please read the \
              Graph API documentation at https://developers.facebook.com/docs/graph-api"
         ),
-        "type": "GraphMethodException",
+        "type": "OAuthException",
         "code": 100,
         "error_subcode": 33,
     }})
@@ -286,7 +287,7 @@ async fn after_the_window_the_old_token_loses_those_assets_everywhere() {
     for id in [POMNI, "300001", "300002", "act_400001"] {
         let reply = expire_field(&sandbox, demo::ADMIN_TOKEN, id).await;
         assert_eq!(reply.status, 400, "{id}");
-        assert_eq!(reply.body_without_trace(), unsupported(id), "{id}");
+        assert_eq!(reply.body_without_trace(), lost(id), "{id}");
     }
     let ids = sandbox
         .get_as(
@@ -295,7 +296,7 @@ async fn after_the_window_the_old_token_loses_those_assets_everywhere() {
             &[("ids", "act_400002,300002"), ("fields", "id")],
         )
         .await;
-    assert_eq!(ids.body_without_trace(), unsupported("300002"));
+    assert_eq!(ids.body_without_trace(), lost("300002"));
     // Unassigned assets and other businesses stay as they were.
     let ids = sandbox
         .get_as(
