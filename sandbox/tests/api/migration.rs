@@ -259,6 +259,27 @@ async fn a_migration_sets_the_window_only_on_what_the_person_holds_through_the_b
             "act_400002": {"name": "Pomni Media - Brand"},
         })
     );
+    // And inside expansions.
+    let nested = sandbox
+        .get_as(
+            demo::ADMIN_TOKEN,
+            "/v25.0/me",
+            &[("fields", "businesses{id,user_access_expire_time,owned_ad_accounts{id,user_access_expire_time}}")],
+        )
+        .await;
+    assert_eq!(
+        nested.body["businesses"]["data"],
+        json!([
+            {"id": POMNI, FIELD: expire_text(expiry), "owned_ad_accounts": {
+                "data": [{"id": "act_400001", FIELD: expire_text(expiry)}, {"id": "act_400002"}],
+                "paging": nested.body["businesses"]["data"][0]["owned_ad_accounts"]["paging"],
+            }},
+            {"id": "200002", "owned_ad_accounts": {
+                "data": [{"id": "act_400003"}],
+                "paging": nested.body["businesses"]["data"][1]["owned_ad_accounts"]["paging"],
+            }},
+        ])
+    );
     // The managed account took over Alex's role.
     let role = sandbox
         .get_as(
