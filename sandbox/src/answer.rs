@@ -109,10 +109,9 @@ pub(crate) fn render_ids(
 ) -> Result<Value, GraphError> {
     let mut out = Map::new();
     for id in ids {
-        let node = ctx
-            .world
-            .visible(id, ctx.viewer)
-            .ok_or_else(|| GraphError::unsupported(GraphMethod::Get.lower(), id))?;
+        let node = ctx.world.visible(id, ctx.viewer).ok_or_else(|| {
+            crate::migration::unreadable(ctx.world, ctx.viewer, id, GraphMethod::Get.lower())
+        })?;
         out.insert(id.clone(), render_node(ctx, node, Some(fields))?);
     }
     Ok(Value::Object(out))

@@ -19,7 +19,7 @@ use crate::wire::fields::parse_fields;
 use crate::wire::request::{GraphCall, GraphMethod, Params, header_token, parse_list, read_params};
 use crate::wire::usage::{Figure, app_usage_header, business_usage_header};
 use crate::world::{Fault, JournalEntry, World};
-use crate::{Sandbox, SandboxSettings, batch};
+use crate::{Sandbox, SandboxSettings, batch, migration};
 
 /// The version unversioned paths mean, and the one reported before a version is known.
 pub(crate) const DEFAULT_VERSION: &str = "v25.0";
@@ -268,7 +268,7 @@ fn resolve(
 ) -> Result<NodeRef, GraphError> {
     world
         .visible(id, viewer.user_id)
-        .ok_or_else(|| GraphError::unsupported(method.lower(), id))
+        .ok_or_else(|| migration::unreadable(world, viewer.user_id, id, method.lower()))
 }
 
 /// Routes a call by its path: the root, a node, or a node's edge.

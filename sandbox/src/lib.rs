@@ -4,7 +4,7 @@
 //! # What is emulated
 //!
 //! The wire contract is `docs/graph-api.md`; this crate implements its sections 1 to 7, 8.1
-//! to 8.3 and 8.6, and the control plane of `docs/sandbox-contract.md`:
+//! to 8.4, 8.6, 9 and 10, and the control plane of `docs/sandbox-contract.md`:
 //!
 //! - transport: versioned (`/v21.0` to `/v26.0`) and unversioned paths, tokens in the query,
 //!   the form body or an `Authorization: Bearer|OAuth` header, url-encoded, multipart and JSON
@@ -19,13 +19,16 @@
 //! - users (`me`, `is_work_account`), businesses (create, read, update, refused delete),
 //!   their owned pages, ad accounts and apps;
 //! - people (`userpermissions`) and business personas;
+//! - managed Meta account migration (§9): the app's one test managed account, the 30-day
+//!   window (`user_access_expire_time`), lost access after it, extensions, and the signed
+//!   `migration_expire_time` webhook with its handshake and retries (§10);
 //! - under `/__sandbox/`: reset, stats and journal, test users, businesses and pages, the clock,
-//!   fault injection, and people (accepting invitations, suspending, verifying emails).
+//!   fault injection, people (accepting invitations, suspending, verifying emails), and
+//!   migration (managed accounts, migrations, extensions, grants, the webhook callback).
 //!
 //! # What is not
 //!
-//! Projects, invoices and finance, managed account migration (so `user_access_expire_time` is
-//! always absent) and webhooks are not emulated yet; client assets (`client_pages`,
+//! Invoices and finance are not emulated yet; client assets (`client_pages`,
 //! `client_ad_accounts`) are always empty. Node answers hold exactly the fields asked for:
 //! unlike Graph, `id` is not added when it was not requested (docs/graph-api.md §9 expects `{}`
 //! for a lone unset field).
@@ -42,6 +45,8 @@
 //!   and the route table (reads, and each write to the node module that does it);
 //! - `batch`: batches; `answer`: the answer of a call and the JSON of nodes and list edges;
 //! - `world`: the collections, clock, id counter and visibility; `seed`: the demo world;
+//! - `migration`: managed-account migration windows; `webhook_sender`: the signed webhook,
+//!   sent with retries by a spawned task, outside the world's lock;
 //! - `nodes/`: one module per node type (stored struct, default fields, fields, edges,
 //!   visibility, writes), and `NodeRef`, whose matches delegate to them one line per type;
 //! - `control/`: the `/__sandbox/` control plane.
@@ -66,8 +71,10 @@ mod answer;
 mod batch;
 mod control;
 mod dispatch;
+mod migration;
 mod nodes;
 mod seed;
+mod webhook_sender;
 mod wire;
 mod world;
 

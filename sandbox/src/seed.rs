@@ -59,6 +59,7 @@ pub(crate) fn seeded_world(clock_start: DateTime<Utc>) -> World {
     seed_apps(&mut world);
     seed_people(&mut world, clock_start);
     seed_business_projects(&mut world, clock_start);
+    seed_migration(&mut world);
     world
 }
 
@@ -393,6 +394,21 @@ fn seed_business_projects(world: &mut World, clock_start: DateTime<Utc>) {
                 updated_time: created,
             },
         );
+    }
+}
+
+/// What managed-account migration needs of the seed (docs/graph-api.md §9): Pomni Sync is a
+/// system user, and each ad account is assigned to one person, so that a business holds an
+/// asset not assigned to its migrating person (`act_400002` for Alex in Pomni Media).
+fn seed_migration(world: &mut World) {
+    world.migration.system_users.insert(POMNI_SYNC);
+    for (ad_account, user) in [(400_001, ALEX), (400_002, SAM), (400_003, JORDAN)] {
+        world
+            .migration
+            .ad_account_users
+            .entry(ad_account)
+            .or_default()
+            .insert(user);
     }
 }
 

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use chrono::{DateTime, Datelike, TimeDelta, Utc};
 
+use crate::migration::MigrationState;
 use crate::nodes::NodeRef;
 use crate::nodes::ad_account::AdAccount;
 use crate::nodes::app::App;
@@ -101,6 +102,8 @@ pub(crate) struct World {
     pub usage: Usage,
     pub stats: Stats,
     pub fault: Option<Fault>,
+    /// Managed accounts, migrations, ad account assignments and the webhook.
+    pub migration: MigrationState,
 }
 
 impl World {
@@ -125,6 +128,7 @@ impl World {
             usage: Usage::default(),
             stats: Stats::default(),
             fault: None,
+            migration: MigrationState::default(),
         }
     }
 

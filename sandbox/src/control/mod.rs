@@ -1,8 +1,8 @@
 //! The sandbox's own control plane under `/__sandbox/` (not Graph; docs/graph-api.md §11):
 //! its routes, the JSON errors it answers, and what its endpoints share. JSON in and out;
 //! never counted in stats. The endpoints live by subject: `world` (reset, stats, test users,
-//! businesses and pages, the clock, faults) and `people` (invitations, suspensions, personas'
-//! emails).
+//! businesses and pages, the clock, faults), `people` (invitations, suspensions, personas'
+//! emails) and `migration` (managed accounts, migrations, the webhook callback).
 //!
 //! Architecture Invariant: the control plane changes nodes only through the functions their
 //! modules in `nodes/` offer, never by building their stored structs.
@@ -21,10 +21,12 @@ use crate::nodes::exists;
 use crate::nodes::user::User;
 use crate::world::World;
 
+mod migration;
 mod people;
 mod world;
 
-/// Why a control-plane request was refused; answered as HTTP 400 `{"error":"..."}`.
+/// Why a control-plane request was refused; answered as HTTP 400 (409 for a conflict)
+/// `{"error":"..."}`.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ControlError {
     /// The body is not the JSON this endpoint takes.
@@ -42,15 +44,18 @@ pub(crate) enum ControlError {
     /// A value is out of range.
     #[error("{0}")]
     Invalid(String),
+    /// The request breaks a rule about what already exists (HTTP 409).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
-        (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({ "error": self.to_string() })),
-        )
-            .into_response()
+        let status = match self {
+            ControlError::Conflict(_) => StatusCode::CONFLICT,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        (status, axum::Json(json!({ "error": self.to_string() }))).into_response()
     }
 }
 
@@ -98,6 +103,30 @@ pub(crate) fn routes() -> Router<Sandbox> {
         .route(
             "/__sandbox/invitation_limit",
             post(people::invitation_limit).fallback(wrong_method),
+        )
+        .route(
+            "/__sandbox/managed_accounts",
+            post(migration::create_managed_account).fallback(wrong_method),
+        )
+        .route(
+            "/__sandbox/migrations",
+            get(migration::list)
+                .post(migration::start)
+                .fallback(wrong_method),
+        )
+        .route(
+            "/__sandbox/migrations/extend",
+            post(migration::extend).fallback(wrong_method),
+        )
+        .route(
+            "/__sandbox/migrations/grant",
+            post(migration::grant).fallback(wrong_method),
+        )
+        .route(
+            "/__sandbox/webhooks",
+            get(migration::webhooks)
+                .post(migration::subscribe)
+                .fallback(wrong_method),
         )
         .route("/__sandbox/{*rest}", any(unknown_endpoint))
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::business::is_member;
-use super::{Node, unknown_field};
+use super::{Node, NodeRef, unknown_field};
 use crate::answer::ReadCtx;
 use crate::wire::error::GraphError;
 use crate::wire::fields::FieldSelection;
@@ -53,7 +53,7 @@ impl Node for AdAccount {
     }
 
     fn field(
-        _ctx: &ReadCtx<'_>,
+        ctx: &ReadCtx<'_>,
         account: &Self,
         field: &FieldSelection,
     ) -> Result<Option<Value>, GraphError> {
@@ -67,8 +67,13 @@ impl Node for AdAccount {
             "spend_cap" => json!(account.spend_cap),
             "amount_spent" => json!(account.amount_spent),
             "balance" => json!(account.balance),
-            // Set only during a managed-account migration, which is not emulated yet.
-            "user_access_expire_time" => return Ok(None),
+            // Set only during a managed-account migration window (docs/graph-api.md §9).
+            "user_access_expire_time" => {
+                return crate::migration::user_access_expire_time(
+                    ctx,
+                    NodeRef::AdAccount(account.id),
+                );
+            }
             _ => return Err(unknown_field::<Self>(field)),
         };
         Ok(Some(value))

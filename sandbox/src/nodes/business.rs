@@ -95,8 +95,13 @@ impl Node for Business {
             )),
             "verification_status" => json!("not_verified"),
             "email" => return Ok(business.email.as_ref().map(|e| json!(e))),
-            // Set only during a managed-account migration, which is not emulated yet.
-            "user_access_expire_time" => return Ok(None),
+            // Set only during a managed-account migration window (docs/graph-api.md §9).
+            "user_access_expire_time" => {
+                return crate::migration::user_access_expire_time(
+                    ctx,
+                    NodeRef::Business(business.id),
+                );
+            }
             _ => return Err(unknown_field::<Self>(field)),
         };
         Ok(Some(value))

@@ -28,6 +28,7 @@ pub(crate) mod ad_account;
 pub(crate) mod app;
 pub(crate) mod business;
 pub(crate) mod business_project;
+pub(crate) mod managed_account;
 pub(crate) mod page;
 pub(crate) mod persona;
 pub(crate) mod user;
@@ -168,9 +169,10 @@ impl NodeRef {
         }
     }
 
-    /// Whether the viewer may read the node (false when it does not exist).
+    /// Whether the viewer may read the node (false when it does not exist, and when the
+    /// viewer's access to it ended with a managed-account migration window).
     pub(crate) fn visible_to(self, world: &World, viewer: u64) -> bool {
-        match self {
+        let visible = match self {
             NodeRef::User(id) => visible::<User>(world, viewer, id),
             NodeRef::Business(id) => visible::<Business>(world, viewer, id),
             NodeRef::Page(id) => visible::<Page>(world, viewer, id),
@@ -179,7 +181,8 @@ impl NodeRef {
             NodeRef::Persona(id) => visible::<Persona>(world, viewer, id),
             NodeRef::UserPermission(id) => visible::<Membership>(world, viewer, id),
             NodeRef::BusinessProject(id) => visible::<BusinessProject>(world, viewer, id),
-        }
+        };
+        visible && !crate::migration::access_lost(world, viewer, self)
     }
 
     /// The value of one plain or embedded field of the node.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::business::is_member;
-use super::{Node, unknown_field};
+use super::{Node, NodeRef, unknown_field};
 use crate::answer::ReadCtx;
 use crate::wire::error::GraphError;
 use crate::wire::fields::FieldSelection;
@@ -46,7 +46,7 @@ impl Node for Page {
     }
 
     fn field(
-        _ctx: &ReadCtx<'_>,
+        ctx: &ReadCtx<'_>,
         page: &Self,
         field: &FieldSelection,
     ) -> Result<Option<Value>, GraphError> {
@@ -54,8 +54,10 @@ impl Node for Page {
             "id" => json!(page.id.to_string()),
             "name" => json!(page.name),
             "category" => json!(page.category),
-            // Set only during a managed-account migration, which is not emulated yet.
-            "user_access_expire_time" => return Ok(None),
+            // Set only during a managed-account migration window (docs/graph-api.md §9).
+            "user_access_expire_time" => {
+                return crate::migration::user_access_expire_time(ctx, NodeRef::Page(page.id));
+            }
             _ => return Err(unknown_field::<Self>(field)),
         };
         Ok(Some(value))
