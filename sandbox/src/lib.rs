@@ -66,6 +66,7 @@ mod answer;
 mod batch;
 mod control;
 mod dispatch;
+mod money;
 mod nodes;
 mod seed;
 mod wire;
@@ -264,6 +265,24 @@ pub mod demo {
     pub const POMNI_BRAND_PROJECT_ID: &str = "800001";
     /// Pomni Media's project "Dashboard Launch": app 500001.
     pub const POMNI_DASHBOARD_PROJECT_ID: &str = "800002";
+
+    /// Pomni Media's first invoice (billing January 2024, dated 2024-02-01); its 34 invoices
+    /// run to `910034`. Read by Pomni Sync (FINANCE_EDITOR), not by Alex until granted.
+    pub const FIRST_POMNI_INVOICE_ID: &str = "910001";
+    /// Kinger Labs' first invoice (billing July 2024); its 26 invoices run to `920026`.
+    pub const FIRST_KINGER_INVOICE_ID: &str = "920001";
+    /// Pomni Media's VISA card ending 4242, enabled.
+    pub const POMNI_CREDIT_CARD_ID: &str = "930001";
+    /// Pomni Media's MASTERCARD ending 5454, disabled.
+    pub const POMNI_DISABLED_CREDIT_CARD_ID: &str = "930002";
+    /// Kinger Labs' AMEX ending 1005, enabled.
+    pub const KINGER_CREDIT_CARD_ID: &str = "930003";
+    /// Pomni Media's credit line: normal liability, USD 50000.00 approved, 12345.67 owed.
+    pub const POMNI_CREDIT_LINE_ID: &str = "940001";
+    /// Kinger Labs' credit line: normal liability, USD 20000.00 approved, nothing owed.
+    pub const KINGER_CREDIT_LINE_ID: &str = "940002";
+    /// Kinger Labs' sequential-liability line, which new ad accounts may not use.
+    pub const KINGER_SEQUENTIAL_CREDIT_LINE_ID: &str = "940003";
 }
 
 #[cfg(test)]
