@@ -281,8 +281,9 @@ pub mod demo {
     pub const POMNI_CREDIT_LINE_ID: &str = "940001";
     /// Kinger Labs' credit line: normal liability, USD 20000.00 approved, nothing owed.
     pub const KINGER_CREDIT_LINE_ID: &str = "940002";
-    /// Kinger Labs' sequential-liability line, which new ad accounts may not use.
-    pub const KINGER_SEQUENTIAL_CREDIT_LINE_ID: &str = "940003";
+    /// Pomni Media's sequential-liability line (USD 10000.00 approved, 2500.00 owed), which new
+    /// ad accounts may not use.
+    pub const POMNI_SEQUENTIAL_CREDIT_LINE_ID: &str = "940003";
 }
 
 #[cfg(test)]

@@ -666,9 +666,9 @@ fn seed_credit_cards(world: &mut World) {
     }
 }
 
-/// The credit lines, in USD cents: Pomni Media's (normal liability, 50 000.00 approved,
-/// 12 345.67 owed), Kinger Labs' normal line (20 000.00, nothing owed) and its sequential
-/// one (10 000.00, 2 500.00 owed), which new ad accounts may not use.
+/// The credit lines, in USD cents: Pomni Media's normal-liability line (50 000.00 approved,
+/// 12 345.67 owed) and its sequential-liability one (10 000.00, 2 500.00 owed), which new ad
+/// accounts may not use; Kinger Labs' normal line (20 000.00, nothing owed).
 fn seed_extended_credits(world: &mut World) {
     let lines = [
         (
@@ -689,8 +689,8 @@ fn seed_extended_credits(world: &mut World) {
         ),
         (
             940_003,
-            KINGER,
-            "Kinger Labs Inc.",
+            POMNI,
+            "Pomni Media LLC",
             Liability::Sequential,
             1_000_000,
             250_000,
@@ -756,7 +756,7 @@ mod tests {
             (demo::KINGER_CREDIT_CARD_ID, "CreditCard"),
             (demo::POMNI_CREDIT_LINE_ID, "ExtendedCredit"),
             (demo::KINGER_CREDIT_LINE_ID, "ExtendedCredit"),
-            (demo::KINGER_SEQUENTIAL_CREDIT_LINE_ID, "ExtendedCredit"),
+            (demo::POMNI_SEQUENTIAL_CREDIT_LINE_ID, "ExtendedCredit"),
         ];
         for (id, type_name) in cases {
             let node = world.lookup(id, None).map(NodeRef::type_name);
