@@ -3,8 +3,8 @@
 //!
 //! # What is emulated
 //!
-//! The wire contract is `docs/graph-api.md`; this crate implements its sections 1 to 7, 8.1
-//! to 8.3 and 8.6, and the control plane of `docs/sandbox-contract.md`:
+//! The wire contract is `docs/graph-api.md`; this crate implements its sections 1 to 7 and 8,
+//! and the control plane of `docs/sandbox-contract.md`:
 //!
 //! - transport: versioned (`/v21.0` to `/v26.0`) and unversioned paths, tokens in the query,
 //!   the form body or an `Authorization: Bearer|OAuth` header, url-encoded, multipart and JSON
@@ -18,14 +18,18 @@
 //! - per-token and per-business rate limits in a rolling hour, and `appsecret_proof`;
 //! - users (`me`, `is_work_account`), businesses (create, read, update, refused delete),
 //!   their owned pages, ad accounts and apps;
-//! - people (`userpermissions`) and business personas;
+//! - people (`userpermissions`) and business personas; projects (`businessprojects`);
+//! - money: finance roles (`finance_permissions`), invoices (`business_invoices` with date
+//!   ranges as parameters or modifiers), credit cards, extended credits, ad accounts created on
+//!   a credit line, and DCAF's allocation on the sandbox clock (amounts in minor units,
+//!   decimal strings on the wire, `money`);
 //! - under `/__sandbox/`: reset, stats and journal, test users, businesses and pages, the clock,
 //!   fault injection, and people (accepting invitations, suspending, verifying emails).
 //!
 //! # What is not
 //!
-//! Projects, invoices and finance, managed account migration (so `user_access_expire_time` is
-//! always absent) and webhooks are not emulated yet; client assets (`client_pages`,
+//! Managed account migration (so `user_access_expire_time` is always absent) and webhooks are
+//! not emulated yet; client assets (`client_pages`,
 //! `client_ad_accounts`) are always empty. Node answers hold exactly the fields asked for:
 //! unlike Graph, `id` is not added when it was not requested (docs/graph-api.md §9 expects `{}`
 //! for a lone unset field).
@@ -41,7 +45,8 @@
 //!   requests and batch operations go through (version, token, appsecret_proof, rate limits),
 //!   and the route table (reads, and each write to the node module that does it);
 //! - `batch`: batches; `answer`: the answer of a call and the JSON of nodes and list edges;
-//! - `world`: the collections, clock, id counter and visibility; `seed`: the demo world;
+//! - `world`: the collections, clock (which runs DCAF), id counters and visibility; `seed`:
+//!   the demo world; `money`: minor units, decimal strings, currencies, the even split;
 //! - `nodes/`: one module per node type (stored struct, default fields, fields, edges,
 //!   visibility, writes), and `NodeRef`, whose matches delegate to them one line per type;
 //! - `control/`: the `/__sandbox/` control plane.

@@ -5,7 +5,8 @@
 //! Adding a node type (say `business_project`, with an edge `pages`):
 //!
 //! 1. `nodes/business_project.rs`: the stored struct, `impl Node` (type name, default fields,
-//!    collection, visibility, `field`, `edge`), and its writes as plain functions that check
+//!    collection, visibility, `field`, `edge`, or `edge_with` for an edge that takes arguments
+//!    or refuses some readers, as `Business`'s `business_invoices`), and its writes as plain functions that check
 //!    parameters in Graph's order (code 100 first, then the Business Manager codes);
 //! 2. here: `mod business_project;`, a `NodeRef` variant, and one arm in each match of
 //!    `impl NodeRef` (the compiler lists them) plus one line in `NodeRef::lookup`;
