@@ -83,6 +83,33 @@ pub(crate) fn decimal(minor: i64, currency: &str) -> String {
     )
 }
 
+/// A decimal string (`"1234.56"`, `"1234.5"`, `"1234"`) as minor units of `currency`: digits,
+/// at most one point, no more decimals than the currency has, no sign; `None` otherwise or
+/// when it does not fit an `i64`.
+pub(crate) fn parse_decimal(text: &str, currency: &str) -> Option<i64> {
+    let places = decimals(currency).unwrap_or(2);
+    let (units, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if units.is_empty() || !all_digits(units) || !all_digits(fraction) {
+        return None;
+    }
+    let fraction_len = u32::try_from(fraction.len()).ok()?;
+    if fraction_len > places || (text.contains('.') && fraction.is_empty()) {
+        return None;
+    }
+    let scale = 10_i64.checked_pow(places)?;
+    let fraction_value = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse::<i64>().ok()? * 10_i64.checked_pow(places - fraction_len)?
+    };
+    units
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(scale)?
+        .checked_add(fraction_value)
+}
+
 /// `{"amount": "<decimal>", "currency": "<code>"}`, the shape of the extended credit's amounts.
 pub(crate) fn amount_json(minor: i64, currency: &str) -> serde_json::Value {
     serde_json::json!({ "amount": decimal(minor, currency), "currency": currency })
@@ -134,6 +161,27 @@ mod tests {
                 1_000_003
             );
         }
+    }
+
+    #[test]
+    fn decimal_strings_parse_back_to_exact_minor_units() {
+        assert_eq!(parse_decimal("1234.56", "USD"), Some(123_456));
+        assert_eq!(parse_decimal("1234.5", "USD"), Some(123_450));
+        assert_eq!(parse_decimal(" 7 ", "USD"), Some(700));
+        assert_eq!(parse_decimal("1200", "JPY"), Some(1200));
+        for bad in [
+            "",
+            ".5",
+            "1.",
+            "1.234",
+            "-1.00",
+            "1e3",
+            "1,000.00",
+            "99999999999999999999",
+        ] {
+            assert_eq!(parse_decimal(bad, "USD"), None, "{bad}");
+        }
+        assert_eq!(parse_decimal("12.5", "JPY"), None);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The sandbox's own control plane under `/__sandbox/` (not Graph; docs/graph-api.md §11):
 //! its routes, the JSON errors it answers, and what its endpoints share. JSON in and out;
 //! never counted in stats. The endpoints live by subject: `world` (reset, stats, test users,
-//! businesses and pages, the clock, faults) and `people` (invitations, suspensions, personas'
-//! emails).
+//! businesses and pages, the clock, faults), `people` (invitations, suspensions, personas'
+//! emails) and `funding` (a credit line's balance).
 //!
 //! Architecture Invariant: the control plane changes nodes only through the functions their
 //! modules in `nodes/` offer, never by building their stored structs.
@@ -21,6 +21,7 @@ use crate::nodes::exists;
 use crate::nodes::user::User;
 use crate::world::World;
 
+mod funding;
 mod people;
 mod world;
 
@@ -98,6 +99,10 @@ pub(crate) fn routes() -> Router<Sandbox> {
         .route(
             "/__sandbox/invitation_limit",
             post(people::invitation_limit).fallback(wrong_method),
+        )
+        .route(
+            "/__sandbox/extended_credits/balance",
+            post(funding::set_balance).fallback(wrong_method),
         )
         .route("/__sandbox/{*rest}", any(unknown_endpoint))
 }

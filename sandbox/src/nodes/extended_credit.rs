@@ -139,6 +139,28 @@ pub(crate) fn of_business(
         .collect())
 }
 
+/// Sets what is owed on a credit line (the control plane's stand-in for spending and
+/// payments); DCAF's next run splits the credit then available. Answers the line's currency,
+/// or why it was refused, in the control plane's words.
+pub(crate) fn set_balance(
+    world: &mut World,
+    line_id: u64,
+    balance: &str,
+) -> Result<(i64, String), String> {
+    let line = world
+        .extended_credits
+        .get_mut(&line_id)
+        .ok_or_else(|| format!("unknown extended credit {line_id}"))?;
+    let minor = crate::money::parse_decimal(balance, &line.currency).ok_or_else(|| {
+        format!(
+            "balance must be a non-negative decimal amount of {}, such as \"1234.56\"",
+            line.currency
+        )
+    })?;
+    line.balance = minor;
+    Ok((line.available(), line.currency.clone()))
+}
+
 /// The ad accounts that the next DCAF run splits a line's credit over: the line's business's
 /// ACTIVE (`account_status` 1), DCAF-enabled accounts invoiced on the line, in id order.
 pub(crate) fn split_accounts(world: &World, line: &ExtendedCredit) -> Vec<u64> {

@@ -95,8 +95,12 @@ fn select(
     type_name: &str,
     nested: &dyn Fn(&str) -> Option<&'static str>,
 ) -> Result<Value, GraphError> {
-    let (Some(selection), Value::Object(mut all)) = (selection, object.clone()) else {
+    let Some(selection) = selection else {
         return Ok(object);
+    };
+    let mut all = match object {
+        Value::Object(all) => all,
+        other => return Ok(other),
     };
     let mut out = Map::new();
     for field in selection {

@@ -436,3 +436,75 @@ async fn only_admins_change_an_account_status_and_only_to_active_or_inactive() {
         json!({"name": "Renamed", "account_status": 1})
     );
 }
+
+#[tokio::test]
+async fn the_control_plane_sets_a_line_balance_that_the_next_run_splits() {
+    let sandbox = spawn_sandbox().await;
+    let accounts = [
+        create(&sandbox, "Credit A").await,
+        create(&sandbox, "Credit B").await,
+        create(&sandbox, "Credit C").await,
+    ];
+    let set = sandbox
+        .control(
+            "/__sandbox/extended_credits/balance",
+            json!({"extended_credit_id": demo::POMNI_CREDIT_LINE_ID, "balance": "30000.00"}),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    assert_eq!(
+        set.body,
+        json!({"credit_available": {"amount": "20000.00", "currency": "USD"}})
+    );
+    advance(&sandbox, 1800).await;
+    let mut caps = Vec::new();
+    for account in &accounts {
+        caps.push(spend_cap(&sandbox, account).await);
+    }
+    // 20000.00 over three: 6666.67, 6666.67, 6666.66.
+    assert_eq!(caps, ["666667", "666667", "666666"]);
+    assert_eq!(
+        allocated(&sandbox).await["allocated_amount"]["amount"],
+        "20000.00"
+    );
+    // Owing more than approved leaves nothing to split.
+    let over = sandbox
+        .control(
+            "/__sandbox/extended_credits/balance",
+            json!({"extended_credit_id": 940001, "balance": "60000"}),
+        )
+        .await;
+    assert_eq!(
+        over.body,
+        json!({"credit_available": {"amount": "0.00", "currency": "USD"}})
+    );
+    advance(&sandbox, 1800).await;
+    assert_eq!(spend_cap(&sandbox, &accounts[0]).await, "0");
+    for (body, message) in [
+        (
+            json!({"extended_credit_id": "940001", "balance": "1.234"}),
+            "balance must be a non-negative decimal amount of USD, such as \"1234.56\"",
+        ),
+        (
+            json!({"extended_credit_id": "930001", "balance": "1.00"}),
+            "unknown extended credit 930001",
+        ),
+    ] {
+        let reply = sandbox
+            .control("/__sandbox/extended_credits/balance", body)
+            .await;
+        assert_eq!(reply.status, 400);
+        assert_eq!(reply.body, json!({"error": message}));
+    }
+    let number = sandbox
+        .control(
+            "/__sandbox/extended_credits/balance",
+            json!({"extended_credit_id": "940001", "balance": 12.5}),
+        )
+        .await;
+    assert_eq!(
+        number.status, 400,
+        "a JSON number is refused: {:?}",
+        number.body
+    );
+}
