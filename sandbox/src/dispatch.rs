@@ -567,6 +567,31 @@ mod tests {
             NodeRef::User(100_001),
             Some("businesses")
         ));
+        for method in [GraphMethod::Post, GraphMethod::Delete] {
+            assert!(routed(
+                method,
+                NodeRef::Business(200_001),
+                Some("finance_permissions")
+            ));
+        }
+        assert!(routed(
+            GraphMethod::Post,
+            NodeRef::Business(200_001),
+            Some("adaccount")
+        ));
+        assert!(routed(GraphMethod::Post, NodeRef::AdAccount(400_001), None));
+        assert!(!routed(
+            GraphMethod::Delete,
+            NodeRef::AdAccount(400_001),
+            None
+        ));
+        for edge in ["business_invoices", "creditcards", "extendedcredits"] {
+            assert!(!routed(
+                GraphMethod::Post,
+                NodeRef::Business(200_001),
+                Some(edge)
+            ));
+        }
     }
 
     #[test]
