@@ -88,8 +88,13 @@ pub(crate) fn render_node(
     };
     let mut out = Map::new();
     for field in fields {
-        let value = match node.edge(ctx, &field.name) {
-            Some(items) => Some(render_nested_edge(ctx, node, field, &items)?),
+        let args: Vec<(&str, &str)> = field
+            .modifiers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        let value = match node.edge_with(ctx, &field.name, &args) {
+            Some(items) => Some(render_nested_edge(ctx, node, field, &items?)?),
             None => node.field(ctx, field)?,
         };
         // Graph omits fields that have no value rather than sending null.

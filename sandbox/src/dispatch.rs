@@ -12,7 +12,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::answer::{Answer, ReadCtx, new_trace_id, read_edge, render_ids, render_node};
-use crate::nodes::{NodeRef, business, business_project, persona, user_permission};
+use crate::nodes::{
+    NodeRef, ad_account, business, business_project, finance_permission, persona, user_permission,
+};
 use crate::wire::auth::{Viewer, check_appsecret_proof};
 use crate::wire::error::GraphError;
 use crate::wire::fields::parse_fields;
@@ -298,11 +300,13 @@ fn dispatch(
             let ctx = read_ctx(world, viewer, &api_base);
             // Only an edge the node has can be written to, so an unknown one is the same
             // code 100 for every method.
-            let Some(items) = node.edge(&ctx, edge) else {
+            let args: Vec<(&str, &str)> = call.params.iter().collect();
+            let Some(items) = node.edge_with(&ctx, edge, &args) else {
                 return Err(GraphError::nonexisting_field(edge, node.type_name()));
             };
+            // A write does not read the edge, so what refuses a read does not refuse it.
             if method == GraphMethod::Get {
-                return read_edge(&ctx, &call.params, node, edge, &items);
+                return read_edge(&ctx, &call.params, node, edge, &items?);
             }
             write_route(world, viewer, method, node, Some(edge), &call.params)
                 .unwrap_or_else(|| Err(GraphError::unsupported(method.lower(), id)))
@@ -347,6 +351,16 @@ fn write_route(
             let kind = business_project::AssetKind::of_edge(edge)?;
             business_project::remove_asset(world, viewer, id, kind, params)
         }
+        (Post, NodeRef::Business(id), Some("finance_permissions")) => {
+            finance_permission::grant(world, viewer, id, params)
+        }
+        (Delete, NodeRef::Business(id), Some("finance_permissions")) => {
+            finance_permission::revoke(world, viewer, id, params)
+        }
+        (Post, NodeRef::Business(id), Some("adaccount")) => {
+            ad_account::create(world, viewer, id, params)
+        }
+        (Post, NodeRef::AdAccount(id), None) => ad_account::update(world, viewer, id, params),
         _ => return None,
     };
     Some(result)
@@ -553,6 +567,31 @@ mod tests {
             NodeRef::User(100_001),
             Some("businesses")
         ));
+        for method in [GraphMethod::Post, GraphMethod::Delete] {
+            assert!(routed(
+                method,
+                NodeRef::Business(200_001),
+                Some("finance_permissions")
+            ));
+        }
+        assert!(routed(
+            GraphMethod::Post,
+            NodeRef::Business(200_001),
+            Some("adaccount")
+        ));
+        assert!(routed(GraphMethod::Post, NodeRef::AdAccount(400_001), None));
+        assert!(!routed(
+            GraphMethod::Delete,
+            NodeRef::AdAccount(400_001),
+            None
+        ));
+        for edge in ["business_invoices", "creditcards", "extendedcredits"] {
+            assert!(!routed(
+                GraphMethod::Post,
+                NodeRef::Business(200_001),
+                Some(edge)
+            ));
+        }
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //!
 //! # What is emulated
 //!
-//! The wire contract is `docs/graph-api.md`; this crate implements its sections 1 to 7, 8.1
-//! to 8.4, 8.6, 9 and 10, and the control plane of `docs/sandbox-contract.md`:
+//! The wire contract is `docs/graph-api.md`; this crate implements its sections 1 to 10,
+//! and the control plane of `docs/sandbox-contract.md`:
 //!
 //! - transport: versioned (`/v21.0` to `/v26.0`) and unversioned paths, tokens in the query,
 //!   the form body or an `Authorization: Bearer|OAuth` header, url-encoded, multipart and JSON
@@ -18,7 +18,11 @@
 //! - per-token and per-business rate limits in a rolling hour, and `appsecret_proof`;
 //! - users (`me`, `is_work_account`), businesses (create, read, update, refused delete),
 //!   their owned pages, ad accounts and apps;
-//! - people (`userpermissions`) and business personas;
+//! - people (`userpermissions`) and business personas; projects (`businessprojects`);
+//! - money: finance roles (`finance_permissions`), invoices (`business_invoices` with date
+//!   ranges as parameters or modifiers), credit cards, extended credits, ad accounts created on
+//!   a credit line, and DCAF's allocation on the sandbox clock (amounts in minor units,
+//!   decimal strings on the wire, `money`);
 //! - managed Meta account migration (§9): the app's one test managed account, the 30-day
 //!   window (`user_access_expire_time`), lost access after it, extensions, and the signed
 //!   `migration_expire_time` webhook with its handshake and retries (§10);
@@ -28,7 +32,7 @@
 //!
 //! # What is not
 //!
-//! Invoices and finance are not emulated yet; client assets (`client_pages`,
+//! Client assets (`client_pages`,
 //! `client_ad_accounts`) are always empty. Node answers hold exactly the fields asked for:
 //! unlike Graph, `id` is not added when it was not requested (docs/graph-api.md §9 expects `{}`
 //! for a lone unset field).
@@ -44,7 +48,8 @@
 //!   requests and batch operations go through (version, token, appsecret_proof, rate limits),
 //!   and the route table (reads, and each write to the node module that does it);
 //! - `batch`: batches; `answer`: the answer of a call and the JSON of nodes and list edges;
-//! - `world`: the collections, clock, id counter and visibility; `seed`: the demo world;
+//! - `world`: the collections, clock (which runs DCAF), id counters and visibility; `seed`:
+//!   the demo world; `money`: minor units, decimal strings, currencies, the even split;
 //! - `migration`: managed-account migration windows; `webhook_sender`: the signed webhook,
 //!   sent with retries by a spawned task, outside the world's lock;
 //! - `nodes/`: one module per node type (stored struct, default fields, fields, edges,
@@ -72,6 +77,7 @@ mod batch;
 mod control;
 mod dispatch;
 mod migration;
+mod money;
 mod nodes;
 mod seed;
 mod webhook_sender;
@@ -271,6 +277,25 @@ pub mod demo {
     pub const POMNI_BRAND_PROJECT_ID: &str = "800001";
     /// Pomni Media's project "Dashboard Launch": app 500001.
     pub const POMNI_DASHBOARD_PROJECT_ID: &str = "800002";
+
+    /// Pomni Media's first invoice (billing January 2024, dated 2024-02-01); its 34 invoices
+    /// run to `910034`. Read by Pomni Sync (FINANCE_EDITOR), not by Alex until granted.
+    pub const FIRST_POMNI_INVOICE_ID: &str = "910001";
+    /// Kinger Labs' first invoice (billing July 2024); its 26 invoices run to `920026`.
+    pub const FIRST_KINGER_INVOICE_ID: &str = "920001";
+    /// Pomni Media's VISA card ending 4242, enabled.
+    pub const POMNI_CREDIT_CARD_ID: &str = "930001";
+    /// Pomni Media's MASTERCARD ending 5454, disabled.
+    pub const POMNI_DISABLED_CREDIT_CARD_ID: &str = "930002";
+    /// Kinger Labs' AMEX ending 1005, enabled.
+    pub const KINGER_CREDIT_CARD_ID: &str = "930003";
+    /// Pomni Media's credit line: normal liability, USD 50000.00 approved, 12345.67 owed.
+    pub const POMNI_CREDIT_LINE_ID: &str = "940001";
+    /// Kinger Labs' credit line: normal liability, USD 20000.00 approved, nothing owed.
+    pub const KINGER_CREDIT_LINE_ID: &str = "940002";
+    /// Pomni Media's sequential-liability line (USD 10000.00 approved, 2500.00 owed), which new
+    /// ad accounts may not use.
+    pub const POMNI_SEQUENTIAL_CREDIT_LINE_ID: &str = "940003";
 }
 
 #[cfg(test)]

@@ -15,6 +15,10 @@ use crate::nodes::ad_account::AdAccount;
 use crate::nodes::app::App;
 use crate::nodes::business::Business;
 use crate::nodes::business_project::BusinessProject;
+use crate::nodes::credit_card::CreditCard;
+use crate::nodes::extended_credit::{self, ExtendedCredit};
+use crate::nodes::finance_permission::FinanceGrant;
+use crate::nodes::invoice::Invoice;
 use crate::nodes::page::Page;
 use crate::nodes::persona::Persona;
 use crate::nodes::user::User;
@@ -27,6 +31,10 @@ pub(crate) const FIRST_NEW_ID: u64 = 1_000_000_000;
 /// The first id of `userpermissions` rows created while the sandbox runs: a counter of
 /// their own, since rows are not Graph nodes and must not shift the ids of new nodes.
 pub(crate) const FIRST_NEW_MEMBERSHIP_ID: u64 = 2_000_000_000;
+
+/// The first id of `finance_permissions` rows created while the sandbox runs: a counter of
+/// their own, like the people rows', so that granting roles shifts no other id.
+pub(crate) const FIRST_NEW_FINANCE_GRANT_ID: u64 = 3_000_000_000;
 
 /// The last year the sandbox clock may reach.
 pub(crate) const LAST_CLOCK_YEAR: i32 = 9999;
@@ -85,6 +93,9 @@ pub(crate) struct World {
     clock_offset_seconds: i64,
     next_id: u64,
     next_membership_id: u64,
+    next_finance_grant_id: u64,
+    /// How many DCAF allocation marks (every 30 minutes after the clock's start) have run.
+    allocation_marks: i64,
     pub tokens: HashMap<String, Token>,
     pub users: BTreeMap<u64, User>,
     pub businesses: BTreeMap<u64, Business>,
@@ -95,6 +106,11 @@ pub(crate) struct World {
     pub business_projects: BTreeMap<u64, BusinessProject>,
     /// The people of every business, invited or member.
     pub memberships: BTreeMap<u64, Membership>,
+    /// Finance roles, one row per person and business.
+    pub finance_grants: BTreeMap<u64, FinanceGrant>,
+    pub invoices: BTreeMap<u64, Invoice>,
+    pub credit_cards: BTreeMap<u64, CreditCard>,
+    pub extended_credits: BTreeMap<u64, ExtendedCredit>,
     /// When each business sent its invitations, for the rolling 24-hour limit.
     pub invitations_sent: BTreeMap<u64, Vec<DateTime<Utc>>>,
     /// Invitations a business may send per rolling 24 hours.
@@ -114,6 +130,8 @@ impl World {
             clock_offset_seconds: 0,
             next_id: FIRST_NEW_ID,
             next_membership_id: FIRST_NEW_MEMBERSHIP_ID,
+            next_finance_grant_id: FIRST_NEW_FINANCE_GRANT_ID,
+            allocation_marks: 0,
             tokens: HashMap::new(),
             users: BTreeMap::new(),
             businesses: BTreeMap::new(),
@@ -123,6 +141,10 @@ impl World {
             personas: BTreeMap::new(),
             business_projects: BTreeMap::new(),
             memberships: BTreeMap::new(),
+            finance_grants: BTreeMap::new(),
+            invoices: BTreeMap::new(),
+            credit_cards: BTreeMap::new(),
+            extended_credits: BTreeMap::new(),
             invitations_sent: BTreeMap::new(),
             invitations_per_day: user_permission::DEFAULT_INVITATIONS_PER_DAY,
             usage: Usage::default(),
@@ -145,12 +167,22 @@ impl World {
     /// Moves the sandbox clock forward and answers the new time, or leaves it and answers
     /// `None` when the new time would pass the last year that Graph's time format writes
     /// with four digits (far beyond that, chrono's arithmetic would panic on every request).
+    ///
+    /// When the clock passes one or more DCAF marks (every
+    /// [`extended_credit::ALLOCATION_INTERVAL_SECONDS`] after its start), the allocation runs
+    /// once: nothing it reads changes between marks passed in one advance, so every run
+    /// in between would give the same result.
     pub(crate) fn advance_clock(&mut self, seconds: i64) -> Option<DateTime<Utc>> {
         let offset = self.clock_offset_seconds.checked_add(seconds)?;
         let now = TimeDelta::try_seconds(offset)
             .and_then(|delta| self.clock_start.checked_add_signed(delta))
             .filter(|now| now.year() <= LAST_CLOCK_YEAR)?;
         self.clock_offset_seconds = offset;
+        let marks = offset / extended_credit::ALLOCATION_INTERVAL_SECONDS;
+        if marks > self.allocation_marks {
+            self.allocation_marks = marks;
+            extended_credit::allocate(self);
+        }
         Some(now)
     }
 
@@ -165,6 +197,13 @@ impl World {
     pub(crate) fn next_membership_id(&mut self) -> u64 {
         let id = self.next_membership_id;
         self.next_membership_id += 1;
+        id
+    }
+
+    /// A fresh id for a `finance_permissions` row.
+    pub(crate) fn next_finance_grant_id(&mut self) -> u64 {
+        let id = self.next_finance_grant_id;
+        self.next_finance_grant_id += 1;
         id
     }
 

@@ -2,7 +2,8 @@
 //! its routes, the JSON errors it answers, and what its endpoints share. JSON in and out;
 //! never counted in stats. The endpoints live by subject: `world` (reset, stats, test users,
 //! businesses and pages, the clock, faults), `people` (invitations, suspensions, personas'
-//! emails) and `migration` (managed accounts, migrations, the webhook callback).
+//! emails), `migration` (managed accounts, migrations, the webhook callback) and `funding`
+//! (a credit line's balance).
 //!
 //! Architecture Invariant: the control plane changes nodes only through the functions their
 //! modules in `nodes/` offer, never by building their stored structs.
@@ -22,6 +23,7 @@ use crate::nodes::user::User;
 use crate::world::World;
 
 mod migration;
+mod funding;
 mod people;
 mod world;
 
@@ -127,6 +129,10 @@ pub(crate) fn routes() -> Router<Sandbox> {
             get(migration::webhooks)
                 .post(migration::subscribe)
                 .fallback(wrong_method),
+        )
+        .route(
+            "/__sandbox/extended_credits/balance",
+            post(funding::set_balance).fallback(wrong_method),
         )
         .route("/__sandbox/{*rest}", any(unknown_endpoint))
 }

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use super::business_project;
 use super::persona;
 use super::user_permission::{self, Membership, role_of};
-use super::{Node, NodeRef, unknown_field};
+use super::{EdgeArgs, Node, NodeRef, unknown_field};
+use super::{credit_card, extended_credit, finance_permission, invoice};
 use crate::answer::{ReadCtx, embedded};
 use crate::wire::auth::Viewer;
 use crate::wire::error::GraphError;
@@ -136,6 +137,27 @@ impl Node for Business {
             "business_persona" => persona::of_viewer(world, id, ctx.viewer),
             "businessprojects" => business_project::of_business(world, id),
             _ => return None,
+        };
+        Some(items)
+    }
+
+    /// The money edges (docs/graph-api.md §8.5), which refuse viewers without the right role
+    /// and, for invoices, take a date range; the rest are [`Node::edge`]'s.
+    fn edge_with(
+        ctx: &ReadCtx<'_>,
+        id: u64,
+        name: &str,
+        args: &EdgeArgs<'_>,
+    ) -> Option<Result<Vec<NodeRef>, GraphError>> {
+        let (world, viewer) = (ctx.world, ctx.viewer);
+        let items = match name {
+            "business_invoices" => invoice::of_business(world, viewer, id, args),
+            "creditcards" => credit_card::of_business(world, viewer, id),
+            "extendedcredits" => extended_credit::of_business(world, viewer, id),
+            "finance_permissions" => finance_permission::of_business(world, viewer, id),
+            // [guess] A write-only edge: reading it is refused like any unsupported read.
+            "adaccount" => Err(GraphError::unsupported("get", &format!("{id}/adaccount"))),
+            _ => return Self::edge(ctx, id, name).map(Ok),
         };
         Some(items)
     }

@@ -5,7 +5,8 @@
 //! Adding a node type (say `business_project`, with an edge `pages`):
 //!
 //! 1. `nodes/business_project.rs`: the stored struct, `impl Node` (type name, default fields,
-//!    collection, visibility, `field`, `edge`), and its writes as plain functions that check
+//!    collection, visibility, `field`, `edge`, or `edge_with` for an edge that takes arguments
+//!    or refuses some readers, as `Business`'s `business_invoices`), and its writes as plain functions that check
 //!    parameters in Graph's order (code 100 first, then the Business Manager codes);
 //! 2. here: `mod business_project;`, a `NodeRef` variant, and one arm in each match of
 //!    `impl NodeRef` (the compiler lists them) plus one line in `NodeRef::lookup`;
@@ -29,6 +30,10 @@ pub(crate) mod app;
 pub(crate) mod business;
 pub(crate) mod business_project;
 pub(crate) mod managed_account;
+pub(crate) mod credit_card;
+pub(crate) mod extended_credit;
+pub(crate) mod finance_permission;
+pub(crate) mod invoice;
 pub(crate) mod page;
 pub(crate) mod persona;
 pub(crate) mod user;
@@ -38,6 +43,10 @@ use ad_account::AdAccount;
 use app::App;
 use business::Business;
 use business_project::BusinessProject;
+use credit_card::CreditCard;
+use extended_credit::ExtendedCredit;
+use finance_permission::FinanceGrant;
+use invoice::Invoice;
 use page::Page;
 use persona::Persona;
 use user::User;
@@ -83,6 +92,31 @@ pub(crate) trait Node: Sized {
     fn edge(_ctx: &ReadCtx<'_>, _id: u64, _name: &str) -> Option<Vec<NodeRef>> {
         None
     }
+
+    /// The items of a list edge read with arguments (the call's parameters, or the modifiers
+    /// of an expanded field), before visibility filtering: `None` when the type has no such
+    /// edge, an error when the arguments or the viewer's role refuse the read. Edges that take
+    /// no arguments need only [`Node::edge`].
+    fn edge_with(
+        ctx: &ReadCtx<'_>,
+        id: u64,
+        name: &str,
+        _args: &EdgeArgs<'_>,
+    ) -> Option<Result<Vec<NodeRef>, GraphError>> {
+        Self::edge(ctx, id, name).map(Ok)
+    }
+}
+
+/// The named arguments of an edge read, in order (a later value of a name wins): the query
+/// parameters of `GET /{id}/{edge}`, or the modifiers of `edge.name(value){...}`.
+pub(crate) type EdgeArgs<'a> = [(&'a str, &'a str)];
+
+/// The last value of an edge argument.
+pub(crate) fn edge_arg<'a>(args: &EdgeArgs<'a>, name: &str) -> Option<&'a str> {
+    args.iter()
+        .rev()
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| *value)
 }
 
 /// Code 100 for a field that node type `T` does not have.
@@ -107,6 +141,11 @@ pub(crate) enum NodeRef {
     /// A row of a business's `userpermissions` edge.
     UserPermission(u64),
     BusinessProject(u64),
+    /// A row of a business's `finance_permissions` edge.
+    FinancePermission(u64),
+    Invoice(u64),
+    CreditCard(u64),
+    ExtendedCredit(u64),
 }
 
 impl NodeRef {
@@ -125,6 +164,10 @@ impl NodeRef {
             .or_else(|| find::<Persona>(world, id).map(NodeRef::Persona))
             .or_else(|| find::<Membership>(world, id).map(NodeRef::UserPermission))
             .or_else(|| find::<BusinessProject>(world, id).map(NodeRef::BusinessProject))
+            .or_else(|| find::<FinanceGrant>(world, id).map(NodeRef::FinancePermission))
+            .or_else(|| find::<Invoice>(world, id).map(NodeRef::Invoice))
+            .or_else(|| find::<CreditCard>(world, id).map(NodeRef::CreditCard))
+            .or_else(|| find::<ExtendedCredit>(world, id).map(NodeRef::ExtendedCredit))
     }
 
     /// Graph's node type name, as error messages spell it.
@@ -138,6 +181,10 @@ impl NodeRef {
             NodeRef::Persona(_) => Persona::TYPE_NAME,
             NodeRef::UserPermission(_) => Membership::TYPE_NAME,
             NodeRef::BusinessProject(_) => BusinessProject::TYPE_NAME,
+            NodeRef::FinancePermission(_) => FinanceGrant::TYPE_NAME,
+            NodeRef::Invoice(_) => Invoice::TYPE_NAME,
+            NodeRef::CreditCard(_) => CreditCard::TYPE_NAME,
+            NodeRef::ExtendedCredit(_) => ExtendedCredit::TYPE_NAME,
         }
     }
 
@@ -152,6 +199,10 @@ impl NodeRef {
             NodeRef::Persona(id) => Persona::graph_id(id),
             NodeRef::UserPermission(id) => Membership::graph_id(id),
             NodeRef::BusinessProject(id) => BusinessProject::graph_id(id),
+            NodeRef::FinancePermission(id) => FinanceGrant::graph_id(id),
+            NodeRef::Invoice(id) => Invoice::graph_id(id),
+            NodeRef::CreditCard(id) => CreditCard::graph_id(id),
+            NodeRef::ExtendedCredit(id) => ExtendedCredit::graph_id(id),
         }
     }
 
@@ -166,6 +217,10 @@ impl NodeRef {
             NodeRef::Persona(_) => Persona::DEFAULT_FIELDS,
             NodeRef::UserPermission(_) => Membership::DEFAULT_FIELDS,
             NodeRef::BusinessProject(_) => BusinessProject::DEFAULT_FIELDS,
+            NodeRef::FinancePermission(_) => FinanceGrant::DEFAULT_FIELDS,
+            NodeRef::Invoice(_) => Invoice::DEFAULT_FIELDS,
+            NodeRef::CreditCard(_) => CreditCard::DEFAULT_FIELDS,
+            NodeRef::ExtendedCredit(_) => ExtendedCredit::DEFAULT_FIELDS,
         }
     }
 
@@ -181,6 +236,10 @@ impl NodeRef {
             NodeRef::Persona(id) => visible::<Persona>(world, viewer, id),
             NodeRef::UserPermission(id) => visible::<Membership>(world, viewer, id),
             NodeRef::BusinessProject(id) => visible::<BusinessProject>(world, viewer, id),
+            NodeRef::FinancePermission(id) => visible::<FinanceGrant>(world, viewer, id),
+            NodeRef::Invoice(id) => visible::<Invoice>(world, viewer, id),
+            NodeRef::CreditCard(id) => visible::<CreditCard>(world, viewer, id),
+            NodeRef::ExtendedCredit(id) => visible::<ExtendedCredit>(world, viewer, id),
         };
         visible && !crate::migration::access_lost(world, viewer, self)
     }
@@ -200,29 +259,50 @@ impl NodeRef {
             NodeRef::Persona(id) => field_of::<Persona>(ctx, id, field),
             NodeRef::UserPermission(id) => field_of::<Membership>(ctx, id, field),
             NodeRef::BusinessProject(id) => field_of::<BusinessProject>(ctx, id, field),
+            NodeRef::FinancePermission(id) => field_of::<FinanceGrant>(ctx, id, field),
+            NodeRef::Invoice(id) => field_of::<Invoice>(ctx, id, field),
+            NodeRef::CreditCard(id) => field_of::<CreditCard>(ctx, id, field),
+            NodeRef::ExtendedCredit(id) => field_of::<ExtendedCredit>(ctx, id, field),
         }
     }
 
-    /// The items of a list edge that the viewer may see; `None` when the node has no such
-    /// edge.
+    /// The items of a list edge that the viewer may see, read without arguments; `None` when
+    /// the node has no such edge.
+    #[cfg(test)]
     pub(crate) fn edge(self, ctx: &ReadCtx<'_>, name: &str) -> Option<Vec<NodeRef>> {
+        self.edge_with(ctx, name, &[])
+            .map(|items| items.expect("an edge read without arguments"))
+    }
+
+    /// The items of a list edge that the viewer may see, read with `args`; `None` when the
+    /// node has no such edge, an error when the node refuses the read.
+    pub(crate) fn edge_with(
+        self,
+        ctx: &ReadCtx<'_>,
+        name: &str,
+        args: &EdgeArgs<'_>,
+    ) -> Option<Result<Vec<NodeRef>, GraphError>> {
         let items = match self {
-            NodeRef::User(id) => User::edge(ctx, id, name),
-            NodeRef::Business(id) => Business::edge(ctx, id, name),
-            NodeRef::Page(id) => Page::edge(ctx, id, name),
-            NodeRef::AdAccount(id) => AdAccount::edge(ctx, id, name),
-            NodeRef::App(id) => App::edge(ctx, id, name),
-            NodeRef::Persona(id) => Persona::edge(ctx, id, name),
-            NodeRef::UserPermission(id) => Membership::edge(ctx, id, name),
-            NodeRef::BusinessProject(id) => BusinessProject::edge(ctx, id, name),
+            NodeRef::User(id) => User::edge_with(ctx, id, name, args),
+            NodeRef::Business(id) => Business::edge_with(ctx, id, name, args),
+            NodeRef::Page(id) => Page::edge_with(ctx, id, name, args),
+            NodeRef::AdAccount(id) => AdAccount::edge_with(ctx, id, name, args),
+            NodeRef::App(id) => App::edge_with(ctx, id, name, args),
+            NodeRef::Persona(id) => Persona::edge_with(ctx, id, name, args),
+            NodeRef::UserPermission(id) => Membership::edge_with(ctx, id, name, args),
+            NodeRef::BusinessProject(id) => BusinessProject::edge_with(ctx, id, name, args),
+            NodeRef::FinancePermission(id) => FinanceGrant::edge_with(ctx, id, name, args),
+            NodeRef::Invoice(id) => Invoice::edge_with(ctx, id, name, args),
+            NodeRef::CreditCard(id) => CreditCard::edge_with(ctx, id, name, args),
+            NodeRef::ExtendedCredit(id) => ExtendedCredit::edge_with(ctx, id, name, args),
         }?;
         // [guess] Another user's edges show only what the token's user may see too.
-        Some(
+        Some(items.map(|items| {
             items
                 .into_iter()
                 .filter(|item| item.visible_to(ctx.world, ctx.viewer))
-                .collect(),
-        )
+                .collect()
+        }))
     }
 }
 

@@ -422,6 +422,8 @@ pub(crate) fn delete(
             if let Some(persona) = persona {
                 world.personas.remove(&persona);
             }
+            // [guess] The finance role goes with the membership too.
+            super::finance_permission::forget(world, business_id, user_id);
             // Roles on the business's own pages go; pages of other businesses and unowned
             // pages keep them (docs/graph-api.md §8.2).
             for page in world.pages.values_mut() {

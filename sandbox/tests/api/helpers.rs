@@ -175,3 +175,19 @@ impl TestSandbox {
         )
     }
 }
+
+impl TestSandbox {
+    /// DELETE as a token, with query parameters.
+    pub async fn delete_with(&self, token: &str, path: &str, query: &[(&str, &str)]) -> Reply {
+        let mut query = query.to_vec();
+        query.push(("access_token", token));
+        let response = self
+            .client
+            .delete(self.url(path))
+            .query(&query)
+            .send()
+            .await
+            .expect("DELETE is answered");
+        reply(response).await
+    }
+}
