@@ -157,15 +157,15 @@ mod tests {
         assert_eq!(news.accept(vec![event("1", 3_000, 200)]), 1, "an extension");
         // A late retry of the first news does not undo the extension.
         assert_eq!(news.accept(vec![event("1", 1_500, 50)]), 1);
-        assert_eq!(
-            news.latest_expiry("1").map(|t| t.timestamp()),
-            Some(3_000)
-        );
+        assert_eq!(news.latest_expiry("1").map(|t| t.timestamp()), Some(3_000));
         assert_eq!(news.latest_expiry("2"), None);
         let first = subscriber.next().await.expect("an event");
         let second = subscriber.next().await.expect("an event");
         assert_eq!(
-            (first.migration_expire_time.timestamp(), second.migration_expire_time.timestamp()),
+            (
+                first.migration_expire_time.timestamp(),
+                second.migration_expire_time.timestamp()
+            ),
             (2_000, 3_000)
         );
     }

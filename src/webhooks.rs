@@ -86,8 +86,8 @@ pub(crate) fn verify_signature(
     if expected.len() != 32 {
         return Err(SignatureError::Malformed);
     }
-    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret)
-        .map_err(|_| SignatureError::Mismatch)?;
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(app_secret).map_err(|_| SignatureError::Mismatch)?;
     mac.update(body);
     mac.verify_slice(&expected)
         .map_err(|_| SignatureError::Mismatch)
@@ -310,9 +310,15 @@ mod tests {
         let event = &parsed.events[0];
         assert_eq!(event.user_id, "100002");
         assert_eq!(event.entry_id, "910001");
-        assert_eq!(event.migration_expire_time.to_rfc3339(), "2026-12-25T10:00:00+00:00");
+        assert_eq!(
+            event.migration_expire_time.to_rfc3339(),
+            "2026-12-25T10:00:00+00:00"
+        );
         let again = parse(&body("100002", "2026-12-25T10:00:00+00:00")).expect("a delivery");
-        assert_eq!(again.events[0].digest, event.digest, "the same change, retried");
+        assert_eq!(
+            again.events[0].digest, event.digest,
+            "the same change, retried"
+        );
         let moved = parse(&body("100002", "2027-01-25T10:00:00Z")).expect("a delivery");
         assert_ne!(moved.events[0].digest, event.digest, "an extension is news");
     }
@@ -320,7 +326,10 @@ mod tests {
     #[test]
     fn bad_deliveries_are_refused_whole() {
         assert!(matches!(parse(b"not json"), Err(ParseError::Shape(_))));
-        assert!(matches!(parse(b"{\"entry\":[]}"), Err(ParseError::Shape(_))));
+        assert!(matches!(
+            parse(b"{\"entry\":[]}"),
+            Err(ParseError::Shape(_))
+        ));
         let changes: Vec<Value> = (0..=MAX_CHANGES)
             .map(|_| serde_json::json!({"field": "migration_expire_time", "value": {}}))
             .collect();

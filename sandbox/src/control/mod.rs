@@ -22,8 +22,8 @@ use crate::nodes::exists;
 use crate::nodes::user::User;
 use crate::world::World;
 
-mod migration;
 mod funding;
+mod migration;
 mod people;
 mod world;
 
