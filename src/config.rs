@@ -172,6 +172,19 @@ pub struct ServeArgs {
     /// its selection once per item of `first` (25 when omitted), `businesses(ids:)` once per id.
     #[arg(long, env = "BIZGRAPH_MAX_COMPLEXITY", default_value_t = LimitSettings::DEFAULT_MAX_COMPLEXITY)]
     pub max_complexity: usize,
+    /// The token Meta's webhook subscription handshake must present (`hub.verify_token`) at
+    /// `GET /webhooks/meta`. Deliveries (`POST /webhooks/meta`) are verified with the app
+    /// secret (`--app-secret`). Without it the handshake is refused.
+    #[arg(long, env = "BIZGRAPH_WEBHOOK_VERIFY_TOKEN", hide_env_values = true)]
+    pub webhook_verify_token: Option<Secret>,
+    /// The most subscriptions one WebSocket connection may run at once.
+    #[arg(
+        long,
+        env = "BIZGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value_t = LimitSettings::DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub max_subscriptions_per_connection: u32,
 }
 
 /// A feature switched on or off on the command line (`--introspection off`).
@@ -266,6 +279,18 @@ pub struct Settings {
     pub cache: CacheSettings,
     /// What one request may cost.
     pub limits: LimitSettings,
+    /// Meta's webhooks.
+    pub webhooks: WebhookSettings,
+}
+
+/// Meta's webhooks (`/webhooks/meta`).
+#[derive(Debug, Clone, Default)]
+pub struct WebhookSettings {
+    /// The subscription handshake's `hub.verify_token`; without it the handshake is refused.
+    pub verify_token: Option<Secret>,
+    /// The app secret deliveries are signed with (`X-Hub-Signature-256`); without it every
+    /// delivery is refused. From `--app-secret`.
+    pub app_secret: Option<Secret>,
 }
 
 /// The HTTP side of the gateway.
@@ -400,6 +425,8 @@ pub struct LimitSettings {
     pub max_graph_calls: usize,
     /// Highest complexity of a request (see `ServeArgs::max_complexity`).
     pub max_complexity: usize,
+    /// Most subscriptions one WebSocket connection may run at once.
+    pub max_subscriptions_per_connection: usize,
 }
 
 impl LimitSettings {
@@ -408,6 +435,8 @@ impl LimitSettings {
     /// Default of `--max-complexity`: room for 100 businesses with a page of 100 of one kind
     /// of asset each, not for several such pages at once.
     pub const DEFAULT_MAX_COMPLEXITY: usize = crate::schema::MAX_COMPLEXITY;
+    /// Default of `--max-subscriptions-per-connection`.
+    pub const DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION: u32 = 25;
 }
 
 impl Default for LimitSettings {
@@ -415,6 +444,8 @@ impl Default for LimitSettings {
         LimitSettings {
             max_graph_calls: Self::DEFAULT_MAX_GRAPH_CALLS,
             max_complexity: Self::DEFAULT_MAX_COMPLEXITY,
+            max_subscriptions_per_connection: Self::DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION
+                as usize,
         }
     }
 }
@@ -427,6 +458,7 @@ impl Settings {
             upstream: UpstreamSettings::at(graph_url),
             cache: CacheSettings::default(),
             limits: LimitSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 
@@ -471,6 +503,11 @@ impl Settings {
             limits: LimitSettings {
                 max_graph_calls: args.max_graph_calls_per_request,
                 max_complexity: args.max_complexity,
+                max_subscriptions_per_connection: args.max_subscriptions_per_connection as usize,
+            },
+            webhooks: WebhookSettings {
+                verify_token: args.webhook_verify_token.clone(),
+                app_secret: args.app_secret.clone(),
             },
         }
     }

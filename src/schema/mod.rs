@@ -8,6 +8,7 @@ pub(crate) mod error;
 pub(crate) mod funding;
 pub(crate) mod input;
 pub(crate) mod invoice;
+pub(crate) mod migration;
 pub(crate) mod money;
 pub(crate) mod people;
 pub(crate) mod persona;
@@ -16,7 +17,7 @@ pub(crate) mod scalars;
 pub(crate) mod upstream;
 pub(crate) mod user;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 pub use error::UpstreamMessages;
 pub use upstream::RequestContext;
@@ -39,8 +40,12 @@ pub struct Mutation(
     funding::FundingMutation,
 );
 
+/// The root subscription type.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(migration::MigrationSubscription);
+
 /// The bizgraph schema.
-pub type BizgraphSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type BizgraphSchema = Schema<Query, Mutation, Subscription>;
 
 /// Deepest selection nesting accepted.
 pub const MAX_DEPTH: usize = 16;
@@ -48,10 +53,14 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 20_000;
 
 /// The schema with its limits, without runtime data (the server adds the Graph client).
-pub fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
 }
 
 /// The schema as SDL: what `bizgraph schema` prints and `schema.graphql` holds.

@@ -19,6 +19,8 @@ use crate::loaders::{Loaders, NodeError, NodeKey};
 /// client handle, which counts its calls and holds its budget of Graph calls.
 pub struct RequestContext {
     token: Option<(AccessToken, Loaders)>,
+    /// The Graph calls the context allows in all.
+    max_calls: usize,
     /// The client handle of this request, counting its calls and spending its budget.
     client: GraphClient,
     /// Whether Graph's own error texts reach the caller.
@@ -40,6 +42,7 @@ impl RequestContext {
         let loaders = Loaders::new(client.clone(), token.clone());
         RequestContext {
             token: Some((token, loaders)),
+            max_calls,
             client,
             messages: UpstreamMessages::Expose,
         }
@@ -56,8 +59,24 @@ impl RequestContext {
     pub fn anonymous(client: &GraphClient) -> RequestContext {
         RequestContext {
             token: None,
+            max_calls: 0,
             client: client.with_budget(0),
             messages: UpstreamMessages::Expose,
+        }
+    }
+}
+
+impl RequestContext {
+    /// A context for the same caller with a budget and loaders of its own: what each
+    /// subscription of a long-lived WebSocket connection, and each of its later checks, runs
+    /// on, so that one connection's many operations do not share one request's budget.
+    pub(crate) fn renewed(&self) -> RequestContext {
+        match &self.token {
+            Some((token, _)) => {
+                RequestContext::with_token(&self.client, token.clone(), self.max_calls)
+                    .with_upstream_messages(self.messages)
+            }
+            None => RequestContext::anonymous(&self.client),
         }
     }
 }
@@ -73,7 +92,11 @@ pub(crate) struct Upstream<'a> {
 impl<'a> Upstream<'a> {
     /// The caller's view of Graph; `UNAUTHENTICATED` when the request has no token.
     pub(crate) fn of(ctx: &Context<'a>) -> Result<Upstream<'a>> {
-        let auth = ctx.data::<RequestContext>()?;
+        Upstream::on(ctx.data::<RequestContext>()?)
+    }
+
+    /// The caller's view of Graph through `auth`; `UNAUTHENTICATED` when it has no token.
+    pub(crate) fn on(auth: &'a RequestContext) -> Result<Upstream<'a>> {
         match &auth.token {
             Some((token, loaders)) => Ok(Upstream {
                 client: &auth.client,
