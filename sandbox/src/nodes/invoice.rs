@@ -1,6 +1,7 @@
 //! Invoices (docs/graph-api.md §8.5): a business's monthly, threshold and manual invoices with
-//! the campaigns they bill, listed on its `business_invoices` edge between a `start_date` and
-//! an `end_date` (query parameters or field modifiers, `YYYY-MM-DD` or the seed's `YYYY/M/D`).
+//! the campaigns they bill, listed on its `business_invoices` edge by billing period from a
+//! `start_date` (inclusive) to an `end_date` (exclusive) [doc] (query parameters or field
+//! modifiers, `YYYY-MM-DD` or the seed's `YYYY/M/D`).
 //! Reading them needs a finance role; being ADMIN is not enough [seed]. Amounts are whole minor
 //! units: an invoice's net and tax are the sums of its campaigns', its total their sum.
 
@@ -213,8 +214,10 @@ pub(crate) fn parse_date(name: &str, value: &str) -> Result<NaiveDate, GraphErro
     NaiveDate::from_ymd_opt(year, number(month)?, number(day)?).ok_or_else(invalid)
 }
 
-/// The inclusive `start_date`..`end_date` range of a read: both required, the end not before
-/// the start, at most [`MAX_RANGE_DAYS`] apart; code 100 otherwise.
+/// The `start_date`..`end_date` range of a read, `start_date` inclusive and `end_date`
+/// exclusive [doc: "Note: end_date is exclusive."]: both required, the end not before the
+/// start (equal ends are an empty range), `end_date - start_date` at most [`MAX_RANGE_DAYS`];
+/// code 100 otherwise.
 pub(crate) fn date_range(args: &EdgeArgs<'_>) -> Result<(NaiveDate, NaiveDate), GraphError> {
     let required = |name: &str| {
         edge_arg(args, name)
@@ -238,9 +241,16 @@ pub(crate) fn date_range(args: &EdgeArgs<'_>) -> Result<(NaiveDate, NaiveDate), 
     Ok((start, end))
 }
 
-/// The `business_invoices` edge: the business's invoices dated (`invoice_date`) from
-/// `start_date` to `end_date` inclusive, oldest first. Order of checks: the viewer's finance
-/// role (200), then the dates (100).
+/// Whether an invoice's billing period is in `start..end` (`end` exclusive).
+fn in_range(invoice: &Invoice, start: NaiveDate, end: NaiveDate) -> bool {
+    (start..end).contains(&invoice.billing_period)
+}
+
+/// The `business_invoices` edge: the business's invoices whose billing period (the first day of
+/// the month invoiced) is in the range, `start_date <= billing_period < end_date` [doc: Graph
+/// queries invoices "by their billing period" and "end_date is exclusive"], oldest first by
+/// `(billing_period, invoice_date, id)`. Order of checks: the viewer's finance role (200), then
+/// the dates (100).
 pub(crate) fn of_business(
     world: &World,
     viewer: u64,
@@ -253,9 +263,9 @@ pub(crate) fn of_business(
         .invoices
         .values()
         .filter(|i| i.business_id == business_id)
-        .filter(|i| (start..=end).contains(&i.invoice_date))
+        .filter(|i| in_range(i, start, end))
         .collect();
-    invoices.sort_by_key(|i| (i.invoice_date, i.id));
+    invoices.sort_by_key(|i| (i.billing_period, i.invoice_date, i.id));
     Ok(invoices
         .into_iter()
         .map(|i| NodeRef::Invoice(i.id))
@@ -304,5 +314,83 @@ mod tests {
         for args in cases {
             assert_eq!(date_range(args).map_err(|e| e.code), Err(100), "{args:?}");
         }
+        // Equal ends are allowed: an empty range, since end_date is exclusive.
+        let empty = date_range(&[("start_date", "2024-02-01"), ("end_date", "2024/2/1")]);
+        assert_eq!(empty, Ok((date(2024, 2, 1), date(2024, 2, 1))));
+    }
+
+    /// The ids `business_invoices` returns for Pomni Media's seeded invoices, read by its
+    /// FINANCE_EDITOR system user.
+    fn pomni_ids(start: &str, end: &str) -> Vec<u64> {
+        let world = crate::seed::seeded_world(chrono::Utc::now());
+        let refs = of_business(
+            &world,
+            100_003,
+            200_001,
+            &[("start_date", start), ("end_date", end)],
+        )
+        .expect("a valid range");
+        refs.into_iter()
+            .map(|r| match r {
+                NodeRef::Invoice(id) => id,
+                other => panic!("not an invoice: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn invoices_are_selected_by_billing_period_with_the_end_date_excluded() {
+        // February 2024's billing period: the threshold invoice of 02-29 and the monthly one
+        // of 03-01; January's monthly invoice (dated 02-01) is not in it.
+        assert_eq!(pomni_ids("2024-02-01", "2024-03-01"), [910_002, 910_003]);
+        // Any end after the period's first day keeps it; the end day itself is excluded.
+        assert_eq!(pomni_ids("2024-02-01", "2024-02-29"), [910_002, 910_003]);
+        assert_eq!(pomni_ids("2024-02-01", "2024-02-02"), [910_002, 910_003]);
+        assert!(pomni_ids("2024-02-01", "2024-02-01").is_empty());
+        assert_eq!(
+            pomni_ids("2024-02-01", "2024-03-02"),
+            [910_002, 910_003, 910_004]
+        );
+        // A start after the period's first day leaves the period out.
+        assert!(pomni_ids("2024-02-02", "2024-03-01").is_empty());
+        assert_eq!(
+            pomni_ids("2024-01-01", "2024-04-01"),
+            [910_001, 910_002, 910_003, 910_004]
+        );
+        // All of 2024: 12 monthly, 4 threshold and 1 manual invoice, December's monthly one
+        // (dated 2025-01-01) included.
+        let year = pomni_ids("2024-01-01", "2025-01-01");
+        assert_eq!(year, (910_001..=910_017).collect::<Vec<_>>());
+        assert_eq!(pomni_ids("2024-12-01", "2025-01-01"), [910_016, 910_017]);
+        assert_eq!(
+            pomni_ids("2025-01-01", "2026-01-01"),
+            (910_018..=910_034).collect::<Vec<_>>()
+        );
+        assert!(pomni_ids("2023-01-01", "2024-01-01").is_empty());
+    }
+
+    #[test]
+    fn invoices_are_ordered_by_billing_period_then_invoice_date() {
+        let world = crate::seed::seeded_world(chrono::Utc::now());
+        let ids = pomni_ids("2024-06-01", "2025-03-01");
+        let keys: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                let i = &world.invoices[id];
+                (i.billing_period, i.invoice_date, i.id)
+            })
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        // December 2024's manual invoice (dated 12-15) comes before its monthly one (dated
+        // 2025-01-01), and both after November's.
+        let december: Vec<&str> = ids
+            .iter()
+            .map(|id| &world.invoices[id])
+            .filter(|i| i.billing_period == date(2024, 12, 1))
+            .map(|i| i.invoice_type.as_str())
+            .collect();
+        assert_eq!(december, ["MANUAL", "MONTHLY"]);
     }
 }

@@ -1,6 +1,7 @@
 //! Invoices and finance roles (docs/graph-api.md §8.5): `business_invoices` needs a finance
 //! role (an ADMIN without one is refused), takes a date range as query parameters or as field
-//! modifiers in both spellings, pages like every edge, and adds up to the cent.
+//! modifiers in both spellings, selects by billing period from `start_date` (inclusive) to
+//! `end_date` (exclusive), pages like every edge, and adds up to the cent.
 
 use std::collections::BTreeSet;
 
@@ -22,11 +23,25 @@ fn error(code: i64, message: &str) -> Value {
 
 /// The `invoice_date`s of a page of invoices.
 fn dates(reply: &Reply) -> Vec<String> {
+    column(reply, "invoice_date")
+}
+
+/// The `billing_period`s of a page of invoices.
+fn periods(reply: &Reply) -> Vec<String> {
+    column(reply, "billing_period")
+}
+
+/// The ids of a page of invoices.
+fn ids(reply: &Reply) -> Vec<String> {
+    column(reply, "id")
+}
+
+fn column(reply: &Reply, key: &str) -> Vec<String> {
     reply.body["data"]
         .as_array()
         .unwrap_or_else(|| panic!("a list: {:?}", reply.body))
         .iter()
-        .map(|i| i["invoice_date"].as_str().expect("a date").to_owned())
+        .map(|i| i[key].as_str().expect("a string").to_owned())
         .collect()
 }
 
@@ -43,7 +58,8 @@ fn cents(amount: &Value) -> i64 {
 #[tokio::test]
 async fn an_admin_without_a_finance_role_is_refused_until_granted_one() {
     let sandbox = spawn_sandbox().await;
-    let range = [("start_date", "2024-01-01"), ("end_date", "2024-03-31")];
+    // The first quarter of 2024's billing periods.
+    let range = [("start_date", "2024-01-01"), ("end_date", "2024-04-01")];
     let refused = invoices(&sandbox, demo::ADMIN_TOKEN, &range).await;
     assert_eq!(refused.status, 403);
     assert_eq!(
@@ -60,7 +76,8 @@ async fn an_admin_without_a_finance_role_is_refused_until_granted_one() {
     // The seeded FINANCE_EDITOR reads.
     let editor = invoices(&sandbox, demo::SYSTEM_TOKEN, &range).await;
     assert_eq!(editor.status, 200, "{:?}", editor.body);
-    assert_eq!(editor.body["data"].as_array().map(Vec::len), Some(3));
+    // January's, February's and March's monthly invoices, and February's threshold invoice.
+    assert_eq!(ids(&editor), ["910001", "910002", "910003", "910004"]);
 
     // Alex grants Sam (an EMPLOYEE) FINANCE_ANALYST: Sam reads, Alex still does not.
     let granted = sandbox
@@ -233,7 +250,7 @@ async fn finance_roles_are_listed_and_bad_grants_refused_in_graph_order() {
 }
 
 #[tokio::test]
-async fn ranges_include_both_month_edges_in_either_date_spelling() {
+async fn ranges_include_the_start_month_and_exclude_the_end_date_in_either_spelling() {
     let sandbox = spawn_sandbox().await;
     let read = |start: &'static str, end: &'static str| {
         let sandbox = &sandbox;
@@ -252,43 +269,48 @@ async fn ranges_include_both_month_edges_in_either_date_spelling() {
             reply
         }
     };
-    // February 2024: January's monthly invoice on the 1st, February's threshold invoice on
-    // the 29th (a leap day).
-    let february = read("2024-02-01", "2024-02-29").await;
+    // February 2024's billing period: its threshold invoice of the 29th (a leap day) and its
+    // monthly invoice of March 1st. January's monthly invoice, dated February 1st, is not in
+    // it: invoices are selected by billing period, not by invoice date.
+    let february = read("2024-02-01", "2024-03-01").await;
     assert_eq!(
         february.body["data"],
         json!([
-            {"invoice_date": "2024-02-01", "billing_period": "2024-01-01", "invoice_type": "MONTHLY", "id": "910001"},
             {"invoice_date": "2024-02-29", "billing_period": "2024-02-01", "invoice_type": "THRESHOLD", "id": "910002"},
+            {"invoice_date": "2024-03-01", "billing_period": "2024-02-01", "invoice_type": "MONTHLY", "id": "910003"},
         ])
     );
-    assert_eq!(read("2024/2/1", "2024/2/29").await.body, february.body);
+    assert_eq!(read("2024/2/1", "2024/3/1").await.body, february.body);
     assert_eq!(
-        read("2024/02/01", "2024-02-29").await.body["data"],
+        read("2024/02/01", "2024-03-01").await.body["data"],
         february.body["data"]
     );
-    // One day short at either end drops the invoice on it.
+    // end_date is exclusive: ending on March 1st leaves March's period (910004) out, a day
+    // later takes it in. Ending on February 29th still holds February's period, which starts
+    // before it, so it reads the same as ending on March 1st.
+    assert_eq!(read("2024-02-01", "2024-02-29").await.body, february.body);
     assert_eq!(
-        dates(&read("2024-02-02", "2024-02-29").await),
-        ["2024-02-29"]
+        ids(&read("2024-02-01", "2024-03-02").await),
+        ["910002", "910003", "910004"]
     );
-    assert_eq!(
-        dates(&read("2024-02-01", "2024-02-28").await),
-        ["2024-02-01"]
-    );
-    assert!(dates(&read("2024-02-02", "2024-02-28").await).is_empty());
-    // A single day.
-    assert_eq!(
-        dates(&read("2024-03-01", "2024-03-01").await),
-        ["2024-03-01"]
-    );
-    // December 2024 holds the monthly, the manual one of the 15th, and no other.
-    assert_eq!(
-        dates(&read("2024-12-01", "2024-12-31").await),
-        ["2024-12-01", "2024-12-15"]
-    );
-    // Before the first invoice: an empty list.
-    let empty = read("2023-01-01", "2023-12-31").await;
+    // Ending on February 1st leaves February out: January alone, whose monthly invoice is
+    // dated that very day.
+    let january = read("2024-01-01", "2024-02-01").await;
+    assert_eq!(ids(&january), ["910001"]);
+    assert_eq!(dates(&january), ["2024-02-01"]);
+    assert_eq!(periods(&january), ["2024-01-01"]);
+    // start_date is inclusive, of the period's first day: a day later misses the period.
+    assert!(ids(&read("2024-02-02", "2024-03-01").await).is_empty());
+    // Equal ends are allowed and select nothing.
+    let nothing = read("2024-02-01", "2024-02-01").await;
+    assert_eq!(nothing.body, json!({"data": []}));
+    // December 2024's period holds its manual invoice of the 15th, then its monthly one dated
+    // 2025-01-01, and no other.
+    let december = read("2024-12-01", "2025-01-01").await;
+    assert_eq!(dates(&december), ["2024-12-15", "2025-01-01"]);
+    assert_eq!(periods(&december), ["2024-12-01", "2024-12-01"]);
+    // Before the first billing period: an empty list.
+    let empty = read("2023-01-01", "2024-01-01").await;
     assert_eq!(empty.body, json!({"data": []}));
 }
 
@@ -303,7 +325,7 @@ async fn the_modifier_form_reads_the_same_invoices_with_their_campaigns() {
             &[(
                 "fields",
                 &format!(
-                    "name,business_invoices.start_date(2024/1/1).end_date(2024/3/31).as(q1){{{children}}}"
+                    "name,business_invoices.start_date(2024/1/1).end_date(2024/4/1).as(q1){{{children}}}"
                 ),
             )],
         )
@@ -314,7 +336,7 @@ async fn the_modifier_form_reads_the_same_invoices_with_their_campaigns() {
         demo::SYSTEM_TOKEN,
         &[
             ("start_date", "2024-01-01"),
-            ("end_date", "2024-03-31"),
+            ("end_date", "2024-04-01"),
             ("fields", children),
         ],
     )
@@ -322,8 +344,8 @@ async fn the_modifier_form_reads_the_same_invoices_with_their_campaigns() {
     assert_eq!(expanded.body["name"], "Pomni Media");
     assert_eq!(expanded.body["q1"]["data"], edge.body["data"]);
     let data = edge.body["data"].as_array().expect("a list");
-    // January's and February's monthly invoices, and February's threshold invoice.
-    assert_eq!(data.len(), 3);
+    // January's, February's and March's monthly invoices, and February's threshold invoice.
+    assert_eq!(data.len(), 4);
     let first = &data[0];
     assert_eq!(first["invoice_id"], "1120240101");
     let campaigns = first["campaigns"]["data"].as_array().expect("campaigns");
@@ -355,6 +377,25 @@ async fn the_modifier_form_reads_the_same_invoices_with_their_campaigns() {
         );
         assert!(campaign["tags"].is_array() && campaign["impressions"].is_u64());
     }
+    // The modifiers follow the same rule: February's period alone, end_date excluded, and
+    // equal ends select nothing.
+    let modifiers = sandbox
+        .get_as(
+            demo::SYSTEM_TOKEN,
+            "/v25.0/200001",
+            &[(
+                "fields",
+                "business_invoices.start_date(2024/2/1).end_date(2024-03-01).as(feb){id},\
+                 business_invoices.start_date(2024-02-01).end_date(2024/2/1).as(none){id}",
+            )],
+        )
+        .await;
+    assert_eq!(modifiers.status, 200, "{:?}", modifiers.body);
+    assert_eq!(
+        modifiers.body["feb"]["data"],
+        json!([{"id": "910002"}, {"id": "910003"}])
+    );
+    assert_eq!(modifiers.body["none"]["data"], json!([]));
     // The modifiers' errors are the parameters' errors.
     let bad = sandbox
         .get_as(
@@ -379,7 +420,7 @@ async fn the_modifier_form_reads_the_same_invoices_with_their_campaigns() {
             INVOICES,
             &[
                 ("start_date", "2024-02-01"),
-                ("end_date", "2024-02-29"),
+                ("end_date", "2024-03-01"),
                 ("fields", "campaigns{budget}"),
             ],
         )
@@ -401,20 +442,23 @@ async fn a_year_of_invoices_pages_through_every_invoice_once() {
         demo::SYSTEM_TOKEN,
         &[
             ("start_date", "2024/1/1"),
-            ("end_date", "2024-12-31"),
-            ("fields", "invoice_date"),
+            ("end_date", "2025-01-01"),
+            ("fields", "billing_period,invoice_date"),
             ("limit", "5"),
             ("summary", "total_count"),
         ],
     )
     .await;
     let mut seen = Vec::new();
+    let mut seen_periods = Vec::new();
     let mut pages = 0;
     loop {
         assert_eq!(reply.status, 200, "{:?}", reply.body);
-        assert_eq!(reply.body["summary"]["total_count"], 16);
+        // 2024's billing periods: 12 monthly, 4 threshold and 1 manual invoice.
+        assert_eq!(reply.body["summary"]["total_count"], 17);
         pages += 1;
         seen.extend(dates(&reply));
+        seen_periods.extend(periods(&reply));
         let Some(next) = reply.body["paging"]["next"].as_str() else {
             break;
         };
@@ -422,12 +466,15 @@ async fn a_year_of_invoices_pages_through_every_invoice_once() {
         reply = sandbox.get_url(next).await;
     }
     assert_eq!(pages, 4);
-    assert_eq!(seen.len(), 16);
-    let mut sorted = seen.clone();
+    assert_eq!(seen.len(), 17);
+    let mut sorted = seen_periods.clone();
     sorted.sort();
-    assert_eq!(seen, sorted);
+    assert_eq!(seen_periods, sorted);
+    assert_eq!(seen_periods.first().map(String::as_str), Some("2024-01-01"));
+    assert_eq!(seen_periods.last().map(String::as_str), Some("2024-12-01"));
+    // December's monthly invoice, dated in 2025, is the last one of 2024's periods.
     assert_eq!(seen.first().map(String::as_str), Some("2024-02-01"));
-    assert_eq!(seen.last().map(String::as_str), Some("2024-12-15"));
+    assert_eq!(seen.last().map(String::as_str), Some("2025-01-01"));
 }
 
 #[tokio::test]
@@ -481,9 +528,9 @@ async fn amounts_are_decimal_strings_that_add_up_to_the_cent() {
     let mut total_of_totals = 0;
     let mut invoices_seen = 0;
     for (start, end) in [
-        ("2024-01-01", "2024-12-31"),
-        ("2025-01-01", "2025-12-31"),
-        ("2026-01-01", "2026-01-31"),
+        ("2024-01-01", "2025-01-01"),
+        ("2025-01-01", "2026-01-01"),
+        ("2026-01-01", "2027-01-01"),
     ] {
         let reply = invoices(
             &sandbox,
@@ -521,7 +568,8 @@ async fn amounts_are_decimal_strings_that_add_up_to_the_cent() {
             total_of_totals += total;
         }
     }
-    // Every Pomni Media invoice, once (January 2026 holds December 2025's monthly one).
+    // Every Pomni Media invoice, once: the two years of billing periods hold all 34 (December
+    // 2025's monthly invoice, dated 2026-01-01, is in 2025's), 2026 none.
     assert_eq!(invoices_seen, 34);
     assert!(total_of_totals > 0);
 }
