@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the gateway (the default). Without --graph-url it runs on the embedded sandbox.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the Graph API sandbox alone, for a two-process setup or other Graph API clients.
     Sandbox(SandboxArgs),
     /// Print the GraphQL schema (SDL), which is what schema.graphql holds.

@@ -49,7 +49,7 @@ pub enum RunError {
 pub async fn run(cli: Cli) -> Result<(), RunError> {
     match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Sandbox(args)) => sandbox(args).await,
         Some(Command::Schema) => {
             print!("{}", schema::sdl());
@@ -88,9 +88,15 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
             })?;
             let mut settings = Settings::from_args(&args, sandbox.url());
             settings.server.graphiql_demo_token = Some(graph_sandbox::demo::ADMIN_TOKEN.to_owned());
+            // The demo world's migration webhooks come to this gateway: a verify token and a
+            // signing secret of this run's own unless given.
+            let webhooks = &mut settings.webhooks;
+            webhooks.verify_token.get_or_insert_with(random_secret);
+            webhooks.app_secret.get_or_insert_with(random_secret);
             (settings, Some(sandbox))
         }
     };
+    let settings_webhooks = settings.webhooks.clone();
     let app = Application::build(settings).await?;
     let addr = app.addr();
     match &embedded {
@@ -121,6 +127,10 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
         None => println!("bizgraph is listening on http://{addr}/ (GraphQL at /graphql)"),
     }
     tracing::info!(%addr, embedded_sandbox = embedded.is_some(), "gateway started");
+    let webhooks = settings_webhooks.clone();
+    if let Some(sandbox) = &embedded {
+        tokio::spawn(subscribe_sandbox_webhooks(sandbox.url(), addr, webhooks));
+    }
     // On the signal the gateway stops accepting, lets requests in flight finish for at most
     // the shutdown grace period, then returns.
     app.run_until(shutdown)
@@ -131,6 +141,50 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
         })?;
     tracing::info!("gateway stopped");
     Ok(())
+}
+
+/// A secret of 32 random bytes, hex: the embedded demo's webhook verify token and signing key.
+fn random_secret() -> config::Secret {
+    let bytes: [u8; 32] = rand::random();
+    config::Secret::new(hex::encode(bytes))
+}
+
+/// Points the embedded sandbox's migration webhooks at this gateway, once it answers (the
+/// sandbox checks the callback with Meta's handshake first). A failure is logged: the gateway
+/// runs on, without webhook events.
+async fn subscribe_sandbox_webhooks(
+    sandbox: String,
+    gateway: std::net::SocketAddr,
+    webhooks: config::WebhookSettings,
+) {
+    let (Some(verify_token), Some(app_secret)) = (webhooks.verify_token, webhooks.app_secret)
+    else {
+        return;
+    };
+    let body = serde_json::json!({
+        "callback_url": format!("http://{gateway}/webhooks/meta"),
+        "verify_token": verify_token.expose(),
+        "app_secret": app_secret.expose(),
+    });
+    let http = reqwest::Client::new();
+    let mut last_error = String::new();
+    for _ in 0..50 {
+        match http
+            .post(format!("{sandbox}/__sandbox/webhooks"))
+            .json(&body)
+            .send()
+            .await
+        {
+            Ok(answer) if answer.status().is_success() => {
+                tracing::info!("the embedded sandbox sends its migration webhooks to this gateway");
+                return;
+            }
+            Ok(answer) => last_error = format!("HTTP {}", answer.status()),
+            Err(error) => last_error = error.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tracing::warn!(error = %last_error, "the embedded sandbox's webhooks could not be set up");
 }
 
 async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {

@@ -93,8 +93,8 @@ pub(crate) fn verify_signature(
         .map_err(|_| SignatureError::Mismatch)
 }
 
-/// The signature header value Meta would send for `body`: for tests and for the sandbox's
-/// counterpart.
+/// The signature header value Meta would send for `body`.
+#[cfg(test)]
 pub(crate) fn sign(app_secret: &[u8], body: &[u8]) -> String {
     let mut mac = match Hmac::<Sha256>::new_from_slice(app_secret) {
         Ok(mac) => mac,

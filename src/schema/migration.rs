@@ -51,7 +51,9 @@ impl MigrationEvent {
     }
 }
 
-/// How many subscriptions one connection may hold at once, and how many it holds.
+/// How many subscriptions one connection may hold at once, and how many it holds; clones
+/// count the same subscriptions.
+#[derive(Clone)]
 pub(crate) struct SubscriptionSlots {
     max: usize,
     active: Arc<AtomicUsize>,

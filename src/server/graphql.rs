@@ -103,9 +103,15 @@ pub(super) async fn graphql_post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let media = match negotiate(&state, &headers) {
-        Ok(media) => media,
-        Err(response) => return *response,
+    let event_stream = super::sse::wants_event_stream(&headers);
+    let media = if event_stream {
+        // Errors before the stream starts are answered in JSON.
+        MediaType::Json
+    } else {
+        match negotiate(&state, &headers) {
+            Ok(media) => media,
+            Err(response) => return *response,
+        }
     };
     // Browsers send text/plain and form posts across origins without a preflight; accepting
     // only JSON closes that CSRF route.
@@ -153,6 +159,9 @@ pub(super) async fn graphql_post(
             );
         }
     };
+    if event_stream {
+        return super::sse::stream(state, &headers, request);
+    }
     execute(&state, deadline, &headers, request, Transport::Post, media).await
 }
 
@@ -223,7 +232,22 @@ fn graphql_request(body: &[u8]) -> Result<async_graphql::Request, String> {
         .map_err(|e| format!("the body is not a GraphQL request ({{\"query\": ...}}): {e}"))
 }
 
-pub(super) async fn graphql_get(
+/// `GET /graphql`: a WebSocket for subscriptions when the request asks to upgrade, else a
+/// query in the query string.
+pub(super) async fn graphql_get_or_upgrade(
+    State(state): State<Arc<AppState>>,
+    deadline: Option<Extension<Deadline>>,
+    request: axum::extract::Request,
+) -> Response {
+    let (parts, _body) = request.into_parts();
+    if super::ws::is_upgrade(&parts) {
+        return super::ws::upgrade(state, parts).await;
+    }
+    let query = parts.uri.query().map(str::to_owned);
+    graphql_get(State(state), deadline, parts.headers, RawQuery(query)).await
+}
+
+async fn graphql_get(
     State(state): State<Arc<AppState>>,
     deadline: Option<Extension<Deadline>>,
     headers: HeaderMap,
@@ -310,25 +334,43 @@ async fn execute(
     }
 }
 
-/// The guards a request passes before it runs: nesting of its variables, the document's own
-/// checks (cached with it), what a GET may run, introspection when it is off, required
-/// variables. Each refusal is answered, counted and logged by `refuse`.
-fn prepare(
+/// A request refused before it ran, whatever its transport.
+pub(crate) struct Refused {
+    /// Why, for the metric.
+    pub(crate) refusal: Refusal,
+    /// The public code.
+    pub(crate) code: ErrorCode,
+    /// What to tell the caller.
+    pub(crate) message: String,
+}
+
+impl Refused {
+    fn new(refusal: Refusal, code: ErrorCode, message: impl Into<String>) -> Refused {
+        Refused {
+            refusal,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Counts and logs the refusal (as `refuse` does for HTTP answers).
+    pub(crate) fn record(&self, state: &AppState, transport: &'static str) {
+        state.metrics.graphql_refused(self.refusal.reason());
+        tracing::info!(
+            reason = self.refusal.reason(),
+            transport,
+            "graphql request refused"
+        );
+    }
+}
+
+/// The guards every request passes before it runs, over any transport: nesting of its
+/// variables, the document's own checks (cached with it), introspection when it is off,
+/// required variables.
+pub(crate) fn checked_document(
     state: &AppState,
     request: &async_graphql::Request,
-    transport: Transport,
-    media: MediaType,
-) -> Result<Arc<ExecutableDocument>, Box<Response>> {
-    let refused = |refusal: Refusal, code: ErrorCode, message: &str| {
-        Box::new(refuse(
-            state,
-            refusal,
-            media,
-            media.request_error_status(),
-            code,
-            message,
-        ))
-    };
+) -> Result<Arc<ExecutableDocument>, Refused> {
     // The variables map is one level; its values nest below it.
     let too_deep = request
         .variables
@@ -336,13 +378,49 @@ fn prepare(
         .chain(request.extensions.values())
         .any(|value| 1 + value_depth(value) > MAX_QUERY_NESTING);
     if too_deep {
-        return Err(refused(
+        return Err(Refused::new(
             Refusal::TooDeep,
             ErrorCode::BadRequest,
-            &format!("the query or its variables nest deeper than {MAX_QUERY_NESTING} levels"),
+            format!("the query or its variables nest deeper than {MAX_QUERY_NESTING} levels"),
         ));
     }
-    let document = prepared_document(state, &request.query, media)?;
+    let document = prepared_document(state, &request.query)?;
+    if !state.introspection && selects_introspection(&document) {
+        // async-graphql would answer `null` without a word; say why instead.
+        return Err(Refused::new(
+            Refusal::Invalid,
+            ErrorCode::GraphqlValidationFailed,
+            "introspection is turned off on this server (`__schema` and `__type`)",
+        ));
+    }
+    if let Some(message) = missing_variable(&document, request) {
+        return Err(Refused::new(
+            Refusal::Invalid,
+            ErrorCode::InvalidArgument,
+            message,
+        ));
+    }
+    Ok(document)
+}
+
+/// The guards of an HTTP request: those of every transport, and that GET only reads. Each
+/// refusal is answered, counted and logged by `refuse`.
+fn prepare(
+    state: &AppState,
+    request: &async_graphql::Request,
+    transport: Transport,
+    media: MediaType,
+) -> Result<Arc<ExecutableDocument>, Box<Response>> {
+    let document = checked_document(state, request).map_err(|refused| {
+        Box::new(refuse(
+            state,
+            refused.refusal,
+            media,
+            media.request_error_status(),
+            refused.code,
+            &refused.message,
+        ))
+    })?;
     if transport == Transport::Get
         && let Some(kind) = operation_type(&document, request)
         && kind != OperationType::Query
@@ -359,21 +437,6 @@ fn prepare(
             .headers_mut()
             .insert(ALLOW, HeaderValue::from_static("POST"));
         return Err(Box::new(response));
-    }
-    if !state.introspection && selects_introspection(&document) {
-        // async-graphql would answer `null` without a word; say why instead.
-        return Err(refused(
-            Refusal::Invalid,
-            ErrorCode::GraphqlValidationFailed,
-            "introspection is turned off on this server (`__schema` and `__type`)",
-        ));
-    }
-    if let Some(message) = missing_variable(&document, request) {
-        return Err(refused(
-            Refusal::Invalid,
-            ErrorCode::InvalidArgument,
-            &message,
-        ));
     }
     Ok(document)
 }
@@ -519,49 +582,33 @@ struct Cost {
 /// checked and parsed now: nesting before parsing (the parser has no depth guard), then the
 /// fan-out of its fragments. Parse errors are told apart from validation errors here. The
 /// checks depend on the text alone, so a cached document has passed them.
-fn prepared_document(
-    state: &AppState,
-    query: &str,
-    media: MediaType,
-) -> Result<Arc<ExecutableDocument>, Box<Response>> {
+fn prepared_document(state: &AppState, query: &str) -> Result<Arc<ExecutableDocument>, Refused> {
     if let Some(document) = state.documents.get(query) {
         return Ok(document);
     }
     if nesting_depth(query) > MAX_QUERY_NESTING {
-        return Err(Box::new(refuse(
-            state,
+        return Err(Refused::new(
             Refusal::TooDeep,
-            media,
-            media.request_error_status(),
             ErrorCode::BadRequest,
-            &format!("the query or its variables nest deeper than {MAX_QUERY_NESTING} levels"),
-        )));
+            format!("the query or its variables nest deeper than {MAX_QUERY_NESTING} levels"),
+        ));
     }
-    let document = match async_graphql::parser::parse_query(query) {
-        Ok(document) => document,
-        Err(error) => {
-            return Err(Box::new(refuse(
-                state,
-                Refusal::ParseFailed,
-                media,
-                media.request_error_status(),
-                ErrorCode::GraphqlParseFailed,
-                &format!("the query does not parse: {error}"),
-            )));
-        }
-    };
+    let document = async_graphql::parser::parse_query(query).map_err(|error| {
+        Refused::new(
+            Refusal::ParseFailed,
+            ErrorCode::GraphqlParseFailed,
+            format!("the query does not parse: {error}"),
+        )
+    })?;
     if expanded_field_count(&document) > MAX_EXPANDED_FIELDS {
-        return Err(Box::new(refuse(
-            state,
+        return Err(Refused::new(
             Refusal::TooManyFields,
-            media,
-            media.request_error_status(),
             ErrorCode::BadRequest,
-            &format!(
+            format!(
                 "the query selects more than {MAX_EXPANDED_FIELDS} fields once its fragments are \
                  spread out; select fewer fields or spread fragments fewer times"
             ),
-        )));
+        ));
     }
     let document = Arc::new(document);
     state.documents.insert(query.to_owned(), document.clone());
@@ -569,8 +616,12 @@ fn prepared_document(
 }
 
 /// The caller's token from `Authorization: Bearer <token>`.
-fn bearer_token(headers: &HeaderMap) -> Option<AccessToken> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<AccessToken> {
+    token_from_authorization(headers.get(AUTHORIZATION)?.to_str().ok()?)
+}
+
+/// The token of an `Authorization` value, `Bearer <token>` (the scheme in any case).
+pub(crate) fn token_from_authorization(value: &str) -> Option<AccessToken> {
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| AccessToken::new(token))

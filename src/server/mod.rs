@@ -1,4 +1,6 @@
-//! The HTTP server: `POST /graphql` (and `GET` for queries only), GraphiQL, `/healthz`.
+//! The HTTP server: `POST /graphql` (and `GET` for queries only; server-sent events when
+//! asked for), subscriptions over WebSocket on `GET /graphql`, Meta's webhooks at
+//! `/webhooks/meta`, GraphiQL, `/healthz`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,7 +22,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::cache::{CacheSettings, UpstreamCache};
-use crate::config::{Secret, Settings};
+use crate::config::{Secret, Settings, WebhookSettings};
+use crate::events::{InProcessBus, MigrationNews};
 use crate::graph::{AccessToken, CallStats, GraphClient, GraphError, GraphSettings};
 use crate::metrics::Metrics;
 use crate::schema::{self, BizgraphSchema, RequestContext};
@@ -32,11 +35,14 @@ mod graphql;
 mod guards;
 mod pages;
 mod response;
+mod sse;
+mod webhooks;
+mod ws;
 
 use connections::ConnectionLimits;
 pub(crate) use connections::listen;
 
-use graphql::{graphql_get, graphql_post};
+use graphql::{graphql_get_or_upgrade, graphql_post};
 use pages::{
     GRAPHIQL_FALLBACK, explorer_page, explorer_page_handler, graphiql_page, healthz, metrics_text,
     sdl,
@@ -116,6 +122,8 @@ pub struct Application {
     addr: SocketAddr,
     router: Router,
     limits: ConnectionLimits,
+    /// Tells long-lived streams (WebSocket, server-sent events) that shutdown began.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 pub(crate) struct AppState {
@@ -133,6 +141,16 @@ pub(crate) struct AppState {
     pub(crate) upstream_messages: crate::schema::UpstreamMessages,
     pub(crate) request_timeout: std::time::Duration,
     pub(crate) metrics: Arc<Metrics>,
+    /// Verified webhook events, their de-duplication and their subscribers.
+    pub(crate) news: MigrationNews,
+    /// The webhook handshake's token and the secret deliveries are signed with.
+    pub(crate) webhooks: WebhookSettings,
+    /// Most subscriptions one WebSocket may run at once.
+    pub(crate) max_subscriptions_per_connection: usize,
+    /// Time a WebSocket may stay without a message and without a subscription.
+    pub(crate) subscription_idle: std::time::Duration,
+    /// Turns true when shutdown begins: subscriptions end and sockets close.
+    pub(crate) closing: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Application {
@@ -175,7 +193,9 @@ impl Application {
             max_response_bytes: settings.upstream.max_response_bytes,
             breaker: settings.upstream.breaker,
         })?;
-        let schema = build_schema(&settings);
+        let news = MigrationNews::new(Arc::new(InProcessBus::default()));
+        let (closing, closing_signal) = tokio::sync::watch::channel(false);
+        let schema = build_schema(&settings, &news);
         let graphiql = graphiql_html(settings.server.graphiql_demo_token.as_deref());
         let state = Arc::new(AppState {
             sdl: schema.sdl(),
@@ -194,6 +214,11 @@ impl Application {
             upstream_messages: settings.upstream.messages,
             request_timeout: settings.server.request_timeout,
             metrics,
+            news,
+            webhooks: settings.webhooks.clone(),
+            max_subscriptions_per_connection: settings.limits.max_subscriptions_per_connection,
+            subscription_idle: settings.server.keep_alive_idle,
+            closing: closing_signal,
         });
         let router = router(state, &settings)?;
         let listener = connections::listen(settings.server.listen, settings.server.listen_backlog)
@@ -214,6 +239,7 @@ impl Application {
                 keep_alive_idle: settings.server.keep_alive_idle,
                 shutdown_grace: settings.server.shutdown_grace,
             },
+            closing,
         })
     }
 
@@ -229,6 +255,12 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let closing = self.closing;
+        let shutdown = async move {
+            shutdown.await;
+            // Subscriptions end and their sockets close before connections drain.
+            let _ = closing.send(true);
+        };
         connections::serve(self.listener, self.router, self.limits, shutdown).await
     }
 
@@ -320,8 +352,9 @@ async fn read_body_within_deadline(
 /// The schema with this gateway's extension and limits; introspection and suggestions off
 /// when the settings say so. Resolvers reach Graph through each request's own client handle
 /// (in `RequestContext`), so the schema holds no client.
-fn build_schema(settings: &Settings) -> BizgraphSchema {
+fn build_schema(settings: &Settings, news: &MigrationNews) -> BizgraphSchema {
     let mut builder = schema::builder()
+        .data(news.clone())
         .extension(response::MarkExecution)
         .limit_complexity(settings.limits.max_complexity);
     if !settings.server.introspection {
@@ -352,7 +385,7 @@ fn router(state: Arc<AppState>, settings: &Settings) -> Result<Router, StartErro
     let cors = cors_layer(&settings.server.cors_origins)?;
     let mut router = Router::new().route(
         "/graphql",
-        get(graphql_get)
+        get(graphql_get_or_upgrade)
             .post(graphql_post)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(axum::middleware::from_fn_with_state(
@@ -370,6 +403,12 @@ fn router(state: Arc<AppState>, settings: &Settings) -> Result<Router, StartErro
         router = router.route("/schema.graphql", get(sdl));
     }
     Ok(router
+        .route(
+            "/webhooks/meta",
+            get(webhooks::handshake)
+                .post(webhooks::deliver)
+                .layer(DefaultBodyLimit::max(webhooks::MAX_DELIVERY_BYTES)),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .layer(cors)

@@ -19,4 +19,6 @@ mod production;
 mod projects;
 mod replicas;
 mod schema_file;
+mod subscriptions;
 mod upstream_failures;
+mod webhooks;

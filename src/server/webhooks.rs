@@ -1,0 +1,104 @@
+//! Meta's webhook routes: `GET /webhooks/meta` answers the subscription handshake, `POST`
+//! takes deliveries. The checks themselves are `crate::webhooks` (no HTTP in them): the
+//! signature over the raw body, the parsing; then `MigrationNews` drops retried changes and
+//! tells subscribers. Meta wants a 200 fast, so nothing here calls Graph.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use crate::config::Secret;
+use crate::webhooks::{self, SignatureError};
+
+/// The largest delivery taken: Meta batches at most 1000 changes of a few hundred bytes.
+pub(super) const MAX_DELIVERY_BYTES: usize = 1024 * 1024;
+
+fn refusal(status: StatusCode, message: &str) -> Response {
+    state_log(status, message);
+    (status, axum::Json(json!({"error": message}))).into_response()
+}
+
+fn state_log(status: StatusCode, message: &str) {
+    if let Some(suppressed) = crate::log_window::log_window().should_log("webhook_refused") {
+        tracing::warn!(
+            status = status.as_u16(),
+            reason = message,
+            suppressed,
+            "webhook refused"
+        );
+    }
+}
+
+/// `GET /webhooks/meta?hub.mode=subscribe&hub.verify_token=..&hub.challenge=..`: the
+/// challenge, as plain text, when the verify token matches; 403 otherwise.
+pub(super) async fn handshake(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(verify_token) = state.webhooks.verify_token.as_ref().map(Secret::expose) else {
+        return refusal(
+            StatusCode::FORBIDDEN,
+            "webhooks are not set up on this gateway: start it with --webhook-verify-token",
+        );
+    };
+    let param = |name: &str| params.get(name).map(String::as_str);
+    match webhooks::handshake(
+        verify_token,
+        param("hub.mode"),
+        param("hub.verify_token"),
+        param("hub.challenge"),
+    ) {
+        Ok(challenge) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            challenge.to_owned(),
+        )
+            .into_response(),
+        Err(error) => refusal(StatusCode::FORBIDDEN, &error.to_string()),
+    }
+}
+
+/// `POST /webhooks/meta`: a delivery, verified over its raw bytes with the app secret, then
+/// parsed; its new migration events go to subscribers. 401 without a signature, 403 with a
+/// wrong one, 400 for a body that is not a delivery; nothing is processed then.
+pub(super) async fn deliver(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(secret) = state.webhooks.app_secret.as_ref().map(Secret::expose) else {
+        return refusal(
+            StatusCode::FORBIDDEN,
+            "deliveries cannot be verified: start the gateway with --app-secret",
+        );
+    };
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if let Err(error) = webhooks::verify_signature(secret.as_bytes(), &body, signature) {
+        let status = match error {
+            SignatureError::Missing => StatusCode::UNAUTHORIZED,
+            SignatureError::Malformed | SignatureError::Mismatch => StatusCode::FORBIDDEN,
+        };
+        return refusal(status, &error.to_string());
+    }
+    match webhooks::parse(&body) {
+        Ok(parsed) => {
+            let received = parsed.events.len();
+            let new = state.news.accept(parsed.events);
+            tracing::info!(received, new, ignored = parsed.ignored, "webhook delivery");
+            (
+                StatusCode::OK,
+                axum::Json(json!({"received": received, "new": new, "ignored": parsed.ignored})),
+            )
+                .into_response()
+        }
+        Err(error) => refusal(StatusCode::BAD_REQUEST, &error.to_string()),
+    }
+}
