@@ -68,8 +68,30 @@ impl EventBus for InProcessBus {
 pub(crate) struct MigrationNews {
     seen: moka::sync::Cache<String, ()>,
     latest: Arc<Mutex<HashMap<String, Arc<MigrationEvent>>>>,
+    /// The same events by their managed account (the webhook entry's id).
+    by_managed_account: Arc<Mutex<HashMap<String, Arc<MigrationEvent>>>>,
+    /// Per viewer (user id), the assets seen with a migration expiry: once Graph stops
+    /// answering for one of them, it is known to be lost rather than unknown.
+    migrating_assets: moka::sync::Cache<String, Arc<Mutex<HashMap<String, KnownAsset>>>>,
     bus: Arc<dyn EventBus>,
 }
+
+/// An asset a viewer was seen to lose access to at some time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KnownAsset {
+    /// `BUSINESS`, `PAGE` or `AD_ACCOUNT`, as the schema names them.
+    pub(crate) kind: &'static str,
+    /// Its name when last read.
+    pub(crate) name: Option<String>,
+    /// Its business, when it was read as one of a business's assets.
+    pub(crate) business_id: Option<String>,
+    /// When access ends.
+    pub(crate) expires: DateTime<Utc>,
+}
+
+/// How long the assets a viewer is losing are remembered: well past a 30-day window and its
+/// extensions.
+const MIGRATING_ASSETS_MEMORY: Duration = Duration::from_secs(120 * 24 * 60 * 60);
 
 impl MigrationNews {
     /// News published on `bus`.
@@ -80,6 +102,11 @@ impl MigrationNews {
                 .max_capacity(1_000_000)
                 .build(),
             latest: Arc::default(),
+            by_managed_account: Arc::default(),
+            migrating_assets: moka::sync::Cache::builder()
+                .time_to_idle(MIGRATING_ASSETS_MEMORY)
+                .max_capacity(100_000)
+                .build(),
             bus,
         }
     }
@@ -106,37 +133,59 @@ impl MigrationNews {
     }
 
     fn record(&self, event: &Arc<MigrationEvent>) {
-        let mut latest = match self.latest.lock() {
-            Ok(latest) => latest,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut latest = lock(&self.latest);
         let newer = latest
             .get(&event.user_id)
             .is_none_or(|known| event.sent_at >= known.sent_at);
         if newer {
             latest.insert(event.user_id.clone(), event.clone());
+            lock(&self.by_managed_account).insert(event.entry_id.clone(), event.clone());
         }
     }
 
+    /// The latest event about the person `user_id` names: the Facebook user moving, or the
+    /// managed account they move to.
+    pub(crate) fn latest_about(&self, user_id: &str) -> Option<Arc<MigrationEvent>> {
+        if let Some(event) = lock(&self.latest).get(user_id) {
+            return Some(event.clone());
+        }
+        lock(&self.by_managed_account).get(user_id).cloned()
+    }
+
+    /// Remembers that `viewer` reads `asset_id` with a migration expiry.
+    pub(crate) fn remember_asset(&self, viewer: &str, asset_id: &str, asset: KnownAsset) {
+        let assets = self
+            .migrating_assets
+            .get_with(viewer.to_owned(), || Arc::new(Mutex::new(HashMap::new())));
+        lock(&assets).insert(asset_id.to_owned(), asset);
+    }
+
+    /// The assets `viewer` was seen to be losing, by id.
+    pub(crate) fn known_assets(&self, viewer: &str) -> HashMap<String, KnownAsset> {
+        self.migrating_assets
+            .get(viewer)
+            .map(|assets| lock(&assets).clone())
+            .unwrap_or_default()
+    }
+
     /// The expiry of `user_id`'s migration from the latest event known, if any.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "migrationStatus reads it; the expectation fails once it does"
-        )
-    )]
     pub(crate) fn latest_expiry(&self, user_id: &str) -> Option<DateTime<Utc>> {
-        let latest = match self.latest.lock() {
-            Ok(latest) => latest,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        latest.get(user_id).map(|e| e.migration_expire_time)
+        lock(&self.latest)
+            .get(user_id)
+            .map(|e| e.migration_expire_time)
     }
 
     /// Every event published from now on.
     pub(crate) fn subscribe(&self) -> BoxStream<'static, Arc<MigrationEvent>> {
         self.bus.subscribe()
+    }
+}
+
+/// A lock that a panic elsewhere cannot make unusable (the maps stay valid).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 

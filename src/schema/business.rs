@@ -18,6 +18,7 @@ use super::funding::{
 };
 use super::input::{BusinessName, Email, ObjectId, TimezoneId};
 use super::invoice::{INVOICES_EDGE, Invoice, InvoiceRange, plan_invoice, plan_invoices};
+use super::migration::{MigrationReadiness, migration_readiness};
 use super::people::{UserPermission, plan_user_permission};
 use super::persona::{Persona, VIEWER_PERSONA_EDGE, plan_viewer_persona, read_viewer_persona};
 use super::project::{PROJECTS_EDGE, Project, plan_project};
@@ -327,6 +328,15 @@ impl Business {
             ExtendedCredit,
         )
         .await
+    }
+
+    /// How ready the business is for its move to managed Meta accounts, seen with your
+    /// token: who is migrating (from Meta's webhooks), which of its assets (the business, its
+    /// pages and ad accounts) your access to expires and when, which are already lost, the
+    /// earliest expiry ahead, and whether your token is a system user's (unaffected). Read
+    /// with its own Graph calls (your user, and the business with its assets and people).
+    async fn migration_readiness(&self, ctx: &Context<'_>) -> Result<MigrationReadiness> {
+        migration_readiness(ctx, &self.data.id).await
     }
 
     /// Your own persona in this business (Graph `business_persona`); null for a system user,

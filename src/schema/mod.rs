@@ -29,6 +29,7 @@ pub struct Query(
     business::BusinessQuery,
     persona::PersonaQuery,
     project::ProjectQuery,
+    migration::MigrationQuery,
 );
 
 /// The root mutation type.

@@ -176,6 +176,36 @@ impl<'a> Upstream<'a> {
             .collect())
     }
 
+    /// Reads many nodes through the request's DataLoader, each id with Graph's own outcome
+    /// (for callers that tell one kind of failure from another); the outer error is a failure
+    /// of the whole read.
+    pub(crate) async fn node_outcomes<T>(
+        &self,
+        ids: &[String],
+        fields: &FieldSet,
+    ) -> Result<HashMap<String, Result<T, GraphError>>>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let keys = ids.iter().map(|id| NodeKey::<T>::new(id.clone(), fields));
+        let loaded = self
+            .loaders
+            .nodes
+            .load_many(keys)
+            .await
+            .map_err(|e| self.fail(&e))?;
+        if let Some(error) = loaded.values().find_map(|outcome| match outcome {
+            Err(NodeError::Call(error)) => Some(error),
+            _ => None,
+        }) {
+            return Err(self.fail(error));
+        }
+        Ok(loaded
+            .into_iter()
+            .map(|(k, v)| (k.id, v.map_err(|e| e.graph_error().clone())))
+            .collect())
+    }
+
     /// Reads one page of an edge.
     pub(crate) async fn edge<T: DeserializeOwned>(
         &self,

@@ -13,6 +13,7 @@ mod error_codes;
 mod helpers;
 mod http;
 mod limits;
+mod migration;
 mod people;
 mod planning;
 mod production;

@@ -136,6 +136,16 @@ impl Node for Business {
             // [guess] Served as a list edge holding the viewer's one persona.
             "business_persona" => persona::of_viewer(world, id, ctx.viewer),
             "businessprojects" => business_project::of_business(world, id),
+            // The business's system users (docs/graph-api.md §8.6): its members that are
+            // system users, in the order they joined.
+            "system_users" => world
+                .memberships
+                .values()
+                .filter(|m| m.business_id == id)
+                .filter_map(|m| m.user_id)
+                .filter(|user| world.migration.system_users.contains(user))
+                .map(NodeRef::User)
+                .collect(),
             _ => return None,
         };
         Some(items)

@@ -577,3 +577,28 @@ async fn a_migration_is_refused_when_it_cannot_start() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_business_lists_its_system_users() {
+    let sandbox = spawn_sandbox().await;
+    let reply = sandbox
+        .get_as(
+            demo::ADMIN_TOKEN,
+            &format!("/v25.0/{POMNI}/system_users"),
+            &[("fields", "id,name")],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(
+        reply.body["data"],
+        json!([{"id": demo::SYSTEM_USER_ID, "name": "Pomni Sync"}])
+    );
+    let kinger = sandbox
+        .get_as(
+            demo::ADMIN_TOKEN,
+            "/v25.0/200002/system_users",
+            &[("fields", "id")],
+        )
+        .await;
+    assert_eq!(kinger.body["data"], json!([]), "{:?}", kinger.body);
+}
