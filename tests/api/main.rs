@@ -12,6 +12,7 @@ mod cors;
 mod error_codes;
 mod helpers;
 mod http;
+mod invoices;
 mod limits;
 mod people;
 mod planning;
