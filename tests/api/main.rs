@@ -10,6 +10,7 @@ mod cli;
 mod connections;
 mod cors;
 mod error_codes;
+mod funding;
 mod helpers;
 mod http;
 mod invoices;
