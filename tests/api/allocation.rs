@@ -279,3 +279,51 @@ async fn an_employee_gets_no_preview() {
     assert_eq!(first_error_code(&answer), Some("FORBIDDEN"), "{answer}");
     assert_eq!(answer["data"], json!({"business": null}), "{answer}");
 }
+
+#[tokio::test]
+async fn the_preview_reads_beside_the_lines_and_accounts_of_the_same_business_in_one_call() {
+    let app = app().await;
+    create_account(&app, "DCAF one").await;
+    let before = app.upstream_requests().await;
+    let answer = app
+        .admin(
+            r#"{ business(id: "200001") {
+                extendedCredits { id }
+                adAccounts(first: 2) { nodes { id } }
+                creditAllocation { creditLine { id } accounts { adAccount { id } spendCap } }
+            } }"#,
+        )
+        .await;
+    assert_eq!(app.upstream_requests().await - before, 1, "{answer}");
+    let business = &answer["data"]["business"];
+    assert_eq!(
+        business["extendedCredits"],
+        json!([{"id": "940001"}, {"id": "940003"}]),
+        "{answer}"
+    );
+    assert_eq!(
+        business["adAccounts"]["nodes"].as_array().map(Vec::len),
+        Some(2),
+        "{answer}"
+    );
+    assert_eq!(
+        business["creditAllocation"],
+        json!([{"creditLine": {"id": "940001"},
+                "accounts": [{"adAccount": {"id": "act_1000000000"}, "spendCap": "3765433"}]}]),
+        "{answer}"
+    );
+
+    // A business reached through a credit line reads the preview too.
+    let nested = app
+        .admin(
+            r#"{ business(id: "200001") { extendedCredits { ownerBusiness {
+                creditAllocation { total { amount } }
+            } } } }"#,
+        )
+        .await;
+    assert_eq!(
+        nested["data"]["business"]["extendedCredits"][0]["ownerBusiness"],
+        json!({"creditAllocation": [{"total": {"amount": "37654.33"}}]}),
+        "{nested}"
+    );
+}
