@@ -235,6 +235,12 @@ pub(crate) struct AdAccount {
     /// Balance in minor units, as a decimal string.
     #[serde(default)]
     pub balance: Option<String>,
+    /// The id of what pays for it: the extended credit it is invoiced on (absent otherwise).
+    #[serde(default)]
+    pub funding_source: Option<String>,
+    /// Whether DCAF splits its credit line's available credit onto it.
+    #[serde(default)]
+    pub is_dcaf_enabled: Option<bool>,
     /// When the token's access through a migrating business ends (absent otherwise).
     #[serde(default, deserialize_with = "graph_time")]
     pub user_access_expire_time: Option<DateTime<Utc>>,

@@ -64,6 +64,8 @@ pub(crate) fn plan_ad_account(set: &mut FieldSet, field: SelectionField<'_>) -> 
             "spendCap" => "spend_cap",
             "amountSpent" => "amount_spent",
             "balance" => "balance",
+            "fundingSource" => "funding_source",
+            "isDcafEnabled" => "is_dcaf_enabled",
             "userAccessExpireTime" => "user_access_expire_time",
             _ => continue,
         };
@@ -117,6 +119,17 @@ impl AdAccount {
     /// Balance due in minor units, as a decimal string.
     async fn balance(&self) -> Option<&str> {
         self.0.balance.as_deref()
+    }
+
+    /// The id of the extended credit the account is invoiced on (see
+    /// `Business.extendedCredits`); null when it is on none.
+    async fn funding_source(&self) -> Option<ID> {
+        self.0.funding_source.clone().map(ID)
+    }
+
+    /// Whether the credit line's allocation (DCAF) sets the account's spend cap.
+    async fn is_dcaf_enabled(&self) -> Option<bool> {
+        self.0.is_dcaf_enabled
     }
 
     /// When the caller's access to this account through a migrating business ends; null when

@@ -177,20 +177,21 @@ pub(crate) struct CreateAdAccountInput {
     pub currency: String,
     /// Graph's timezone id, 0 to 592.
     pub timezone_id: i32,
-    /// Who the ads are for: a page or app id, or `NONE`.
+    /// Who the ads are for: a page or app id, `NONE`, or `UNFOUND`.
     pub end_advertiser: String,
-    /// The agency running the ads: a page or app id, or `NONE`.
+    /// The agency running the ads: a page or app id, `NONE`, or `UNFOUND`.
     pub media_agency: String,
-    /// The partner: a page or app id, or `NONE`.
+    /// The partner: a page or app id, `NONE`, or `UNFOUND`.
     pub partner: String,
     /// The extended credit line that pays (see `Business.extendedCredits`).
     pub funding_id: Option<ID>,
 }
 
-/// A page or app id, or `NONE`, for the advertiser, agency and partner of a new account.
+/// A page or app id, `NONE` or `UNFOUND` (Graph's two words for "no such party"), for the
+/// advertiser, agency and partner of a new account.
 fn advertiser(argument: &str, raw: &str) -> Result<String> {
     let raw = raw.trim();
-    if raw == "NONE" {
+    if raw == "NONE" || raw == "UNFOUND" {
         return Ok(raw.to_owned());
     }
     ObjectId::parse(argument, raw)
@@ -198,7 +199,7 @@ fn advertiser(argument: &str, raw: &str) -> Result<String> {
         .map_err(|_| {
             invalid_argument(
                 argument,
-                &format!("{raw:?} is neither a page or app id (digits) nor NONE"),
+                &format!("{raw:?} is neither a page or app id (digits) nor NONE or UNFOUND"),
             )
         })
 }

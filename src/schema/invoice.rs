@@ -62,37 +62,48 @@ impl InvoiceRange {
         ]
     }
 
-    /// The range written in a selection's arguments, when both dates are there and valid
-    /// (for planning; the field's resolver reports a bad range).
-    fn from_selection(field: &SelectionField<'_>) -> Option<InvoiceRange> {
+    /// The range written in a selection's arguments (for planning), checked as the field's
+    /// resolver checks it, so that a bad one fails before the parent's read: a date variable
+    /// that is not `YYYY-MM-DD` (GraphQL checks a custom scalar's variable only when the
+    /// field resolves), `endDate` before `startDate`, too long a range. `None` when a date is
+    /// missing, which GraphQL's validation refuses before any resolver runs.
+    fn from_selection(field: &SelectionField<'_>) -> Option<Result<InvoiceRange>> {
         let (mut start, mut end) = (None, None);
-        for (name, value) in field.arguments().ok()? {
-            let date = match &value {
-                async_graphql::Value::String(text) => {
-                    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
-                }
-                _ => None,
+        let arguments = match field.arguments() {
+            Ok(arguments) => arguments,
+            Err(error) => return Some(Err(error.into())),
+        };
+        for (name, value) in arguments {
+            let slot = match name.as_str() {
+                "startDate" => &mut start,
+                "endDate" => &mut end,
+                _ => continue,
             };
-            match name.as_str() {
-                "startDate" => start = date,
-                "endDate" => end = date,
-                _ => {}
+            let date = match &value {
+                async_graphql::Value::String(text) => Date::parse_text(text),
+                other => Err(format!(
+                    "{other} is not a date: write YYYY-MM-DD, e.g. 2026-11-01"
+                )),
+            };
+            match date {
+                Ok(date) => *slot = Some(date),
+                Err(problem) => return Some(Err(invalid_argument(name.as_str(), &problem))),
             }
         }
-        InvoiceRange::new(Date(start?), Date(end?)).ok()
+        Some(InvoiceRange::new(start?, end?))
     }
 }
 
 /// Plans `invoices(startDate, endDate, first, after)` into its business's read as
-/// `business_invoices.start_date(..).end_date(..).limit(..){...}`. A field whose arguments
-/// are wrong is left out, so that only it fails, when it resolves.
+/// `business_invoices.start_date(..).end_date(..).limit(..){...}`. A bad range or paging
+/// argument fails the planning, as a bad `first` does on every connection: the business is
+/// not read and Graph is not called.
 pub(crate) fn plan_invoices(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
     let Some(range) = InvoiceRange::from_selection(&field) else {
         return Ok(());
     };
-    let Ok(args) = ConnectionArgs::from_selection(&field) else {
-        return Ok(());
-    };
+    let range = range?;
+    let args = ConnectionArgs::from_selection(&field)?;
     let plan: PlanNode = plan_invoice;
     plan_connection_with(
         set,

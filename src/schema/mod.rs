@@ -1,5 +1,6 @@
 //! The GraphQL schema: types and resolvers, one file per domain, merged into one root.
 
+pub(crate) mod allocation;
 pub(crate) mod assets;
 pub(crate) mod business;
 pub(crate) mod connection;

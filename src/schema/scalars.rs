@@ -9,16 +9,9 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Date(pub(crate) NaiveDate);
 
-/// A calendar date without a time zone, written `YYYY-MM-DD` (ISO 8601), e.g. `2026-11-01`.
-#[Scalar(
-    name = "Date",
-    specified_by_url = "https://www.iso.org/iso-8601-date-and-time-format.html"
-)]
-impl ScalarType for Date {
-    fn parse(value: Value) -> InputValueResult<Self> {
-        let Value::String(text) = &value else {
-            return Err(InputValueError::expected_type(value));
-        };
+impl Date {
+    /// Reads `YYYY-MM-DD` exactly, or says why the text is not a date.
+    pub(crate) fn parse_text(text: &str) -> Result<Date, String> {
         // chrono alone takes `2026-1-5` and `+2026-01-05`; a date here is exactly ISO's form.
         let iso = text.len() == 10
             && text.bytes().enumerate().all(|(i, b)| {
@@ -30,10 +23,24 @@ impl ScalarType for Date {
             });
         match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             Ok(date) if iso => Ok(Date(date)),
-            _ => Err(InputValueError::custom(format!(
+            _ => Err(format!(
                 "{text:?} is not a date: write YYYY-MM-DD, e.g. 2026-11-01"
-            ))),
+            )),
         }
+    }
+}
+
+/// A calendar date without a time zone, written `YYYY-MM-DD` (ISO 8601), e.g. `2026-11-01`.
+#[Scalar(
+    name = "Date",
+    specified_by_url = "https://www.iso.org/iso-8601-date-and-time-format.html"
+)]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        let Value::String(text) = &value else {
+            return Err(InputValueError::expected_type(value));
+        };
+        Date::parse_text(text).map_err(InputValueError::custom)
     }
 
     fn to_value(&self) -> Value {

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
+mod allocation;
 mod auth;
 mod bench;
 mod business;
@@ -10,8 +11,10 @@ mod cli;
 mod connections;
 mod cors;
 mod error_codes;
+mod funding;
 mod helpers;
 mod http;
+mod invoices;
 mod limits;
 mod migration;
 mod people;

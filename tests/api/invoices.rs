@@ -1,0 +1,425 @@
+//! Invoices through the gateway: inclusive date ranges at month edges, paging through a year,
+//! the finance-role rule, exact sums, the one Graph call a business's invoices with their
+//! campaigns cost, and bad ranges refused before any Graph call.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, first_error_code, first_error_message, spawn_app};
+
+/// The finance person of Pomni Media (FINANCE_EDITOR in the seed).
+const FINANCE: &str = "demo-system";
+
+/// The ids of Pomni Media's invoices for `startDate`..`endDate` (both inclusive), in one page.
+async fn invoice_ids(app: &TestApp, start: &str, end: &str) -> Vec<String> {
+    let answer = app
+        .graphql(
+            Some(FINANCE),
+            r#"query($s: Date!, $e: Date!) { business(id: "200001") {
+                invoices(startDate: $s, endDate: $e, first: 100) { nodes { id } }
+            } }"#,
+            json!({"s": start, "e": end}),
+        )
+        .await;
+    answer["data"]["business"]["invoices"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{start}..{end}: {answer}"))
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn ids(range: std::ops::RangeInclusive<u32>) -> Vec<String> {
+    range.map(|n| n.to_string()).collect()
+}
+
+fn decimal(value: &Value) -> Decimal {
+    Decimal::from_str(
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("not a string: {value}")),
+    )
+    .unwrap_or_else(|e| panic!("{value}: {e}"))
+}
+
+/// The `fields=` parameter of a journal entry.
+fn fields_of(entry: &Value) -> String {
+    let query = entry["query"].as_str().unwrap();
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "fields")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no fields in {entry}"))
+}
+
+#[tokio::test]
+async fn ranges_are_inclusive_at_month_edges() {
+    let app = spawn_app().await;
+    // January to March, endDate the last day of March: four invoices (two for February).
+    assert_eq!(
+        invoice_ids(&app, "2024-01-01", "2024-03-31").await,
+        ids(910001..=910004)
+    );
+    // One month, its first to its last day; the leap day ends February.
+    assert_eq!(
+        invoice_ids(&app, "2024-01-01", "2024-01-31").await,
+        ids(910001..=910001)
+    );
+    assert_eq!(
+        invoice_ids(&app, "2024-02-01", "2024-02-29").await,
+        ids(910002..=910003)
+    );
+    // A single day that is a billing period's first: that month.
+    assert_eq!(
+        invoice_ids(&app, "2024-03-01", "2024-03-01").await,
+        ids(910004..=910004)
+    );
+    // endDate on the first of a month takes that month in (inclusive).
+    assert_eq!(
+        invoice_ids(&app, "2024-02-01", "2024-03-01").await,
+        ids(910002..=910004)
+    );
+    // December has a MANUAL invoice besides the MONTHLY one.
+    assert_eq!(
+        invoice_ids(&app, "2024-12-01", "2024-12-31").await,
+        ids(910016..=910017)
+    );
+    // A range inside a month, after its first day, holds no billing period.
+    assert!(
+        invoice_ids(&app, "2024-02-02", "2024-02-29")
+            .await
+            .is_empty()
+    );
+    assert!(
+        invoice_ids(&app, "2023-01-01", "2023-12-31")
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn paging_through_a_year_gives_every_invoice_once() {
+    let app = spawn_app().await;
+    let query = r#"query($after: String) { business(id: "200001") {
+        invoices(startDate: "2024-01-01", endDate: "2024-12-31", first: 5, after: $after) {
+            nodes { id billingPeriod }
+            pageInfo { hasNextPage endCursor }
+        }
+    } }"#;
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    let mut pages = 0;
+    loop {
+        let answer = app
+            .graphql(Some(FINANCE), query, json!({"after": after}))
+            .await;
+        let page = &answer["data"]["business"]["invoices"];
+        let nodes = page["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{answer}"));
+        assert!(nodes.len() <= 5, "{answer}");
+        for node in nodes {
+            let period = node["billingPeriod"].as_str().unwrap();
+            assert!(period.starts_with("2024-"), "{node}");
+            seen.push(node["id"].as_str().unwrap().to_owned());
+        }
+        pages += 1;
+        assert!(pages <= 10, "paging does not end: {answer}");
+        if page["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, ids(910001..=910017));
+    assert_eq!(pages, 4);
+}
+
+#[tokio::test]
+async fn an_admin_reads_invoices_only_with_a_finance_role() {
+    let app = spawn_app().await;
+    let query = r#"{ business(id: "200001") {
+        invoices(startDate: "2024-01-01", endDate: "2024-01-31") { nodes { id } }
+    } }"#;
+
+    let refused = app.admin(query).await;
+    assert_eq!(first_error_code(&refused), Some("FORBIDDEN"), "{refused}");
+    let message = first_error_message(&refused);
+    assert!(
+        message.contains("finance role") && message.contains("FINANCE_ANALYST"),
+        "{message}"
+    );
+    // The invoices are read with the business, in one Graph call, so Graph's refusal is the
+    // business's.
+    assert_eq!(refused["data"], json!({"business": null}), "{refused}");
+    assert_eq!(
+        refused["errors"][0]["path"],
+        json!(["business"]),
+        "{refused}"
+    );
+    assert_eq!(refused["errors"][0]["extensions"]["graphApi"]["code"], 200);
+
+    let granted = app
+        .admin(
+            r#"mutation { grantFinancePermission(businessId: "200001", userId: "100001", role: FINANCE_ANALYST) }"#,
+        )
+        .await;
+    assert_eq!(
+        granted["data"],
+        json!({"grantFinancePermission": true}),
+        "{granted}"
+    );
+
+    let read = app.admin(query).await;
+    assert_eq!(
+        read["data"],
+        json!({"business": {"invoices": {"nodes": [{"id": "910001"}]}}}),
+        "{read}"
+    );
+
+    // An EMPLOYEE cannot grant a role, not even to themselves.
+    let employee = app
+        .graphql(
+            Some("demo-employee"),
+            r#"mutation { grantFinancePermission(businessId: "200001", userId: "100002", role: FINANCE_ANALYST) }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(first_error_code(&employee), Some("FORBIDDEN"), "{employee}");
+}
+
+#[tokio::test]
+async fn sums_match_to_the_cent() {
+    let app = spawn_app().await;
+    let answer = app
+        .graphql(
+            Some(FINANCE),
+            r#"{ business(id: "200001") {
+                invoices(startDate: "2024-01-01", endDate: "2024-12-31", first: 100) { nodes {
+                    id currency
+                    billedAmount { currency net { amount currency offset } tax { amount } total { amount } }
+                    campaigns { campaignId billedAmount { net { amount } tax { amount } total { amount } } }
+                } }
+            } }"#,
+            json!({}),
+        )
+        .await;
+    let invoices = answer["data"]["business"]["invoices"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert_eq!(invoices.len(), 17);
+    let mut sum = Decimal::ZERO;
+    for invoice in invoices {
+        let billed = &invoice["billedAmount"];
+        assert_eq!(invoice["currency"], "USD");
+        assert_eq!(billed["net"]["currency"], "USD");
+        assert_eq!(billed["net"]["offset"], 100);
+        let (net, tax, total) = (
+            decimal(&billed["net"]["amount"]),
+            decimal(&billed["tax"]["amount"]),
+            decimal(&billed["total"]["amount"]),
+        );
+        // Every amount is written with its cents.
+        for amount in [net, tax, total] {
+            assert_eq!(amount.scale(), 2, "{invoice}");
+        }
+        assert_eq!(net + tax, total, "{invoice}");
+        let campaigns = invoice["campaigns"].as_array().unwrap();
+        assert!(!campaigns.is_empty(), "{invoice}");
+        let (mut c_net, mut c_tax, mut c_total) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        for campaign in campaigns {
+            let billed = &campaign["billedAmount"];
+            let (n, t, s) = (
+                decimal(&billed["net"]["amount"]),
+                decimal(&billed["tax"]["amount"]),
+                decimal(&billed["total"]["amount"]),
+            );
+            assert_eq!(n + t, s, "{campaign}");
+            c_net += n;
+            c_tax += t;
+            c_total += s;
+        }
+        assert_eq!((c_net, c_tax, c_total), (net, tax, total), "{invoice}");
+        sum += total;
+    }
+
+    // The same sum over Graph's own decimal strings, read from the sandbox directly.
+    let graph: Value = app
+        .http
+        .get(format!(
+            "{}/v25.0/200001/business_invoices",
+            app.sandbox.url()
+        ))
+        .bearer_auth(FINANCE)
+        .query(&[
+            ("start_date", "2024-01-01"),
+            ("end_date", "2025-01-01"),
+            ("limit", "100"),
+            ("fields", "billed_amount_details"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = graph["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{graph}"));
+    assert_eq!(rows.len(), 17);
+    let graph_sum: Decimal = rows
+        .iter()
+        .map(|row| decimal(&row["billed_amount_details"]["total_amount"]))
+        .sum();
+    assert_eq!(sum, graph_sum);
+    assert_eq!(sum.scale(), 2);
+}
+
+#[tokio::test]
+async fn invoices_with_campaigns_are_one_upstream_request_with_edge_modifiers() {
+    let app = spawn_app().await;
+    let before = app.upstream_requests().await;
+    let answer = app
+        .graphql(
+            Some(FINANCE),
+            r#"{ business(id: "200001") {
+                name
+                invoices(startDate: "2024-02-01", endDate: "2024-02-29", first: 10) { nodes {
+                    id invoiceId billingPeriod invoiceType invoiceDate dueDate paymentStatus
+                    billedAmount { total { amount currency } }
+                    campaigns { campaignId campaignName tags impressions clicks conversions
+                                billedAmount { total { amount } } }
+                } }
+            } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(app.upstream_requests().await - before, 1, "{answer}");
+    let journal = app.upstream_journal().await;
+    let last = journal.last().unwrap();
+    assert_eq!(last["path"], "/v25.0/", "{last}");
+    assert!(
+        last["query"].as_str().unwrap().starts_with("ids=200001&"),
+        "{last}"
+    );
+    assert_eq!(
+        fields_of(last),
+        "id,name,business_invoices.start_date(2024-02-01).end_date(2024-03-01).limit(10)\
+         {id,invoice_id,billing_period,invoice_type,invoice_date,due_date,payment_status,\
+         billed_amount_details{currency,net_amount,tax_amount,total_amount},\
+         campaigns{campaign_id,campaign_name,tags,impressions,clicks,conversions,\
+         billed_amount_details{currency,net_amount,tax_amount,total_amount}}}"
+    );
+
+    let nodes = answer["data"]["business"]["invoices"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert_eq!(nodes.len(), 2, "{answer}");
+    let threshold = &nodes[0];
+    assert_eq!(threshold["id"], "910002");
+    assert_eq!(threshold["invoiceId"], "1120240202");
+    assert_eq!(threshold["billingPeriod"], "2024-02-01");
+    assert_eq!(threshold["invoiceType"], "THRESHOLD");
+    assert_eq!(threshold["invoiceDate"], "2024-02-29");
+    assert_eq!(threshold["dueDate"], "2024-03-30");
+    assert_eq!(threshold["paymentStatus"], "PAID");
+    let monthly = &nodes[1];
+    assert_eq!(monthly["id"], "910003");
+    assert_eq!(monthly["invoiceType"], "MONTHLY");
+    assert_eq!(monthly["invoiceDate"], "2024-03-01");
+    let campaigns = monthly["campaigns"].as_array().unwrap();
+    assert!((2..=4).contains(&campaigns.len()), "{monthly}");
+    for campaign in campaigns {
+        let id = campaign["campaignId"].as_str().unwrap();
+        assert!(id.starts_with("2385100000000000"), "{campaign}");
+        assert!(campaign["campaignName"].is_string(), "{campaign}");
+        assert!(campaign["tags"].is_array(), "{campaign}");
+        assert!(campaign["impressions"].is_i64(), "{campaign}");
+    }
+}
+
+#[tokio::test]
+async fn bad_ranges_are_refused_before_upstream() {
+    let app = spawn_app().await;
+    let query = r#"query($s: Date!, $e: Date!) { business(id: "200001") {
+        invoices(startDate: $s, endDate: $e) { nodes { id } }
+    } }"#;
+    let refused = |s: &'static str, e: &'static str| {
+        let app = &app;
+        async move {
+            app.refused_before_upstream(FINANCE, query, json!({"s": s, "e": e}))
+                .await
+        }
+    };
+
+    let backwards = refused("2024-03-01", "2024-02-29").await;
+    assert_eq!(
+        backwards,
+        json!({
+            "data": {"business": null},
+            "errors": [{
+                "message": "endDate: 2024-02-29 is before startDate 2024-03-01",
+                "locations": [{"line": 1, "column": 31}],
+                "path": ["business"],
+                "extensions": {"code": "INVALID_ARGUMENT", "argument": "endDate"}
+            }],
+            "extensions": {"cost": {"cacheHits": 0, "graphCalls": 0}}
+        })
+    );
+
+    // 2024 is 366 days: allowed (see the paging test); one more day is not.
+    let too_long = refused("2024-01-01", "2025-01-01").await;
+    assert_eq!(
+        first_error_code(&too_long),
+        Some("INVALID_ARGUMENT"),
+        "{too_long}"
+    );
+    assert_eq!(
+        first_error_message(&too_long),
+        "endDate: the range 2024-01-01 to 2025-01-01 is 367 days; ask for at most 366 days at a time"
+    );
+
+    // A variable of a custom scalar is parsed when its field runs; the gateway checks the
+    // dates while planning the business's read, so the error names the argument and Graph is
+    // not called.
+    for (s, e, argument, bad) in [
+        ("2024-1-5", "2024-02-01", "startDate", "2024-1-5"),
+        ("2024-01-05", "2024/01/31", "endDate", "2024/01/31"),
+        ("2024-02-30", "2024-03-01", "startDate", "2024-02-30"),
+        ("05-01-2024", "2024-03-01", "startDate", "05-01-2024"),
+    ] {
+        let answer = refused(s, e).await;
+        assert_eq!(
+            answer["errors"],
+            json!([{
+                "message": format!("{argument}: {bad:?} is not a date: write YYYY-MM-DD, e.g. 2026-11-01"),
+                "locations": [{"line": 1, "column": 31}],
+                "path": ["business"],
+                "extensions": {"code": "INVALID_ARGUMENT", "argument": argument}
+            }]),
+            "{answer}"
+        );
+        assert_eq!(answer["data"], json!({"business": null}), "{answer}");
+    }
+
+    // Written in the query itself rather than as a variable: the same check, the same error.
+    let literal = app
+        .refused_before_upstream(
+            FINANCE,
+            r#"{ business(id: "200001") {
+                invoices(startDate: "2024/01/05", endDate: "2024-02-01") { nodes { id } }
+            } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        literal["errors"],
+        json!([{
+            "message": "startDate: \"2024/01/05\" is not a date: write YYYY-MM-DD, e.g. 2026-11-01",
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["business"],
+            "extensions": {"code": "INVALID_ARGUMENT", "argument": "startDate"}
+        }]),
+        "{literal}"
+    );
+}
