@@ -90,6 +90,23 @@ impl FieldSet {
         self.children(index)
     }
 
+    /// The same set without the top-level fields named `names` (and their aliases).
+    pub fn without(&self, names: &[&str]) -> FieldSet {
+        FieldSet {
+            fields: self
+                .fields
+                .iter()
+                .filter(|f| !names.contains(&f.name.as_str()))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// Whether any top-level field is named one of `names`.
+    pub fn asks_for_any(&self, names: &[&str]) -> bool {
+        self.fields.iter().any(|f| names.contains(&f.name.as_str()))
+    }
+
     /// Adds every field of `other` to this set.
     pub fn merge(&mut self, other: &FieldSet) {
         for field in &other.fields {

@@ -25,6 +25,7 @@ use super::persona::{Persona, VIEWER_PERSONA_EDGE, plan_viewer_persona, read_vie
 use super::project::{PROJECTS_EDGE, Project, plan_project};
 use super::scalars::Date;
 use super::upstream::{Upstream, read_back};
+use crate::error::ErrorCode;
 use crate::graph::write::{CreateBusiness, UpdateBusiness};
 use crate::graph::{FieldSet, model};
 
@@ -103,8 +104,34 @@ fn business_fields(ctx: &Context<'_>) -> Result<Arc<FieldSet>> {
 /// Reads one business with the fields the current selection needs.
 async fn read_business(ctx: &Context<'_>, id: &str) -> Result<Business> {
     let fields = business_fields(ctx)?;
-    let data = Upstream::of(ctx)?.node_batched(id, &fields).await?;
-    Ok(Business::new(data, &fields))
+    let upstream = Upstream::of(ctx)?;
+    match upstream.node_batched(id, &fields).await {
+        Ok(data) => Ok(Business::new(data, &fields)),
+        // Graph refuses the whole read when one expanded edge needs a role the token lacks
+        // (invoices need a finance role). Read the rest again without those edges: each of
+        // their fields then reads on its own and fails alone, and the business survives.
+        Err(error)
+            if has_code(&error, ErrorCode::Forbidden)
+                && fields.asks_for_any(ROLE_GUARDED_EDGES) =>
+        {
+            let narrowed = Arc::new(fields.without(ROLE_GUARDED_EDGES));
+            let data = upstream.node_batched(id, &narrowed).await?;
+            Ok(Business::new(data, &narrowed))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// A business's edges that need more than membership to read (a finance role, or ADMIN).
+const ROLE_GUARDED_EDGES: &[&str] = &[INVOICES_EDGE, CREDIT_CARDS_EDGE, EXTENDED_CREDITS_EDGE];
+
+/// Whether a GraphQL error carries `code`.
+fn has_code(error: &async_graphql::Error, code: ErrorCode) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .is_some_and(|value| *value == async_graphql::Value::from(code.as_str()))
 }
 
 #[Object]
@@ -284,8 +311,9 @@ impl Business {
     /// The business's invoices (and credit memos) for the months from `startDate` to
     /// `endDate`, both inclusive, by billing period (the first day of the month billed); at
     /// most 366 days at a time. Graph `business_invoices`, read with the business in one call.
-    /// Needs a finance role (`grantFinancePermission`): being an ADMIN is not enough.
-    /// `first` is clamped to 100.
+    /// Needs a finance role (`grantFinancePermission`): being an ADMIN is not enough; without
+    /// one this field is null with a `FORBIDDEN` error and the rest of the business still
+    /// answers. `first` is clamped to 100.
     #[graphql(complexity = "connection::page_complexity(first, child_complexity)")]
     async fn invoices(
         &self,
@@ -294,7 +322,7 @@ impl Business {
         end_date: Date,
         first: Option<i32>,
         after: Option<String>,
-    ) -> Result<Conn<Invoice>> {
+    ) -> Result<Option<Conn<Invoice>>> {
         let range = InvoiceRange::new(start_date, end_date)?;
         let args = ConnectionArgs::new(first, after.as_deref())?.with_filters(range.filters());
         connection::resolve_with(
@@ -306,10 +334,13 @@ impl Business {
             |invoice, _| Invoice(invoice),
         )
         .await
+        .map(Some)
     }
 
-    /// The credit cards the business pays with (Graph `creditcards`, the first 100).
-    async fn credit_cards(&self, ctx: &Context<'_>) -> Result<Vec<CreditCard>> {
+    /// The credit cards the business pays with (Graph `creditcards`, the first 100). ADMINs
+    /// and finance roles read them; for anyone else this field is null with a `FORBIDDEN`
+    /// error and the rest of the business still answers.
+    async fn credit_cards(&self, ctx: &Context<'_>) -> Result<Option<Vec<CreditCard>>> {
         connection::resolve_list(
             ctx,
             self.parent(),
@@ -318,10 +349,13 @@ impl Business {
             CreditCard,
         )
         .await
+        .map(Some)
     }
 
-    /// The business's extended credit lines (Graph `extendedcredits`, the first 100).
-    async fn extended_credits(&self, ctx: &Context<'_>) -> Result<Vec<ExtendedCredit>> {
+    /// The business's extended credit lines (Graph `extendedcredits`, the first 100). ADMINs
+    /// and finance roles read them; for anyone else this field is null with a `FORBIDDEN`
+    /// error and the rest of the business still answers.
+    async fn extended_credits(&self, ctx: &Context<'_>) -> Result<Option<Vec<ExtendedCredit>>> {
         connection::resolve_list(
             ctx,
             self.parent(),
@@ -330,6 +364,7 @@ impl Business {
             ExtendedCredit,
         )
         .await
+        .map(Some)
     }
 
     /// How ready the business is for its move to managed Meta accounts, seen with your
@@ -348,9 +383,9 @@ impl Business {
     /// that the shares add up to the available credit exactly. One entry per credit line with
     /// normal liability and access (sequential lines take no part). Read with the business in
     /// one Graph call (its `extendedcredits` and `owned_ad_accounts`, at most 1000 of them);
-    /// needs the ADMIN role or a finance role.
-    async fn credit_allocation(&self, ctx: &Context<'_>) -> Result<Vec<CreditAllocation>> {
-        allocation::resolve(ctx, self.parent()).await
+    /// needs the ADMIN role or a finance role (else null with a `FORBIDDEN` error).
+    async fn credit_allocation(&self, ctx: &Context<'_>) -> Result<Option<Vec<CreditAllocation>>> {
+        allocation::resolve(ctx, self.parent()).await.map(Some)
     }
 
     /// Your own persona in this business (Graph `business_persona`); null for a system user,

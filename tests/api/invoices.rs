@@ -139,7 +139,7 @@ async fn paging_through_a_year_gives_every_invoice_once() {
 async fn an_admin_reads_invoices_only_with_a_finance_role() {
     let app = spawn_app().await;
     let query = r#"{ business(id: "200001") {
-        invoices(startDate: "2024-01-01", endDate: "2024-01-31") { nodes { id } }
+        name invoices(startDate: "2024-01-01", endDate: "2024-01-31") { nodes { id } }
     } }"#;
 
     let refused = app.admin(query).await;
@@ -149,12 +149,16 @@ async fn an_admin_reads_invoices_only_with_a_finance_role() {
         message.contains("finance role") && message.contains("FINANCE_ANALYST"),
         "{message}"
     );
-    // The invoices are read with the business, in one Graph call, so Graph's refusal is the
-    // business's.
-    assert_eq!(refused["data"], json!({"business": null}), "{refused}");
+    // Graph refuses the business's whole read; the gateway reads the business again without
+    // the invoices, whose field alone fails.
+    assert_eq!(
+        refused["data"],
+        json!({"business": {"name": "Pomni Media", "invoices": null}}),
+        "{refused}"
+    );
     assert_eq!(
         refused["errors"][0]["path"],
-        json!(["business"]),
+        json!(["business", "invoices"]),
         "{refused}"
     );
     assert_eq!(refused["errors"][0]["extensions"]["graphApi"]["code"], 200);
@@ -173,7 +177,7 @@ async fn an_admin_reads_invoices_only_with_a_finance_role() {
     let read = app.admin(query).await;
     assert_eq!(
         read["data"],
-        json!({"business": {"invoices": {"nodes": [{"id": "910001"}]}}}),
+        json!({"business": {"name": "Pomni Media", "invoices": {"nodes": [{"id": "910001"}]}}}),
         "{read}"
     );
 
