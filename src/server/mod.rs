@@ -369,14 +369,25 @@ fn build_schema(settings: &Settings, news: &MigrationNews) -> BizgraphSchema {
 fn graphiql_html(demo_token: Option<&str>) -> String {
     let mut graphiql = GraphiQLSource::build()
         .endpoint("/graphql")
+        .subscription_endpoint("/graphql")
         .title("bizgraph");
     let authorization = demo_token.map(|token| format!("Bearer {token}"));
     if let Some(value) = &authorization {
         graphiql = graphiql.header("Authorization", value);
     }
-    graphiql
+    let mut page = graphiql
         .finish()
-        .replacen("<head>", &format!("<head>\n{GRAPHIQL_FALLBACK}"), 1)
+        .replacen("<head>", &format!("<head>\n{GRAPHIQL_FALLBACK}"), 1);
+    if let Some(value) = &authorization {
+        // Subscriptions run over a WebSocket, whose token travels in `connection_init`.
+        let params = serde_json::json!({"Authorization": value}).to_string();
+        page = page.replacen(
+            "fetch: customFetch,",
+            &format!("fetch: customFetch,\n            wsConnectionParams: {params},"),
+            1,
+        );
+    }
+    page
 }
 
 /// The routes and their layers: `/graphql` with its body read under the deadline, the pages
@@ -457,4 +468,23 @@ fn cors_layer(origins: &[String]) -> Result<CorsLayer, StartError> {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([AUTHORIZATION, CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(600)))
+}
+
+#[cfg(test)]
+mod graphiql_tests {
+    use super::graphiql_html;
+
+    #[test]
+    fn graphiql_runs_subscriptions_over_the_same_endpoint_with_the_demo_token() {
+        let page = graphiql_html(Some("demo-admin"));
+        assert!(
+            page.contains("subscriptionUrl: createUrl('/graphql', true)"),
+            "{page}"
+        );
+        assert!(
+            page.contains(r#"wsConnectionParams: {"Authorization":"Bearer demo-admin"}"#),
+            "{page}"
+        );
+        assert!(!graphiql_html(None).contains("wsConnectionParams"));
+    }
 }
