@@ -96,6 +96,32 @@ impl SubscriptionSlots {
     }
 }
 
+/// The process-wide gauge of running subscriptions (schema data; absent in tests of the
+/// schema alone).
+#[derive(Clone)]
+pub(crate) struct RunningSubscriptions(pub(crate) prometheus_client::metrics::gauge::Gauge);
+
+/// Counts one running subscription for as long as it lives.
+struct Running(Option<prometheus_client::metrics::gauge::Gauge>);
+
+impl Running {
+    fn start(gauge: Option<&RunningSubscriptions>) -> Running {
+        let gauge = gauge.map(|g| g.0.clone());
+        if let Some(gauge) = &gauge {
+            gauge.inc();
+        }
+        Running(gauge)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(gauge) = &self.0 {
+            gauge.dec();
+        }
+    }
+}
+
 /// One subscription's place on its connection, given back when its stream ends.
 struct Slot(Arc<AtomicUsize>);
 
@@ -205,12 +231,13 @@ impl MigrationSubscription {
             ));
         }
         let known = Arc::new(Mutex::new(known));
+        let running = Running::start(ctx.data_opt::<RunningSubscriptions>());
         // Subscribed only once the checks passed: events from here on.
         let events = news.subscribe();
         Ok(events.filter_map(move |event| {
             let (auth, known, wanted) = (auth.clone(), known.clone(), wanted.clone());
-            // The slot lives as long as the stream.
-            let _held = &slot;
+            // The slot and the gauge's count live as long as the stream.
+            let _held = (&slot, &running);
             async move {
                 if wanted.as_ref().is_some_and(|w| *w != event.user_id) {
                     return None;

@@ -195,7 +195,7 @@ impl Application {
         })?;
         let news = MigrationNews::new(Arc::new(InProcessBus::default()));
         let (closing, closing_signal) = tokio::sync::watch::channel(false);
-        let schema = build_schema(&settings, &news);
+        let schema = build_schema(&settings, &news, &metrics);
         let graphiql = graphiql_html(settings.server.graphiql_demo_token.as_deref());
         let state = Arc::new(AppState {
             sdl: schema.sdl(),
@@ -352,9 +352,12 @@ async fn read_body_within_deadline(
 /// The schema with this gateway's extension and limits; introspection and suggestions off
 /// when the settings say so. Resolvers reach Graph through each request's own client handle
 /// (in `RequestContext`), so the schema holds no client.
-fn build_schema(settings: &Settings, news: &MigrationNews) -> BizgraphSchema {
+fn build_schema(settings: &Settings, news: &MigrationNews, metrics: &Metrics) -> BizgraphSchema {
     let mut builder = schema::builder()
         .data(news.clone())
+        .data(crate::schema::migration::RunningSubscriptions(
+            metrics.subscriptions().clone(),
+        ))
         .extension(response::MarkExecution)
         .limit_complexity(settings.limits.max_complexity);
     if !settings.server.introspection {
