@@ -566,15 +566,20 @@ impl Rig {
         process::reset_peak_memory();
         let cpu_before = CpuReading::now(&self.threads);
         let started = Instant::now();
-        let runs = (0..workers).map(|worker| {
+        // Each worker takes the next operation when it is free, until `requests` have been
+        // taken: where operations differ in cost (W3's dashboards), a worker that drew slow
+        // ones does fewer, rather than every worker doing its fixed share while the others
+        // wait idle at the end.
+        let runs = (0..workers).map(|_| {
             let operation = &operation;
             let next = &next;
-            // Spread the operations so that exactly `requests` are sent.
-            let per_worker = requests / workers + usize::from(worker < requests % workers);
             async move {
-                let mut samples = Vec::with_capacity(per_worker);
-                for _ in 0..per_worker {
+                let mut samples = Vec::with_capacity(requests / workers + 1);
+                loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= requests {
+                        break;
+                    }
                     let sent = Instant::now();
                     let failed = operation(index).await?;
                     samples.push((sent.elapsed(), failed));
