@@ -118,11 +118,11 @@ const MONEY_READ: &str = "200001?fields=id,\
 /// expiry and its people (which also holds the business's own `user_access_expire_time`).
 const MIGRATION_READS: [&str; 2] = [
     "me?fields=id",
-    "200001?fields=id,name,user_access_expire_time,\
-    owned_pages.limit(100){id,name,user_access_expire_time},\
-    owned_ad_accounts.limit(100){id,name,user_access_expire_time},\
-    userpermissions.limit(100){id,email,user{id,name},business_persona{id,name}},\
-    system_users.limit(100){id}",
+    "200001?fields=id,user_access_expire_time,name,\
+    owned_pages.limit(100).as(readiness_pages){id,name,user_access_expire_time},\
+    owned_ad_accounts.limit(100).as(readiness_ad_accounts){id,name,user_access_expire_time},\
+    userpermissions.limit(100).as(readiness_people){id,email,user{id,name},business_persona{id,name}},\
+    system_users.limit(100).as(readiness_system_users){id}",
 ];
 
 /// Numbers each rig, so that two runs in one process (tests run in parallel) name their

@@ -235,7 +235,7 @@ async fn every_dashboard_answers_without_errors_and_the_report_counts_its_graph_
             ("team", 1, 1, 0, 0),
             ("projects", 1, 1, 0, 0),
             ("money", 1, 1, 0, 0),
-            ("migration", 2, 3, 0, 0),
+            ("migration", 2, 2, 0, 0),
         ]
     );
     let table = bizgraph::bench::render(&report, &tiny_run(0, false));
