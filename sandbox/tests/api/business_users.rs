@@ -186,6 +186,18 @@ async fn the_nodes_read_by_id_with_their_defaults_and_refuse_unknown_fields() {
         assert_eq!(outsider.error_code(), 100, "{id}");
         assert_eq!(outsider.body["error"]["error_subcode"], 33, "{id}");
     }
+    // Both kinds are read together through `?ids=`.
+    let both = sandbox
+        .get_as(
+            demo::ADMIN_TOKEN,
+            "/v25.0/",
+            &[("ids", "710002,720004"), ("fields", "role")],
+        )
+        .await;
+    assert_eq!(
+        both.body,
+        json!({"710002": {"role": "EMPLOYEE"}, "720004": {"role": "EMPLOYEE"}})
+    );
     // The seed's rows are still not nodes.
     assert_eq!(
         node(&sandbox, demo::ADMIN_TOKEN, "700001", "")
