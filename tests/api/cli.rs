@@ -291,6 +291,12 @@ async fn past_the_open_file_limit_the_binary_warns_once_and_serves_again_once_so
     let (running, banner) = start(command).await;
     let authority = gateway_authority(&banner);
     const WARNING: &str = "cannot accept connections";
+    // At startup the gateway points the embedded sandbox's webhooks at itself, which opens
+    // connections of its own: let that finish before using up the descriptors.
+    running
+        .wait_for_log("the embedded sandbox sends its migration webhooks")
+        .await
+        .unwrap();
 
     // More than the 64 descriptors the gateway may open; the rest wait in the listen backlog.
     let mut clients = Vec::new();
