@@ -29,11 +29,12 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-rm -rf "$DEST"
-mkdir -p "$DEST"
-{
-  echo "# Written by scripts/vendor-graphiql.sh: package, version, sha256 of the npm tarball."
-} >"$DEST/VERSIONS"
+# Everything is fetched and checked into a staging directory first: a failed download or a
+# checksum mismatch leaves the committed files as they are.
+out="$work/out"
+mkdir -p "$out"
+echo "# Written by scripts/vendor-graphiql.sh: package, version, sha256 of the npm tarball." \
+  >"$out/VERSIONS"
 
 for entry in "${PACKAGES[@]}"; do
   read -r name version sha files <<<"$entry"
@@ -50,11 +51,15 @@ for entry in "${PACKAGES[@]}"; do
   # shellcheck disable=SC2086 # the file list is meant to split into words
   tar -xzf "$tarball" -C "$work/$name" package/LICENSE $(printf 'package/%s ' $files)
   for file in $files; do
-    cp "$work/$name/package/$file" "$DEST/$(basename "$file")"
+    cp "$work/$name/package/$file" "$out/$(basename "$file")"
   done
-  cp "$work/$name/package/LICENSE" "$DEST/LICENSE.$name"
-  echo "$name $version $sha" >>"$DEST/VERSIONS"
+  cp "$work/$name/package/LICENSE" "$out/LICENSE.$name"
+  echo "$name $version $sha" >>"$out/VERSIONS"
 done
+
+rm -rf "$DEST"
+mkdir -p "$(dirname "$DEST")"
+cp -R "$out" "$DEST"
 
 echo "vendored into $DEST:"
 ls -l "$DEST"

@@ -1,6 +1,6 @@
 //! The pages the gateway serves beside /graphql: GraphiQL and its embedded files, the SDL, health and metrics.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -76,21 +76,29 @@ pub(super) const ASSETS_PATH: &str = "/graphiql/assets";
 
 /// The GraphiQL page's policy: scripts, styles, fonts, images and connections from this origin
 /// only (GraphiQL's fonts and icons are `data:` URLs inside its CSS; `'self'` covers the
-/// WebSocket to this origin). GraphiQL's components set inline styles, hence `'unsafe-inline'`
-/// for styles, never for scripts.
+/// WebSocket to this origin). GraphiQL's dialogs add a `<style>` element of their own (the
+/// scroll lock of `react-remove-scroll-bar`), hence `'unsafe-inline'` for styles, never for
+/// scripts.
 pub(super) const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self'; \
     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
     connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// An asset's URL: its path and the first bytes of its sha256.
-fn asset_url(asset: &Asset) -> String {
-    let digest = Sha256::digest(asset.bytes);
-    format!(
-        "{ASSETS_PATH}/{}?v={}",
-        asset.name,
-        hex::encode(&digest[..8])
+/// The page's template with each asset's URL: its path and the first bytes of its sha256,
+/// computed once per process (the files are fixed at build time).
+static GRAPHIQL_TEMPLATE: LazyLock<String> = LazyLock::new(|| {
+    ASSETS.iter().fold(
+        include_str!("assets/graphiql.html").to_owned(),
+        |page, asset| {
+            let digest = Sha256::digest(asset.bytes);
+            let url = format!(
+                "{ASSETS_PATH}/{}?v={}",
+                asset.name,
+                hex::encode(&digest[..8])
+            );
+            page.replace(&format!("{{{{asset:{}}}}}", asset.name), &url)
+        },
     )
-}
+});
 
 /// GraphiQL's page: the vendored GraphiQL on `/graphql`, opening with the README's first query
 /// and, when the embedded sandbox runs, its demo token in the headers editor (sent on queries
@@ -102,14 +110,10 @@ pub(super) fn graphiql_page_html(demo_token: Option<&str>) -> String {
     });
     // `<` is escaped so that nothing in the data can close the script element.
     let config = config.to_string().replace('<', "\\u003c");
-    let mut page = include_str!("assets/graphiql.html").replace(
+    GRAPHIQL_TEMPLATE.replace(
         "<!--CONFIG-->",
         &format!(r#"<script type="application/json" id="bizgraph-config">{config}</script>"#),
-    );
-    for asset in ASSETS {
-        page = page.replace(&format!("{{{{asset:{}}}}}", asset.name), &asset_url(asset));
-    }
-    page
+    )
 }
 
 pub(super) async fn graphiql_page(State(state): State<Arc<AppState>>) -> Response {

@@ -39,7 +39,19 @@ struct ChromeDriver {
 }
 
 impl ChromeDriver {
+    /// Starts chromedriver on a free port and waits until it is ready. Another process may take
+    /// the port between the probe and chromedriver's bind: then chromedriver exits, and it is
+    /// started again on another port.
     async fn start(program: &Path) -> ChromeDriver {
+        for _ in 0..5 {
+            if let Some(driver) = ChromeDriver::try_start(program).await {
+                return driver;
+            }
+        }
+        panic!("chromedriver did not start ({})", program.display());
+    }
+
+    async fn try_start(program: &Path) -> Option<ChromeDriver> {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -54,7 +66,7 @@ impl ChromeDriver {
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-        let driver = ChromeDriver {
+        let mut driver = ChromeDriver {
             child,
             url: format!("http://127.0.0.1:{port}"),
         };
@@ -65,8 +77,11 @@ impl ChromeDriver {
             if let Ok(response) = status {
                 let body: Value = response.json().await.unwrap_or(Value::Null);
                 if body["value"]["ready"] == json!(true) {
-                    return driver;
+                    return Some(driver);
                 }
+            }
+            if driver.child.try_wait().ok().flatten().is_some() {
+                return None;
             }
             assert!(
                 Instant::now() < deadline,
@@ -251,7 +266,35 @@ async fn run_in_graphiql(client: &Client, app: &TestApp) -> Result<(), String> {
     }
 
     subscribe_in_graphiql(client, app).await?;
-    read_the_docs(client).await
+    read_the_docs(client).await?;
+    open_the_settings(client).await?;
+    let violations = client
+        .execute("return window.bizgraphCspViolations;", vec![])
+        .await
+        .map_err(|e| e.to_string())?;
+    if violations != json!([]) {
+        return Err(format!("Content-Security-Policy violations: {violations}"));
+    }
+    Ok(())
+}
+
+/// GraphiQL's settings dialog opens (its dialogs add a style element of their own).
+async fn open_the_settings(client: &Client) -> Result<(), String> {
+    client
+        .find(Locator::Css("button[aria-label='Open settings dialog']"))
+        .await
+        .map_err(|e| format!("the settings button: {e}"))?
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_for(
+        client,
+        "the settings dialog",
+        "const dialog = document.querySelector('[role=dialog]');
+         return dialog && dialog.textContent.includes('Theme');",
+    )
+    .await?;
+    Ok(())
 }
 
 /// The docs explorer shows the schema's descriptions (the `///` comments on the resolvers).
