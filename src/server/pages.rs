@@ -1,4 +1,5 @@
-//! The pages the gateway serves beside /graphql: GraphiQL and its embedded files, the SDL, health and metrics.
+//! The pages the gateway serves beside /graphql: GraphiQL and its embedded files, the SDL,
+//! health and metrics.
 
 use std::sync::{Arc, LazyLock};
 
