@@ -5,6 +5,7 @@
 mod allocation;
 mod auth;
 mod bench;
+mod browser;
 mod business;
 mod cache;
 mod cli;
