@@ -106,6 +106,17 @@ pub(super) async fn deliver(
     match webhooks::parse(&body) {
         Ok(parsed) => {
             let received = parsed.events.len();
+            // A migration changes what the moving person's token may read: answers that
+            // mention them (their `me`, say) are forgotten, whoever cached them, before
+            // subscribers hear of it, so whoever reacts reads the new state.
+            let mentioned: Vec<&str> = parsed
+                .events
+                .iter()
+                .flat_map(|e| [e.user_id.as_str(), e.entry_id.as_str()])
+                .collect();
+            if !mentioned.is_empty() {
+                state.client.forget_mentions(&mentioned).await;
+            }
             let new = state.news.accept(parsed.events);
             state.metrics.webhook_delivery("accepted");
             state
