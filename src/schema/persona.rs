@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::assets::{Actor, plan_actor};
 use super::business::{Business, plan_business};
+use super::business_users;
 use super::error::null_on_error;
 use super::input::ObjectId;
 use super::upstream::Upstream;
@@ -62,8 +63,12 @@ pub(crate) fn persona_fields(ctx: &Context<'_>) -> Result<Arc<FieldSet>> {
     Ok(Arc::new(set))
 }
 
-/// Reads one persona with the fields the current selection needs.
+/// Reads one persona with the fields the current selection needs: with today's people API,
+/// the business user `id` (the person's names in a business are on it).
 pub(crate) async fn read_persona(ctx: &Context<'_>, id: &str) -> Result<Persona> {
+    if business_users::current() {
+        return business_users::read_member_persona(ctx, id).await;
+    }
     let fields = persona_fields(ctx)?;
     let data = Upstream::of(ctx)?.node_batched(id, &fields).await?;
     Ok(Persona(data))
