@@ -724,3 +724,31 @@ async fn a_person_invited_in_todays_dialect_is_pending_in_the_seeds() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn todays_people_below_a_business_read_elsewhere_take_one_read_of_their_own() {
+    let app = spawn_in(PeopleApi::Current).await;
+    let before = app.upstream_requests().await;
+    // A persona's business carries only its scalars: its people read on their own, both
+    // lists in one read of the business.
+    let answer = app
+        .admin(
+            r#"{ persona(id: "710002") { business { people(first: 3) {
+                pageInfo { hasNextPage } nodes { displayName }
+            } } } }"#,
+        )
+        .await;
+    assert_eq!(app.upstream_requests().await - before, 2, "{answer}");
+    assert_eq!(
+        last_fields(&app).await,
+        "id,business_users.limit(3){id,name,email},pending_users.limit(3){id,email}"
+    );
+    assert_eq!(
+        answer["data"]["persona"]["business"]["people"],
+        json!({"pageInfo": {"hasNextPage": true}, "nodes": [
+            {"displayName": "Alex Rivera (Pomni)"}, {"displayName": "Samantha Chen"},
+            {"displayName": "Morgan Blake"}
+        ]}),
+        "{answer}"
+    );
+}
