@@ -81,6 +81,11 @@ pub struct ServeArgs {
     /// Graph API version the gateway speaks.
     #[arg(long, env = "BIZGRAPH_GRAPH_VERSION", default_value = UpstreamSettings::DEFAULT_VERSION)]
     pub graph_version: String,
+    /// The Graph API dialect for people: `current` (`business_users` and `pending_users`,
+    /// Graph v25) or `seed` (`userpermissions` and `business_persona`). Defaults to `current`
+    /// with --graph-url, to `seed` on the embedded sandbox.
+    #[arg(long, env = "BIZGRAPH_PEOPLE_API", value_enum)]
+    pub people_api: Option<PeopleApi>,
     /// The Meta app's secret: when set, every call carries an appsecret_proof.
     #[arg(long, env = "BIZGRAPH_APP_SECRET", hide_env_values = true)]
     pub app_secret: Option<Secret>,
@@ -365,6 +370,17 @@ pub struct UpstreamSettings {
     pub breaker: BreakerSettings,
     /// Whether Graph's own error texts reach callers.
     pub messages: UpstreamMessages,
+    /// Which of Graph's edges people are read and written through.
+    pub people_api: PeopleApi,
+}
+
+/// The Graph API dialect for a business's people (docs/graph-api.md §8.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PeopleApi {
+    /// Graph v25: `business_users`, `pending_users` and their nodes.
+    Current,
+    /// The seed's: `userpermissions` and `business_persona`.
+    Seed,
 }
 
 impl UpstreamSettings {
@@ -385,6 +401,7 @@ impl UpstreamSettings {
             max_response_bytes: Self::DEFAULT_MAX_RESPONSE_MB * 1024 * 1024,
             breaker: BreakerSettings::default(),
             messages: UpstreamMessages::Expose,
+            people_api: PeopleApi::Seed,
         }
     }
 }
@@ -494,6 +511,10 @@ impl Settings {
                     cool_down: Duration::from_secs(args.breaker_cool_down_secs),
                 },
                 messages: args.upstream_error_messages,
+                people_api: args.people_api.unwrap_or(match &args.graph_url {
+                    Some(_) => PeopleApi::Current,
+                    None => PeopleApi::Seed,
+                }),
             },
             cache: CacheSettings {
                 ttl: Duration::from_secs(args.cache_ttl_secs),
@@ -640,6 +661,35 @@ mod tests {
         assert_eq!(default.calls_per_hour, 20_000);
         assert_eq!(default.listen_backlog, 1024);
         assert_eq!(sandbox_args(&["--calls-per-hour", "0"]).calls_per_hour, 0);
+    }
+
+    #[test]
+    fn the_people_api_is_current_against_a_real_graph_and_seed_on_the_sandbox() {
+        let url = || "http://127.0.0.1:9".to_owned();
+        let people = |args: &[&str]| {
+            Settings::from_args(&serve_args(args), url())
+                .upstream
+                .people_api
+        };
+        assert_eq!(people(&[]), PeopleApi::Seed);
+        assert_eq!(
+            people(&["--graph-url", "https://graph.facebook.com"]),
+            PeopleApi::Current
+        );
+        assert_eq!(
+            people(&[
+                "--graph-url",
+                "https://graph.facebook.com",
+                "--people-api",
+                "seed"
+            ]),
+            PeopleApi::Seed
+        );
+        assert_eq!(people(&["--people-api", "current"]), PeopleApi::Current);
+        assert_eq!(
+            Settings::for_upstream(url()).upstream.people_api,
+            PeopleApi::Seed
+        );
     }
 
     #[test]

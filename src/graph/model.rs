@@ -122,6 +122,158 @@ pub(crate) struct UserPermission {
     /// Who last changed it.
     #[serde(default)]
     pub updated_by: Option<Actor>,
+    /// The person's tasks, in Graph's names (today's dialect only).
+    #[serde(default)]
+    pub tasks: Option<Vec<String>>,
+    /// `["FB"]` or `["MWA"]` (today's dialect only).
+    #[serde(default)]
+    pub invited_user_type: Option<Vec<String>>,
+    /// Where an invitation is accepted (today's dialect only).
+    #[serde(default)]
+    pub invite_link: Option<String>,
+    /// When an invitation lapses (today's dialect only).
+    #[serde(default, deserialize_with = "graph_time")]
+    pub expiration_time: Option<DateTime<Utc>>,
+}
+
+/// A member of a business on today's API (`business_users`, `GET /{business_user_id}`): a
+/// node of its own, with the person's names in this business (docs/graph-api.md §8.7).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct BusinessUser {
+    /// The business user's own id (neither the user's nor a row's).
+    pub id: String,
+    /// The person's name in this business.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// First name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// Job title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The verified email, else the address invited.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `ADMIN` or `EMPLOYEE`.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Tasks, in Graph's names.
+    #[serde(default)]
+    pub tasks: Option<Vec<String>>,
+    /// `["FB"]` or `["MWA"]`.
+    #[serde(default)]
+    pub invited_user_type: Option<Vec<String>>,
+    /// The business.
+    #[serde(default)]
+    pub business: Option<Box<Business>>,
+}
+
+impl BusinessUser {
+    /// The member as the persona it stands for: today's API keeps the person's names in this
+    /// business on the business user itself, so the persona's id is the business user's.
+    pub(crate) fn persona(&self) -> Persona {
+        Persona {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            title: self.title.clone(),
+            email: self.email.clone(),
+            business: self.business.clone(),
+            created_time: None,
+            created_by: None,
+            updated_time: None,
+            updated_by: None,
+        }
+    }
+}
+
+impl From<BusinessUser> for UserPermission {
+    /// A member as a person of the business: the business-scoped user (id and name), no
+    /// status (today's API cannot tell ACTIVE from SUSPENDED), no times (it has none).
+    fn from(member: BusinessUser) -> UserPermission {
+        UserPermission {
+            business_persona: Some(member.persona()),
+            user: Some(Actor {
+                id: member.id.clone(),
+                name: member.name.clone(),
+            }),
+            id: member.id,
+            role: member.role,
+            status: None,
+            email: member.email,
+            created_time: None,
+            created_by: None,
+            updated_time: None,
+            updated_by: None,
+            tasks: member.tasks,
+            invited_user_type: member.invited_user_type,
+            invite_link: None,
+            expiration_time: None,
+        }
+    }
+}
+
+/// An open invitation on today's API (`pending_users`, a `BusinessRoleRequest` node).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct RoleRequest {
+    /// The request's own id.
+    pub id: String,
+    /// The address invited.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The role offered.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The tasks offered.
+    #[serde(default)]
+    pub tasks: Option<Vec<String>>,
+    /// `["FB"]` or `["MWA"]`.
+    #[serde(default)]
+    pub invited_user_type: Option<Vec<String>>,
+    /// Where the invitation is accepted.
+    #[serde(default)]
+    pub invite_link: Option<String>,
+    /// When the invitation lapses.
+    #[serde(default, deserialize_with = "graph_time")]
+    pub expiration_time: Option<DateTime<Utc>>,
+    /// When it was made.
+    #[serde(default, deserialize_with = "graph_time")]
+    pub created_time: Option<DateTime<Utc>>,
+    /// Who made it (a business user or a system user).
+    #[serde(default)]
+    pub created_by: Option<Actor>,
+    /// When it last changed.
+    #[serde(default, deserialize_with = "graph_time")]
+    pub updated_time: Option<DateTime<Utc>>,
+    /// Who last changed it.
+    #[serde(default)]
+    pub updated_by: Option<Actor>,
+}
+
+impl From<RoleRequest> for UserPermission {
+    /// An invitation as a person of the business: INVITED, no user and no persona yet.
+    fn from(request: RoleRequest) -> UserPermission {
+        UserPermission {
+            id: request.id,
+            role: request.role,
+            status: Some("INVITED".to_owned()),
+            email: request.email,
+            user: None,
+            business_persona: None,
+            created_time: request.created_time,
+            created_by: request.created_by,
+            updated_time: request.updated_time,
+            updated_by: request.updated_by,
+            tasks: request.tasks,
+            invited_user_type: request.invited_user_type,
+            invite_link: request.invite_link,
+            expiration_time: request.expiration_time,
+        }
+    }
 }
 
 /// A person's business persona: the name and email they use in one business.

@@ -309,6 +309,112 @@ impl GraphWrite for UpdatePersona {
     }
 }
 
+/// `POST /{business}/business_users` with `email` and `role`: an invitation on today's API
+/// (docs/graph-api.md §8.7), answered with the new business role request's id.
+#[derive(Debug, Clone)]
+pub(crate) struct InviteBusinessUser {
+    /// The business.
+    pub business: String,
+    /// The address to invite, checked.
+    pub email: String,
+    /// Graph's spelling of the role offered.
+    pub role: &'static str,
+}
+
+impl GraphWrite for InviteBusinessUser {
+    fn node(&self) -> &str {
+        &self.business
+    }
+
+    fn edge(&self) -> Option<&str> {
+        Some("business_users")
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        vec![
+            ("email".to_owned(), self.email.clone()),
+            ("role".to_owned(), self.role.to_owned()),
+        ]
+    }
+
+    fn own_limit(&self) -> Option<Duration> {
+        // The same business invitation limit as `userpermissions` (docs/graph-api.md §8.7).
+        Some(Duration::from_secs(24 * 60 * 60))
+    }
+}
+
+/// What a today's-API people write is about: a member (`BusinessUser`) or an invitation
+/// (`BusinessRoleRequest`), both nodes of their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PeopleNode {
+    /// A business user id.
+    Member(String),
+    /// A business role request id.
+    Invitation(String),
+}
+
+impl PeopleNode {
+    fn id(&self) -> &str {
+        match self {
+            PeopleNode::Member(id) | PeopleNode::Invitation(id) => id,
+        }
+    }
+}
+
+/// `POST /{business_user_id}` or `POST /{business_role_request_id}` with `role`: a member's
+/// new role, or the role an invitation offers.
+#[derive(Debug, Clone)]
+pub(crate) struct ChangeBusinessUserRole {
+    /// The business (its cached people are forgotten).
+    pub business: String,
+    /// The member or invitation.
+    pub person: PeopleNode,
+    /// Graph's spelling of the new role.
+    pub role: &'static str,
+}
+
+impl GraphWrite for ChangeBusinessUserRole {
+    fn node(&self) -> &str {
+        self.person.id()
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        vec![("role".to_owned(), self.role.to_owned())]
+    }
+
+    fn also_touches(&self) -> Vec<String> {
+        vec![self.business.clone()]
+    }
+}
+
+/// `DELETE /{business_user_id}` (removes a member and their roles on the business's assets)
+/// or `DELETE /{business_role_request_id}` (cancels an invitation).
+#[derive(Debug, Clone)]
+pub(crate) struct RemoveBusinessUser {
+    /// The business (its cached people are forgotten).
+    pub business: String,
+    /// The member or invitation.
+    pub person: PeopleNode,
+}
+
+impl GraphWrite for RemoveBusinessUser {
+    fn method(&self) -> WriteMethod {
+        WriteMethod::Delete
+    }
+
+    fn node(&self) -> &str {
+        self.person.id()
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    fn also_touches(&self) -> Vec<String> {
+        vec![self.business.clone()]
+    }
+}
+
 /// `POST /{business}/businessprojects` with `name`: a new, empty project.
 #[derive(Debug, Clone)]
 pub(crate) struct CreateProject {
@@ -636,5 +742,54 @@ mod tests {
             persona.params(),
             vec![("last_name".to_owned(), "Chen-Li".to_owned())]
         );
+    }
+
+    #[test]
+    fn todays_people_writes_go_to_the_nodes_and_forget_the_business() {
+        let invite = InviteBusinessUser {
+            business: "200001".to_owned(),
+            email: "kim@pomni.example".to_owned(),
+            role: "EMPLOYEE",
+        };
+        assert_eq!(
+            (invite.node(), invite.edge(), invite.params()),
+            (
+                "200001",
+                Some("business_users"),
+                vec![
+                    ("email".to_owned(), "kim@pomni.example".to_owned()),
+                    ("role".to_owned(), "EMPLOYEE".to_owned()),
+                ]
+            )
+        );
+        assert_eq!(invite.own_limit(), Some(Duration::from_secs(86_400)));
+        let change = ChangeBusinessUserRole {
+            business: "200001".to_owned(),
+            person: PeopleNode::Invitation("720004".to_owned()),
+            role: "ADMIN",
+        };
+        assert_eq!(
+            (change.method(), change.node(), change.edge()),
+            (WriteMethod::Post, "720004", None)
+        );
+        assert_eq!(
+            change.params(),
+            vec![("role".to_owned(), "ADMIN".to_owned())]
+        );
+        assert_eq!(change.also_touches(), vec!["200001".to_owned()]);
+        let remove = RemoveBusinessUser {
+            business: "200001".to_owned(),
+            person: PeopleNode::Member("710002".to_owned()),
+        };
+        assert_eq!(
+            (
+                remove.method(),
+                remove.node(),
+                remove.edge(),
+                remove.params()
+            ),
+            (WriteMethod::Delete, "710002", None, Vec::new())
+        );
+        assert_eq!(remove.also_touches(), vec!["200001".to_owned()]);
     }
 }

@@ -10,6 +10,7 @@ use super::allocation::{self, CreditAllocation, plan_credit_allocation};
 use super::assets::{
     Actor, AdAccount, App, Page, plan_actor, plan_ad_account, plan_app, plan_page,
 };
+use super::business_users;
 use super::connection::{self, Conn, ConnectionArgs, ParentEdges, plan_connection, plan_list};
 use super::enums::Vertical;
 use super::error::{invalid_argument, null_on_error};
@@ -85,6 +86,7 @@ pub(crate) fn plan_business(set: &mut FieldSet, field: SelectionField<'_>) -> Re
             "pages" => plan_connection(set, child, "owned_pages", plan_page)?,
             "adAccounts" => plan_connection(set, child, "owned_ad_accounts", plan_ad_account)?,
             "apps" => plan_connection(set, child, "owned_apps", plan_app)?,
+            "people" if business_users::current() => business_users::plan_people(set, child)?,
             "people" => plan_connection(set, child, "userpermissions", plan_user_permission)?,
             "projects" => plan_connection(set, child, PROJECTS_EDGE, plan_project)?,
             "invoices" => plan_invoices(set, child)?,
@@ -94,6 +96,9 @@ pub(crate) fn plan_business(set: &mut FieldSet, field: SelectionField<'_>) -> Re
                 plan_list(set, child, EXTENDED_CREDITS_EDGE, plan_extended_credit)?
             }
             "creditAllocation" => plan_credit_allocation(set, child)?,
+            // Today's API has no edge of the business for the token's own business user: it
+            // is read on its own (`me/business_users`).
+            "viewerPersona" if business_users::current() => {}
             "viewerPersona" => plan_viewer_persona(set, child)?,
             _ => {}
         }
@@ -289,9 +294,11 @@ impl Business {
         .await
     }
 
-    /// The business's people: invitations, members and suspended members (Graph
-    /// `userpermissions`), in the order they were added. `first` is clamped to 100. Every
-    /// ACTIVE person of the business may read them.
+    /// The business's people: invitations, members and suspended members. With the seed's
+    /// people API (Graph `userpermissions`) in the order they were added; with today's
+    /// (`business_users` then `pending_users`, read side by side in the business's one read)
+    /// the members first, then the open invitations, one cursor paging across both. `first`
+    /// is clamped to 100. Every ACTIVE person of the business may read them.
     #[graphql(complexity = "connection::page_complexity(first, child_complexity)")]
     async fn people(
         &self,
@@ -299,6 +306,9 @@ impl Business {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<UserPermission>> {
+        if business_users::current() {
+            return business_users::resolve_people(ctx, self.parent(), first, after).await;
+        }
         connection::resolve(
             ctx,
             self.parent(),
@@ -414,9 +424,13 @@ impl Business {
         allocation::resolve(ctx, self.parent()).await.map(Some)
     }
 
-    /// Your own persona in this business (Graph `business_persona`); null for a system user,
-    /// who has none.
+    /// Your own persona in this business (Graph `business_persona`, read with the business;
+    /// with today's people API your business user in it, read on its own from
+    /// `me/business_users`); null for a system user, who has none.
     async fn viewer_persona(&self, ctx: &Context<'_>) -> Result<Option<Persona>> {
+        if business_users::current() {
+            return business_users::read_viewer_member_persona(ctx, &self.data.id).await;
+        }
         match self.data.edges.list::<model::Persona>(VIEWER_PERSONA_EDGE) {
             Ok(Some(list)) => Ok(list.data.into_iter().next().map(Persona)),
             Ok(None) if self.fetched.contains(VIEWER_PERSONA_EDGE) => Ok(None),

@@ -418,6 +418,16 @@ fn plan_business_assets(set: &mut FieldSet, keys: &AssetKeys) {
 /// assets with their expiries, the people, the system users.
 pub(crate) fn plan_readiness(set: &mut FieldSet) {
     plan_business_assets(set, &READINESS);
+    set.edge(
+        "system_users",
+        &page_of(READINESS_SYSTEM_USERS, "system_users"),
+    )
+    .scalar("id");
+    // Today's people API (`business_users`) names no Facebook user, so nothing there matches
+    // a webhook's person: only the seed's rows are read.
+    if super::business_users::current() {
+        return;
+    }
     let rows = set.edge(
         "userpermissions",
         &page_of(READINESS_PEOPLE, "userpermissions"),
@@ -427,16 +437,11 @@ pub(crate) fn plan_readiness(set: &mut FieldSet) {
     }
     plan_actor_fields(rows.object("user"));
     plan_actor_fields(rows.object("business_persona"));
-    set.edge(
-        "system_users",
-        &page_of(READINESS_SYSTEM_USERS, "system_users"),
-    )
-    .scalar("id");
 }
 
 /// Whether a business's read had `migrationReadiness` planned into it.
 pub(crate) fn readiness_planned(fetched: &FieldSet) -> bool {
-    fetched.contains(READINESS_PEOPLE)
+    fetched.contains(READINESS_SYSTEM_USERS)
 }
 
 /// The assets of one business read as Graph answered: the business, then its pages and ad
@@ -624,8 +629,10 @@ pub(crate) struct MigratingPerson {
 /// token: one query for a dashboard.
 #[derive(SimpleObject)]
 pub(crate) struct MigrationReadiness {
-    /// The people known to be migrating (from Meta's webhooks).
-    pub people: Vec<MigratingPerson>,
+    /// The people known to be migrating (from Meta's webhooks). Null with today's people API
+    /// (`--people-api current`): its business users name no Facebook user, so no webhook's
+    /// person can be matched to one of them.
+    pub people: Option<Vec<MigratingPerson>>,
     /// The business, its pages and its ad accounts, with the caller's access to each.
     pub assets: Vec<AssetAccess>,
     /// Assets whose access ends in the future.
@@ -830,7 +837,7 @@ pub(crate) async fn migration_readiness(
         lost_count: count(&assets, AssetAccessState::Lost),
         earliest_expiry,
         viewer_is_system_user: system_users.iter().any(|u| u.id == me),
-        people,
+        people: (!super::business_users::current()).then_some(people),
         assets,
     })
 }

@@ -3,6 +3,7 @@
 pub(crate) mod allocation;
 pub(crate) mod assets;
 pub(crate) mod business;
+pub(crate) mod business_users;
 pub(crate) mod connection;
 pub(crate) mod enums;
 pub(crate) mod error;
@@ -20,6 +21,7 @@ pub(crate) mod user;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
+pub use business_users::PeopleDialect;
 pub use error::UpstreamMessages;
 pub use upstream::RequestContext;
 

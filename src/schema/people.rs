@@ -1,18 +1,23 @@
 //! People of a business: the `UserPermission` type (an invitation, a member or a suspended
 //! member, Graph's `userpermissions` rows), its field planning, and the people and persona
-//! mutations.
+//! mutations. With `--people-api current` the same types and mutations go through today's
+//! `business_users` and `pending_users` (`business_users.rs`).
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SelectionField};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SelectionField};
 use chrono::{DateTime, Utc};
 
 use super::assets::{Actor, plan_actor};
+use super::business_users;
 use super::enums::{BusinessRole, PermissionStatus};
 use super::error::{coded, invalid_argument};
 use super::input::{Email, ObjectId, PersonRef, UserId};
 use super::persona::{Persona, plan_persona, read_persona};
 use super::upstream::{Upstream, read_back};
 use crate::error::ErrorCode;
-use crate::graph::write::{ChangeRole, InvitePerson, Person, RemovePerson, UpdatePersona};
+use crate::graph::write::{
+    ChangeBusinessUserRole, ChangeRole, InviteBusinessUser, InvitePerson, PeopleNode, Person,
+    RemoveBusinessUser, RemovePerson, UpdatePersona,
+};
 use crate::graph::{FieldSet, PageRequest, model};
 
 /// Graph calls a persona's read-back after a write takes: one node read.
@@ -20,6 +25,27 @@ const PERSONA_READ_BACK_CALLS: usize = 1;
 
 /// A person in a business: invited by email, a member, or a suspended member.
 pub(crate) struct UserPermission(pub(crate) model::UserPermission);
+
+/// The kind of account a person was invited as (Graph's `invited_user_type`).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum InvitedUserType {
+    /// A Facebook account (Graph `FB`).
+    #[graphql(name = "FACEBOOK")]
+    Facebook,
+    /// A managed Meta (work) account (Graph `MWA`).
+    #[graphql(name = "MANAGED_META_ACCOUNT")]
+    ManagedMetaAccount,
+}
+
+impl InvitedUserType {
+    fn from_graph(name: &str) -> Option<InvitedUserType> {
+        match name {
+            "FB" => Some(InvitedUserType::Facebook),
+            "MWA" => Some(InvitedUserType::ManagedMetaAccount),
+            _ => None,
+        }
+    }
+}
 
 /// Adds the Graph fields a selection of `UserPermission` needs.
 pub(crate) fn plan_user_permission(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
@@ -52,7 +78,9 @@ pub(crate) fn plan_user_permission(set: &mut FieldSet, field: SelectionField<'_>
 
 #[Object]
 impl UserPermission {
-    /// The row's Graph id (rows are not nodes: they are only read through `Business.people`).
+    /// The person's Graph id in this business. Seed people API: the `userpermissions` row's
+    /// (rows are not nodes: they are only read through `Business.people`). Today's: the
+    /// business user's for a member, the business role request's for an invitation.
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
@@ -62,7 +90,9 @@ impl UserPermission {
         self.0.role.as_deref().and_then(BusinessRole::from_graph)
     }
 
-    /// Invited, a member, or suspended; null for a status newer than this gateway.
+    /// Invited, a member, or suspended; null for a status newer than this gateway. With
+    /// today's people API, INVITED for an invitation and null for a member: today's API has
+    /// no status on a business user, so an ACTIVE member cannot be told from a SUSPENDED one.
     async fn status(&self) -> Option<PermissionStatus> {
         self.0
             .status
@@ -75,13 +105,16 @@ impl UserPermission {
         self.0.email.as_deref()
     }
 
-    /// The member's user; null unless ACTIVE. Show `displayName`, not this user's name.
+    /// The member's user; null unless ACTIVE. Show `displayName`, not this user's name. With
+    /// today's people API, the business-scoped user: the business user's id and name (Graph
+    /// gives a business user no user), for every member; null for an invitation.
     async fn user(&self) -> Option<Actor> {
         self.0.user.clone().map(Actor)
     }
 
     /// The person's persona in this business; null until the invitation is accepted, and for
-    /// system users.
+    /// system users. With today's people API, the business user itself (its id is the
+    /// business user's; it has no times or authors).
     async fn persona(&self) -> Option<Persona> {
         self.0.business_persona.clone().map(Persona)
     }
@@ -114,6 +147,35 @@ impl UserPermission {
     /// Who last changed the row.
     async fn updated_by(&self) -> Option<Actor> {
         self.0.updated_by.clone().map(Actor)
+    }
+
+    /// What the person may do, in Graph's task names (`ADMIN`, `DEVELOPER`, `EMPLOYEE`,
+    /// `FINANCE_EDIT`, `FINANCE_VIEW`, `MANAGE`, ...). Today's people API only: null with the
+    /// seed's, which has no tasks.
+    async fn tasks(&self) -> Option<&[String]> {
+        self.0.tasks.as_deref()
+    }
+
+    /// The kind of account invited: a Facebook account or a managed Meta account. Today's
+    /// people API only: null with the seed's.
+    async fn invited_user_type(&self) -> Option<InvitedUserType> {
+        self.0
+            .invited_user_type
+            .as_ref()
+            .and_then(|kinds| kinds.first())
+            .and_then(|kind| InvitedUserType::from_graph(kind))
+    }
+
+    /// Where an invitation is accepted. Today's people API, invitations only: null for
+    /// members and with the seed's.
+    async fn invite_link(&self) -> Option<&str> {
+        self.0.invite_link.as_deref()
+    }
+
+    /// When an invitation lapses. Today's people API, invitations only: null for members and
+    /// with the seed's.
+    async fn expiration_time(&self) -> Option<DateTime<Utc>> {
+        self.0.expiration_time
     }
 }
 
@@ -156,6 +218,42 @@ async fn read_person(ctx: &Context<'_>, business: &str, person: &Person) -> Resu
             ),
         )
     })
+}
+
+/// `changeRole` with today's people API: a member's business user, or the invitation of an
+/// email found through `pending_users`, gets the new role; then it is read back.
+async fn change_role_current(
+    ctx: &Context<'_>,
+    business: &str,
+    person: Person,
+    role: BusinessRole,
+) -> Result<UserPermission> {
+    let node = match &person {
+        Person::User(id) => PeopleNode::Member(id.clone()),
+        Person::Email(email) => {
+            let found = business_users::find_invitation(ctx, business, email, false).await?;
+            PeopleNode::Invitation(found.0.id)
+        }
+    };
+    let write = ChangeBusinessUserRole {
+        business: business.to_owned(),
+        person: node,
+        role: role.as_graph(),
+    };
+    Upstream::of(ctx)?
+        .update(&write, PEOPLE_READ_BACK_CALLS)
+        .await?;
+    let written = || format!("the role of {} was changed", describe(&person));
+    match &person {
+        Person::User(id) => read_back(written, business_users::read_member(ctx, id)).await,
+        Person::Email(email) => {
+            read_back(
+                written,
+                business_users::find_invitation(ctx, business, email, true),
+            )
+            .await
+        }
+    }
 }
 
 /// The checked `userId`/`email` as the write names its person.
@@ -209,8 +307,8 @@ pub(crate) struct PeopleMutation;
 #[Object]
 impl PeopleMutation {
     /// Invites `email` to the business as `role`, then reads the invitation back (INVITED):
-    /// invitations are not nodes, so the business's people are read and the row found by its
-    /// email. Past the business's invitation limit, `RATE_LIMITED` with `retryAfterSeconds`
+    /// the business's people are read and the row found by its email (with today's people
+    /// API, its `pending_users` of that email). Past the business's invitation limit, `RATE_LIMITED` with `retryAfterSeconds`
     /// of a day.
     async fn invite_person(
         &self,
@@ -221,6 +319,21 @@ impl PeopleMutation {
     ) -> Result<UserPermission> {
         let business = ObjectId::parse("businessId", &business_id)?;
         let email = Email::parse("email", &email)?;
+        if business_users::current() {
+            let write = InviteBusinessUser {
+                business: business.as_str().to_owned(),
+                email: email.as_str().to_owned(),
+                role: role.as_graph(),
+            };
+            Upstream::of(ctx)?
+                .post_edge(&write, PEOPLE_READ_BACK_CALLS)
+                .await?;
+            return read_back(
+                || format!("{} was invited", email.as_str()),
+                business_users::find_invitation(ctx, business.as_str(), &write.email, true),
+            )
+            .await;
+        }
         let write = InvitePerson {
             business: business.as_str().to_owned(),
             email: email.as_str().to_owned(),
@@ -240,7 +353,9 @@ impl PeopleMutation {
     /// Changes the role of a member (`userId`) or the role an invitation offers (`email`),
     /// exactly one of the two, then reads the person back. Demoting the last ADMIN is
     /// `FAILED_PRECONDITION`. Graph names a row's user only while the person is ACTIVE, so
-    /// for a suspended member the change is made but its read-back fails (and says so).
+    /// for a suspended member the change is made but its read-back fails (and says so). With
+    /// today's people API, `userId` is the member's business user id (`UserPermission.id`),
+    /// and an invitation is found by its email first (one more Graph call).
     async fn change_role(
         &self,
         ctx: &Context<'_>,
@@ -254,6 +369,9 @@ impl PeopleMutation {
             user_id.as_ref().map(|id| id.as_str()),
             email.as_deref(),
         )?);
+        if business_users::current() {
+            return change_role_current(ctx, business.as_str(), person, role).await;
+        }
         let write = ChangeRole {
             business: business.as_str().to_owned(),
             person,
@@ -270,10 +388,19 @@ impl PeopleMutation {
     }
 
     /// Removes a member from the business and from every asset they held through it (their
-    /// roles elsewhere stay). Removing the last ADMIN is `FAILED_PRECONDITION`.
+    /// roles elsewhere stay). Removing the last ADMIN is `FAILED_PRECONDITION`. With today's
+    /// people API, `userId` is the member's business user id (`UserPermission.id`).
     async fn remove_person(&self, ctx: &Context<'_>, business_id: ID, user_id: ID) -> Result<bool> {
         let business = ObjectId::parse("businessId", &business_id)?;
         let user = UserId::parse("userId", &user_id)?;
+        if business_users::current() {
+            let write = RemoveBusinessUser {
+                business: business.as_str().to_owned(),
+                person: PeopleNode::Member(user.as_str().to_owned()),
+            };
+            Upstream::of(ctx)?.delete(&write).await?;
+            return Ok(true);
+        }
         let write = RemovePerson {
             business: business.as_str().to_owned(),
             person: Person::User(user.as_str().to_owned()),
@@ -282,7 +409,8 @@ impl PeopleMutation {
         Ok(true)
     }
 
-    /// Cancels the pending invitation of `email`.
+    /// Cancels the pending invitation of `email` (with today's people API, found by its email
+    /// first, then deleted by its id: two Graph calls).
     async fn cancel_invitation(
         &self,
         ctx: &Context<'_>,
@@ -291,6 +419,17 @@ impl PeopleMutation {
     ) -> Result<bool> {
         let business = ObjectId::parse("businessId", &business_id)?;
         let email = Email::parse("email", &email)?;
+        if business_users::current() {
+            let found =
+                business_users::find_invitation(ctx, business.as_str(), email.as_str(), false)
+                    .await?;
+            let write = RemoveBusinessUser {
+                business: business.as_str().to_owned(),
+                person: PeopleNode::Invitation(found.0.id),
+            };
+            Upstream::of(ctx)?.delete(&write).await?;
+            return Ok(true);
+        }
         let write = RemovePerson {
             business: business.as_str().to_owned(),
             person: Person::Email(email.as_str().to_owned()),
@@ -300,7 +439,8 @@ impl PeopleMutation {
     }
 
     /// Changes your own persona's names or email, then reads it back. A new email is pending:
-    /// the persona keeps showing the old one until you verify the new one.
+    /// the persona keeps showing the old one until you verify the new one. With today's
+    /// people API, `id` is your business user id (`Persona.id` there).
     async fn update_persona(
         &self,
         ctx: &Context<'_>,

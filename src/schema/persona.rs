@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::assets::{Actor, plan_actor};
 use super::business::{Business, plan_business};
+use super::business_users;
 use super::error::null_on_error;
 use super::input::ObjectId;
 use super::upstream::Upstream;
@@ -62,8 +63,12 @@ pub(crate) fn persona_fields(ctx: &Context<'_>) -> Result<Arc<FieldSet>> {
     Ok(Arc::new(set))
 }
 
-/// Reads one persona with the fields the current selection needs.
+/// Reads one persona with the fields the current selection needs: with today's people API,
+/// the business user `id` (the person's names in a business are on it).
 pub(crate) async fn read_persona(ctx: &Context<'_>, id: &str) -> Result<Persona> {
+    if business_users::current() {
+        return business_users::read_member_persona(ctx, id).await;
+    }
     let fields = persona_fields(ctx)?;
     let data = Upstream::of(ctx)?.node_batched(id, &fields).await?;
     Ok(Persona(data))
@@ -90,7 +95,8 @@ pub(crate) async fn read_viewer_persona(
 
 #[Object]
 impl Persona {
-    /// The persona's Graph id.
+    /// The persona's Graph id; with today's people API, the business user's (the person's
+    /// names in a business are on it).
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }
@@ -131,7 +137,8 @@ impl Persona {
             .map(|b| Business::new(b.clone(), &fetched))
     }
 
-    /// When the persona was made (when its person accepted the invitation).
+    /// When the persona was made (when its person accepted the invitation); null with today's
+    /// people API, whose business users have no times or authors (nor the three below).
     async fn created_time(&self) -> Option<DateTime<Utc>> {
         self.0.created_time
     }
@@ -158,7 +165,8 @@ pub(crate) struct PersonaQuery;
 
 #[Object]
 impl PersonaQuery {
-    /// A business persona by id; readable by the people of its business.
+    /// A business persona by id (with today's people API, a business user id); readable by
+    /// the people of its business.
     async fn persona(&self, ctx: &Context<'_>, id: ID) -> Option<Persona> {
         let persona = match ObjectId::parse("id", &id) {
             Ok(id) => read_persona(ctx, id.as_str()).await,

@@ -353,6 +353,7 @@ fn build_schema(settings: &Settings, news: &MigrationNews, metrics: &Metrics) ->
             metrics.subscriptions().clone(),
         ))
         .extension(response::MarkExecution)
+        .extension(schema::PeopleDialect(settings.upstream.people_api))
         .limit_complexity(settings.limits.max_complexity);
     if !settings.server.introspection {
         // "Did you mean" hints spell out the schema just as introspection would.

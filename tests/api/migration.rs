@@ -306,3 +306,31 @@ async fn a_webhook_makes_the_gateway_forget_what_it_cached_about_the_migrating_u
         "{during}"
     );
 }
+
+#[tokio::test]
+async fn readiness_on_todays_people_api_reads_no_seed_rows_and_names_no_one() {
+    let app = crate::helpers::spawn_app_configured(|settings| {
+        settings.upstream.people_api = bizgraph::config::PeopleApi::Current;
+    })
+    .await;
+    let answer = app
+        .admin(r#"{ business(id: "200001") { migrationReadiness { people { facebookUserId } assets { assetId state } viewerIsSystemUser } } }"#)
+        .await;
+    let ready = &answer["data"]["business"]["migrationReadiness"];
+    assert_eq!(ready["people"], Value::Null, "{answer}");
+    assert_eq!(ready["viewerIsSystemUser"], false, "{answer}");
+    assert!(
+        states(&ready["assets"])
+            .iter()
+            .all(|(_, s)| s == "UNAFFECTED"),
+        "{answer}"
+    );
+    let journal = app.upstream_journal().await;
+    assert!(
+        journal.iter().all(|call| !call["query"]
+            .as_str()
+            .unwrap_or("")
+            .contains("userpermissions")),
+        "{journal:?}"
+    );
+}

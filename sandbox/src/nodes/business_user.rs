@@ -110,7 +110,11 @@ pub(crate) fn field(
         "first_name" => return Ok(text(persona.map(|p| p.first_name.as_str()))),
         "last_name" => return Ok(text(persona.map(|p| p.last_name.as_str()))),
         "title" => return Ok(text(persona.and_then(|p| p.title.as_deref()))),
-        "email" => return Ok(text(known_email(world, row))),
+        // The persona's (verified) email, else the address they were invited at (§8.7).
+        "email" => {
+            let verified = persona.map(|p| p.email.as_str()).filter(|e| !e.is_empty());
+            return Ok(text(verified.or_else(|| known_email(world, row))));
+        }
         "pending_email" => return Ok(text(persona.and_then(|p| p.pending_email.as_deref()))),
         "role" => json!(row.role.as_str()),
         "tasks" => json!(row.tasks()),

@@ -56,6 +56,15 @@ impl Node for User {
                 .filter(|business| role_of(world, business.id, id).is_some())
                 .map(|business| NodeRef::Business(business.id))
                 .collect(),
+            // [doc: the SDK's `User.get_business_users`] The user's business users, one per
+            // business they are a member of, in the order of the businesses; read like any
+            // business user (the business's ACTIVE people see it) [guess].
+            "business_users" => world
+                .businesses
+                .values()
+                .filter_map(|business| super::business_user::of_user(world, business.id, id))
+                .map(NodeRef::BusinessUser)
+                .collect(),
             "accounts" => world
                 .pages
                 .values()

@@ -805,3 +805,16 @@ async fn a_managed_meta_account_invitation_is_accepted_by_a_work_account() {
         json!({"name": "Wren Ng", "invited_user_type": ["MWA"], "id": "4000000001"})
     );
 }
+
+#[tokio::test]
+async fn a_user_lists_their_own_business_users_one_per_business() {
+    let sandbox = spawn_sandbox().await;
+    let data = list(&sandbox, "/v25.0/me/business_users", "name,business").await;
+    assert_eq!(
+        data,
+        json!([
+            {"name": "Alex Rivera (Pomni)", "business": pomni(), "id": "710001"},
+            {"name": "Alex Rivera", "business": {"id": "200002", "name": "Kinger Labs"}, "id": "710007"}
+        ])
+    );
+}
