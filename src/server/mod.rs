@@ -21,6 +21,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::cache::persisted::PersistedQueries;
 use crate::cache::{CacheSettings, UpstreamCache};
 use crate::config::{Secret, Settings, WebhookSettings};
 use crate::events::{InProcessBus, MigrationNews};
@@ -139,6 +140,8 @@ pub(crate) struct AppState {
     pub(crate) documents:
         moka::sync::Cache<String, Arc<async_graphql::parser::types::ExecutableDocument>>,
     pub(crate) upstream_messages: crate::schema::UpstreamMessages,
+    /// Documents of automatic persisted queries, in the shared store.
+    pub(crate) persisted: PersistedQueries,
     pub(crate) request_timeout: std::time::Duration,
     pub(crate) metrics: Arc<Metrics>,
     /// Verified webhook events, their de-duplication and their subscribers.
@@ -169,6 +172,7 @@ impl Application {
         stores: SharedStores,
     ) -> Result<Application, StartError> {
         let metrics = Arc::new(Metrics::new());
+        let persisted = PersistedQueries::new(stores.answers.clone());
         let client = GraphClient::new(GraphSettings {
             base_url: settings.upstream.url.clone(),
             version: settings.upstream.version.clone(),
@@ -212,6 +216,7 @@ impl Application {
                 })
                 .build(),
             upstream_messages: settings.upstream.messages,
+            persisted,
             request_timeout: settings.server.request_timeout,
             metrics,
             news,

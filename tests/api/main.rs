@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod allocation;
+mod apq;
 mod auth;
 mod bench;
 mod business;
