@@ -34,9 +34,18 @@ pub enum Command {
     /// Run the Graph API sandbox alone, for a two-process setup or other Graph API clients.
     Sandbox(SandboxArgs),
     /// Print the GraphQL schema (SDL), which is what schema.graphql holds.
-    Schema,
+    Schema(SchemaArgs),
     /// Measure the gateway against an expert's direct Graph calls, on an in-process sandbox.
     Bench(BenchArgs),
+}
+
+/// Flags of `bizgraph schema`.
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// Print the introspection result (`{"data": {"__schema": ...}}`), as codegen tools read
+    /// it, instead of the SDL.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `bizgraph bench`.

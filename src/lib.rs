@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub(crate) mod events;
 pub(crate) mod graph;
+pub mod introspection;
 pub(crate) mod loaders;
 pub(crate) mod log_window;
 pub(crate) mod metrics;
@@ -51,9 +52,18 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
         None => serve(cli.serve).await,
         Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Sandbox(args)) => sandbox(args).await,
-        Some(Command::Schema) => {
-            print!("{}", schema::sdl());
-            Ok(())
+        Some(Command::Schema(args)) => {
+            let text = if args.json {
+                format!("{:#}\n", introspection::result().await)
+            } else {
+                schema::sdl()
+            };
+            std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()).map_err(
+                |source| RunError::Io {
+                    context: "cannot write the schema to standard output".to_owned(),
+                    source,
+                },
+            )
         }
         Some(Command::Bench(args)) => {
             let reports = bench::run(&args).await?;

@@ -202,7 +202,7 @@ impl Application {
         let schema = build_schema(&settings, &news);
         let graphiql = graphiql_html(settings.server.graphiql_demo_token.as_deref());
         let state = Arc::new(AppState {
-            sdl: schema.sdl(),
+            sdl: schema::sdl_of(&schema),
             schema,
             client,
             graphiql,
