@@ -24,6 +24,25 @@ pub struct Cli {
     /// Gateway settings, for `bizgraph` without a subcommand.
     #[command(flatten)]
     pub serve: ServeArgs,
+    /// How log lines are written (to standard error): `text` for a person, `json` (one object
+    /// per line, the event's fields at the top level) for a log shipper.
+    #[arg(
+        long,
+        env = "BIZGRAPH_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+/// The format of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines, coloured only at a terminal.
+    Text,
+    /// One JSON object per line, never coloured; the startup banner is a log line too.
+    Json,
 }
 
 /// The subcommands.
@@ -619,6 +638,31 @@ mod tests {
             assert!(!debug.contains("secret-value"), "{debug}");
             assert!(debug.contains("<redacted>"), "{debug}");
         }
+    }
+
+    #[test]
+    fn the_log_format_is_text_unless_a_flag_sets_it_with_or_without_a_subcommand() {
+        let format = |args: &[&str]| {
+            Cli::try_parse_from(args)
+                .map(|cli| cli.log_format)
+                .map_err(|e| e.to_string())
+        };
+        if std::env::var_os("BIZGRAPH_LOG_FORMAT").is_none() {
+            assert_eq!(format(&["bizgraph"]), Ok(LogFormat::Text));
+        }
+        assert_eq!(
+            format(&["bizgraph", "--log-format", "json"]),
+            Ok(LogFormat::Json)
+        );
+        assert_eq!(
+            format(&["bizgraph", "serve", "--log-format", "json"]),
+            Ok(LogFormat::Json)
+        );
+        assert_eq!(
+            format(&["bizgraph", "sandbox", "--log-format", "json"]),
+            Ok(LogFormat::Json)
+        );
+        assert!(format(&["bizgraph", "--log-format", "xml"]).is_err());
     }
 
     #[test]

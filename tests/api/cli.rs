@@ -102,6 +102,7 @@ async fn start(mut command: Command) -> (Running, Vec<String>) {
         .env_remove("BIZGRAPH_GRAPH_URL")
         .env_remove("BIZGRAPH_APP_SECRET")
         .env_remove("BIZGRAPH_LISTEN_BACKLOG")
+        .env_remove("BIZGRAPH_LOG_FORMAT")
         .env("BIZGRAPH_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
@@ -527,4 +528,130 @@ async fn every_response_carries_a_request_id_and_keeps_the_callers() {
         .await
         .unwrap();
     assert_eq!(kept.headers()["x-request-id"], "trace-me-42");
+}
+
+/// Every line of `lines` as a JSON object; panics naming the first line that is not one.
+fn json_lines(lines: &[String]) -> Vec<serde_json::Value> {
+    lines
+        .iter()
+        .map(|line| {
+            assert!(!line.contains('\u{1b}'), "an escape code in {line:?}");
+            let value: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line:?}"));
+            assert!(value.is_object(), "{line}");
+            value
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn with_log_format_json_every_line_is_a_json_object_and_a_request_line_has_its_fields() {
+    let mut child = serve_command(&["--log-format", "json"])
+        .env_remove("BIZGRAPH_GRAPH_URL")
+        .env_remove("BIZGRAPH_APP_SECRET")
+        .env_remove("BIZGRAPH_LOG_FORMAT")
+        .env("BIZGRAPH_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let running = Running {
+        child,
+        log: Arc::default(),
+    };
+    let printed: Arc<Mutex<Vec<String>>> = Arc::default();
+    for (stream, into) in [
+        (
+            Box::new(stdout) as Box<dyn std::io::Read + Send>,
+            printed.clone(),
+        ),
+        (Box::new(stderr), running.log.clone()),
+    ] {
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                into.lock().unwrap().push(line);
+            }
+        });
+    }
+    running
+        .wait_for_log("gateway started")
+        .await
+        .unwrap_or_else(|log| panic!("the gateway did not start: {log}"));
+    let started = json_lines(&running.log.lock().unwrap())
+        .into_iter()
+        .find(|line| line["message"] == "gateway started")
+        .unwrap();
+    let gateway = format!("http://{}", started["addr"].as_str().unwrap());
+
+    let http = reqwest::Client::new();
+    let answer: serde_json::Value = http
+        .post(format!("{gateway}/graphql"))
+        .bearer_auth("demo-admin")
+        .header("x-request-id", "json-log-test-1")
+        .json(&json!({"query": "query Viewer { viewer { name } }", "operationName": "Viewer"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+    // A token Graph refuses is not written anywhere either.
+    let secret = "EAAB-secret-token-never-logged-0123456789";
+    let refused: serde_json::Value = http
+        .post(format!("{gateway}/graphql"))
+        .bearer_auth(secret)
+        .json(&json!({"query": "query Viewer { viewer { name } }", "operationName": "Viewer"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(refused.get("errors").is_some(), "{refused}");
+    let deadline = tokio::time::Instant::now() + BOUND;
+    while running.log_lines_with("\"graphql request\"") < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no request lines: {:?}",
+            running.log.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let log = running.log.lock().unwrap().clone();
+    let lines = json_lines(&log);
+    json_lines(&printed.lock().unwrap());
+    let request = lines
+        .iter()
+        .find(|line| {
+            line["message"] == "graphql request" && line["span"]["request_id"] == "json-log-test-1"
+        })
+        .unwrap_or_else(|| panic!("no line for the request: {log:#?}"));
+    assert_eq!(request["level"], "INFO", "{request}");
+    assert_eq!(request["operation"], "Viewer", "{request}");
+    assert_eq!(request["status"], 200, "{request}");
+    assert_eq!(request["graph_calls"], 1, "{request}");
+    assert_eq!(request["cache_hits"], 0, "{request}");
+    assert_eq!(request["errors"], 0, "{request}");
+    assert_eq!(request["span"]["method"], "POST", "{request}");
+    assert_eq!(request["span"]["path"], "/graphql", "{request}");
+    assert!(request["timestamp"].is_string(), "{request}");
+    assert!(request["elapsed_ms"].is_u64(), "{request}");
+    for line in &log {
+        assert!(!line.contains(secret), "a token in the log: {line}");
+        assert!(
+            !line.contains("Bearer"),
+            "an Authorization header in the log: {line}"
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["message"] == "graphql request" && line["codes"] == "UNAUTHENTICATED"),
+        "{log:#?}"
+    );
 }
