@@ -22,6 +22,7 @@ mod people;
 mod planning;
 mod production;
 mod projects;
+mod readme;
 mod replicas;
 mod schema_file;
 mod subscriptions;
