@@ -274,7 +274,7 @@ async fn graphql_get(
         Ok(media) => media,
         Err(response) => return *response,
     };
-    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+    let request = match get_request(query.as_deref().unwrap_or("")) {
         Ok(request) => request,
         Err(e) => {
             return refuse(
@@ -303,6 +303,57 @@ async fn graphql_get(
         );
     }
     execute(&state, deadline, &headers, request, Transport::Get, media).await
+}
+
+/// A GET request's query string as a GraphQL request: `query`, `operationName`, and
+/// `variables` and `extensions` as JSON objects (GraphQL over HTTP's names, which Apollo's
+/// clients send; async-graphql's own parser reads `operation_name` instead).
+fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
+    let mut query = None;
+    let mut operation_name = None;
+    let mut variables = None;
+    let mut extensions = None;
+    for (name, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
+        let slot = match name.as_ref() {
+            "query" => &mut query,
+            "operationName" => &mut operation_name,
+            "variables" => &mut variables,
+            "extensions" => &mut extensions,
+            _ => continue,
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(format!("`{name}` is given more than once"));
+        }
+    }
+    let object = |name: &str, text: Option<String>| -> Result<_, String> {
+        match text.as_deref().map(str::trim) {
+            None | Some("") | Some("null") => Ok(None),
+            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(members)) => Ok(Some(members)),
+                Ok(_) => Err(format!("`{name}` must be a JSON object")),
+                Err(e) => Err(format!("`{name}` is not JSON: {e}")),
+            },
+        }
+    };
+    let variables = object("variables", variables)?;
+    let extensions = object("extensions", extensions)?;
+    let mut request = async_graphql::Request::new(query.unwrap_or_default());
+    if let Some(name) = operation_name.filter(|name| !name.is_empty()) {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = variables {
+        request = request.variables(async_graphql::Variables::from_json(
+            serde_json::Value::Object(variables),
+        ));
+    }
+    if let Some(extensions) = extensions {
+        for (name, value) in extensions {
+            let value = async_graphql::Value::from_json(value)
+                .map_err(|e| format!("`extensions` is not a GraphQL value: {e}"))?;
+            request.extensions.insert(name, value);
+        }
+    }
+    Ok(request)
 }
 
 /// The member of `extensions` that names an automatic persisted query.

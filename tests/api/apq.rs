@@ -256,3 +256,46 @@ async fn replicas_on_one_store_run_each_others_persisted_queries() {
     // A gateway on stores of its own does not hold it.
     assert_not_found(&post(&app, &app.gateway, json!({"extensions": persisted(&hash)})).await);
 }
+
+#[tokio::test]
+async fn get_takes_operation_name_and_variables_as_apollo_sends_them() {
+    let app = spawn_app().await;
+    let document = "query First { viewer { name } } \
+                    query Second($first: Int!) { viewer { businesses(first: $first) { nodes { name } } } }";
+    let hash = sha256(document);
+    post(
+        &app,
+        &app.gateway,
+        json!({"query": document, "operationName": "First", "extensions": persisted(&hash)}),
+    )
+    .await;
+    let (status, answer) = get(
+        &app,
+        &[
+            ("operationName", "Second".to_owned()),
+            ("variables", json!({"first": 1}).to_string()),
+            ("extensions", persisted(&hash).to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["data"],
+        json!({"viewer": {"businesses": {"nodes": [{"name": "Pomni Media"}]}}}),
+        "{answer}"
+    );
+
+    let (status, answer) = get(
+        &app,
+        &[
+            ("query", "{ viewer { name } }".to_owned()),
+            ("variables", "[1]".to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        first_error_message(&answer).contains("`variables` must be a JSON object"),
+        "{answer}"
+    );
+}
