@@ -34,6 +34,11 @@ pub struct Cli {
         global = true
     )]
     pub log_format: LogFormat,
+    /// Export OpenTelemetry spans over OTLP/HTTP (JSON) to this collector, e.g.
+    /// `http://127.0.0.1:4318` (`/v1/traces` is added): one span per GraphQL operation and
+    /// one per Graph call. Off when not given.
+    #[arg(long, env = "BIZGRAPH_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// The format of log lines.

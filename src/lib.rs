@@ -16,6 +16,7 @@ pub(crate) mod metrics;
 pub mod schema;
 pub(crate) mod server;
 pub(crate) mod stores;
+pub mod telemetry;
 pub(crate) mod token;
 pub(crate) mod webhooks;
 

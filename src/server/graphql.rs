@@ -504,10 +504,32 @@ async fn execute(
     // The executor takes the document parsed by the guards instead of parsing it again.
     let mut request = request.data(context).data(executed.clone());
     request.set_parsed_query(ExecutableDocument::clone(&document));
-    match tokio::time::timeout_at(deadline, state.schema.execute(request)).await {
-        Ok(response) => finish(state, &run, response, executed.get()),
-        Err(_elapsed) => timed_out(state, &run),
-    }
+    // One span per operation (exported with --otlp-endpoint), below the request's `http` span:
+    // its name, its cost and its first error code, and the request id to find its log lines.
+    let span = tracing::info_span!(
+        "graphql",
+        operation = %run.operation,
+        request_id = headers
+            .get("x-request-id")
+            .and_then(|id| id.to_str().ok())
+            .unwrap_or("-"),
+        graph_calls = tracing::field::Empty,
+        cache_hits = tracing::field::Empty,
+        error_code = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
+    let executing = tracing::Instrument::instrument(state.schema.execute(request), span.clone());
+    let answer = match tokio::time::timeout_at(deadline, executing).await {
+        Ok(response) => finish(state, &run, response, executed.get(), &span),
+        Err(_elapsed) => {
+            span.record("error_code", ErrorCode::GatewayTimeout.as_str());
+            timed_out(state, &run)
+        }
+    };
+    span.record("graph_calls", run.stats.graph_calls());
+    span.record("cache_hits", run.stats.cache_hits());
+    span.record("status", answer.status().as_u16());
+    answer
 }
 
 /// A request refused before it ran, whatever its transport.
@@ -659,6 +681,7 @@ fn finish(
     run: &Run,
     mut response: async_graphql::Response,
     executed: bool,
+    span: &tracing::Span,
 ) -> Response {
     for error in &mut response.errors {
         ensure_code(error);
@@ -681,6 +704,9 @@ fn finish(
     state
         .metrics
         .graphql_request(codes.first().copied(), run.started.elapsed());
+    if let Some(code) = codes.first() {
+        span.record("error_code", *code);
+    }
     let status = if executed {
         StatusCode::OK
     } else {

@@ -655,3 +655,155 @@ async fn with_log_format_json_every_line_is_a_json_object_and_a_request_line_has
         "{log:#?}"
     );
 }
+
+/// A collector of OTLP/HTTP JSON on loopback: the bodies posted to `/v1/traces`.
+async fn spawn_collector() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let store = received.clone();
+    let router = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let store = store.clone();
+            async move {
+                if let Ok(value) = serde_json::from_slice(&body) {
+                    store.lock().unwrap().push(value);
+                }
+                axum::Json(json!({}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, received)
+}
+
+/// Every span the collector received, each with its attributes as a flat JSON object.
+fn exported_spans(received: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    let mut spans = Vec::new();
+    for body in received {
+        for resource in body["resourceSpans"].as_array().into_iter().flatten() {
+            for scope in resource["scopeSpans"].as_array().into_iter().flatten() {
+                for span in scope["spans"].as_array().into_iter().flatten() {
+                    let mut attributes = serde_json::Map::new();
+                    for attribute in span["attributes"].as_array().into_iter().flatten() {
+                        let value = &attribute["value"];
+                        let value = value
+                            .get("stringValue")
+                            .or_else(|| value.get("intValue"))
+                            .or_else(|| value.get("boolValue"))
+                            .or_else(|| value.get("doubleValue"))
+                            .cloned()
+                            .unwrap_or(serde_json::Value::Null);
+                        // OTLP's JSON may write 64-bit integers as strings.
+                        let value = match value {
+                            serde_json::Value::String(text) if text.parse::<i64>().is_ok() => {
+                                json!(text.parse::<i64>().unwrap())
+                            }
+                            other => other,
+                        };
+                        attributes.insert(attribute["key"].as_str().unwrap().to_owned(), value);
+                    }
+                    spans.push(json!({
+                        "name": span["name"],
+                        "traceId": span["traceId"],
+                        "spanId": span["spanId"],
+                        "parentSpanId": span["parentSpanId"],
+                        "attributes": attributes,
+                    }));
+                }
+            }
+        }
+    }
+    spans
+}
+
+#[tokio::test]
+async fn with_an_otlp_endpoint_each_operation_and_graph_call_is_a_span_without_the_token() {
+    let (collector, received) = spawn_collector().await;
+    let (_running, banner) = start({
+        let mut command = serve_command(&["--otlp-endpoint", &collector]);
+        command.env("OTEL_BSP_SCHEDULE_DELAY", "100");
+        command
+    })
+    .await;
+    let gateway = graphiql_url(&banner);
+    let http = reqwest::Client::new();
+    let answer: serde_json::Value = http
+        .post(format!("{gateway}graphql"))
+        .bearer_auth("demo-admin")
+        .header("x-request-id", "otel-test-1")
+        .json(&json!({"query": "query Viewer { viewer { name } }", "operationName": "Viewer"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+    let secret = "EAAB-otel-secret-token-0123456789";
+    http.post(format!("{gateway}graphql"))
+        .bearer_auth(secret)
+        .header("x-request-id", "otel-test-2")
+        .json(&json!({"query": "query Refused { viewer { name } }"}))
+        .send()
+        .await
+        .unwrap();
+
+    let deadline = tokio::time::Instant::now() + BOUND;
+    let find = |spans: &[serde_json::Value], request_id: &str| {
+        spans
+            .iter()
+            .find(|s| s["name"] == "graphql" && s["attributes"]["request_id"] == request_id)
+            .cloned()
+    };
+    let spans = loop {
+        let spans = exported_spans(&received.lock().unwrap());
+        if find(&spans, "otel-test-1").is_some() && find(&spans, "otel-test-2").is_some() {
+            break spans;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no operation spans within the bound: {spans:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let operation = find(&spans, "otel-test-1").unwrap();
+    let attributes = &operation["attributes"];
+    assert_eq!(attributes["operation"], "Viewer", "{operation}");
+    assert_eq!(attributes["graph_calls"], 1, "{operation}");
+    assert_eq!(attributes["cache_hits"], 0, "{operation}");
+    assert_eq!(attributes["status"], 200, "{operation}");
+    // Its Graph call is a span of the same trace below it; the request's span above it.
+    let call = spans
+        .iter()
+        .find(|s| s["name"] == "graph_call" && s["traceId"] == operation["traceId"])
+        .unwrap_or_else(|| panic!("no graph_call span in the trace: {spans:#?}"));
+    assert_eq!(call["parentSpanId"], operation["spanId"], "{call}");
+    assert_eq!(call["attributes"]["method"], "GET", "{call}");
+    assert_eq!(call["attributes"]["path"], "me", "{call}");
+    let root = spans
+        .iter()
+        .find(|s| s["spanId"] == operation["parentSpanId"])
+        .unwrap_or_else(|| panic!("no parent span: {spans:#?}"));
+    assert_eq!(root["name"], "http", "{root}");
+    assert_eq!(root["attributes"]["request_id"], "otel-test-1", "{root}");
+
+    // The refused token's operation and call carry Graph's code, never the token.
+    let refused = find(&spans, "otel-test-2").unwrap();
+    assert_eq!(
+        refused["attributes"]["error_code"], "UNAUTHENTICATED",
+        "{refused}"
+    );
+    let refused_call = spans
+        .iter()
+        .find(|s| s["name"] == "graph_call" && s["traceId"] == refused["traceId"])
+        .unwrap_or_else(|| panic!("no graph_call span for the refused token: {spans:#?}"));
+    assert_eq!(
+        refused_call["attributes"]["graph_error_code"], 190,
+        "{refused_call}"
+    );
+    let everything = serde_json::to_string(&*received.lock().unwrap()).unwrap();
+    assert!(!everything.contains(secret), "a token was exported");
+    assert!(!everything.contains("demo-admin"), "a token was exported");
+}
