@@ -7,6 +7,7 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -52,6 +53,21 @@ struct BreakerLabels {
     state: String,
 }
 
+/// Labels of a webhook delivery.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    /// `accepted`, `unsigned` (401), `bad_signature` (403), `not_a_delivery` (400) or
+    /// `not_configured` (403: no verify token or app secret).
+    outcome: String,
+}
+
+/// Labels of the changes a delivery carried.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChangeLabels {
+    /// `new` (published), `duplicate` (a retry, dropped) or `ignored` (another field).
+    result: String,
+}
+
 /// The gateway's metrics, shared by the server and the Graph client.
 pub struct Metrics {
     registry: Registry,
@@ -62,6 +78,10 @@ pub struct Metrics {
     call_seconds: Histogram,
     cache: Family<CacheLabels, Counter>,
     breaker: Family<BreakerLabels, Counter>,
+    deliveries: Family<DeliveryLabels, Counter>,
+    changes: Family<ChangeLabels, Counter>,
+    subscriptions: Gauge,
+    sockets: Gauge,
 }
 
 impl Default for Metrics {
@@ -86,6 +106,10 @@ impl Metrics {
         let call_seconds = latency_histogram();
         let cache = Family::<CacheLabels, Counter>::default();
         let breaker = Family::<BreakerLabels, Counter>::default();
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        let changes = Family::<ChangeLabels, Counter>::default();
+        let subscriptions = Gauge::default();
+        let sockets = Gauge::default();
         registry.register(
             "graphql_requests",
             "GraphQL requests answered, by outcome",
@@ -121,8 +145,32 @@ impl Metrics {
             "Changes of the upstream circuit breaker's state, by the state entered",
             breaker.clone(),
         );
+        registry.register(
+            "webhook_deliveries",
+            "Webhook deliveries received at /webhooks/meta, by outcome",
+            deliveries.clone(),
+        );
+        registry.register(
+            "webhook_changes",
+            "Changes in accepted webhook deliveries, by result",
+            changes.clone(),
+        );
+        registry.register(
+            "subscriptions_active",
+            "GraphQL subscriptions running (WebSocket and server-sent events)",
+            subscriptions.clone(),
+        );
+        registry.register(
+            "websockets_open",
+            "GraphQL WebSocket connections open",
+            sockets.clone(),
+        );
         Metrics {
             registry,
+            deliveries,
+            changes,
+            subscriptions,
+            sockets,
             requests,
             refused,
             request_seconds,
@@ -183,6 +231,38 @@ impl Metrics {
     pub fn cache_lookup(&self, hit: bool) {
         let result = if hit { "hit" } else { "miss" }.to_owned();
         self.cache.get_or_create(&CacheLabels { result }).inc();
+    }
+
+    /// Counts a webhook delivery by its outcome (a fixed label of the server's).
+    pub fn webhook_delivery(&self, outcome: &str) {
+        self.deliveries
+            .get_or_create(&DeliveryLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts the changes of an accepted delivery.
+    pub fn webhook_changes(&self, new: usize, duplicate: usize, ignored: usize) {
+        for (result, n) in [("new", new), ("duplicate", duplicate), ("ignored", ignored)] {
+            if n > 0 {
+                self.changes
+                    .get_or_create(&ChangeLabels {
+                        result: result.to_owned(),
+                    })
+                    .inc_by(n as u64);
+            }
+        }
+    }
+
+    /// The gauge of running subscriptions.
+    pub fn subscriptions(&self) -> &Gauge {
+        &self.subscriptions
+    }
+
+    /// The gauge of open GraphQL WebSockets.
+    pub fn websockets(&self) -> &Gauge {
+        &self.sockets
     }
 
     /// The metrics in Prometheus' text format.

@@ -14,6 +14,8 @@ import sys
 import urllib.request
 
 from facebook_business.adobjects.business import Business
+from facebook_business.adobjects.businessrolerequest import BusinessRoleRequest
+from facebook_business.adobjects.businessuser import BusinessUser
 from facebook_business.adobjects.user import User
 from facebook_business.api import FacebookAdsApi, FacebookRequest, FacebookSession
 from facebook_business.exceptions import FacebookRequestError
@@ -77,8 +79,82 @@ def main(sandbox):
     error = expect_error(lambda: User(fbid="me", api=bad).api_get(fields=["name"]), 190)
     assert error.api_error_type() == "OAuthException"
 
+    check_people_on_todays_api(sandbox)
+
     stats = json.load(urllib.request.urlopen(f"{sandbox}/__sandbox/stats"))
     print(f"facebook-business SDK: all checks passed ({stats['requests']} Graph requests)")
+
+
+def control(sandbox, path, body):
+    request = urllib.request.Request(
+        f"{sandbox}{path}", method="POST", data=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+    )
+    return json.load(urllib.request.urlopen(request))
+
+
+def check_people_on_todays_api(sandbox):
+    """Today's people edges (docs/graph-api.md §8.7): business_users, pending_users, and the
+    BusinessUser and BusinessRoleRequest writes, over the same people as userpermissions."""
+    FacebookAdsApi.init(access_token="demo-admin", api_version="v25.0")
+    pomni = Business("200001")
+    users = list(pomni.get_business_users(fields=["name", "role", "tasks", "email"], params={"limit": 2}))
+    assert [u["id"] for u in users] == ["710001", "710002", "710005"], users
+    assert users[0]["name"] == "Alex Rivera (Pomni)" and users[0]["role"] == "ADMIN", users[0]
+    assert users[1]["tasks"] == ["EMPLOYEE"], users[1]
+    assert all(isinstance(u, BusinessUser) for u in users)
+
+    pending = list(pomni.get_pending_users(fields=["email", "role", "status", "invite_link"]))
+    assert [(p["id"], p["email"], p["status"]) for p in pending] == [
+        ("720004", "riley@pomni.example", "PENDING")
+    ], pending
+    assert pending[0]["invite_link"].startswith(sandbox), pending[0]
+
+    invited = pomni.create_business_user(
+        params={"email": "sdk.person@pomni.example", "role": "EMPLOYEE", "tasks": ["EMPLOYEE"],
+                "invited_user_type": ["FB"]}
+    )
+    request_id = invited["id"]
+    # The invitation shows through the seed's edge too.
+    people = FacebookRequest(node_id="200001", method="GET", endpoint="/userpermissions").add_params(
+        {"fields": "email,status", "limit": 50}
+    ).execute().json()["data"]
+    assert {"email": "sdk.person@pomni.example", "status": "INVITED"} in [
+        {"email": p.get("email"), "status": p["status"]} for p in people
+    ], people
+    request = BusinessRoleRequest(request_id).api_update(params={"role": "ADMIN"})
+    assert BusinessRoleRequest(request_id).api_get(fields=["role"])["role"] == "ADMIN", request
+    BusinessRoleRequest(request_id).api_delete()
+    assert [p["id"] for p in pomni.get_pending_users()] == ["720004"]
+    expect_error(lambda: pomni.create_business_user(params={"email": "sam@pomni.example", "role": "EMPLOYEE"}), 100)
+
+    # Accepted outside Graph (the control plane), the invitation becomes a business user.
+    control(sandbox, "/__sandbox/invitations/accept", {
+        "business_id": "200001", "email": "riley@pomni.example", "first_name": "Riley", "last_name": "Quinn",
+    })
+    riley = [u for u in pomni.get_business_users(fields=["name"]) if u["name"] == "Riley Quinn"]
+    assert len(riley) == 1, riley
+    riley_id = riley[0]["id"]
+
+    BusinessUser(riley_id).api_update(params={"role": "ADMIN", "tasks": ["ADMIN", "MANAGE"]})
+    read = BusinessUser(riley_id).api_get(fields=["role", "tasks", "business"])
+    assert read["role"] == "ADMIN" and read["tasks"] == ["ADMIN", "MANAGE"], read
+    assert read["business"]["id"] == "200001", read
+    BusinessUser(riley_id).api_delete()
+    assert riley_id not in [u["id"] for u in pomni.get_business_users()]
+    expect_error(lambda: BusinessUser(riley_id).api_get(fields=["name"]), 100)
+
+    # A person edits their own profile; a new email waits as pending_email.
+    employee = FacebookAdsApi(FacebookSession(access_token="demo-employee"), api_version="v25.0")
+    sam = BusinessUser("710002", api=employee)
+    sam.api_update(params={"title": "Producer", "email": "sam.new@pomni.example"})
+    read = BusinessUser("710002", api=employee).api_get(fields=["title", "email", "pending_email"])
+    assert (read["title"], read["email"], read["pending_email"]) == (
+        "Producer", "sam@pomni.example", "sam.new@pomni.example"
+    ), read
+    BusinessUser("710002", api=employee).api_update(params={"clear_pending_email": True})
+    assert "pending_email" not in BusinessUser("710002", api=employee).api_get(fields=["pending_email"])
+    expect_error(lambda: BusinessUser("710001", api=employee).api_delete(), 200)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::answer::{Answer, ReadCtx, new_trace_id, read_edge, render_ids, render_node};
 use crate::nodes::{
-    NodeRef, ad_account, business, business_project, finance_permission, persona, user_permission,
+    NodeRef, ad_account, business, business_project, business_user, finance_permission, persona,
+    role_request, user_permission,
 };
 use crate::wire::auth::{Viewer, check_appsecret_proof};
 use crate::wire::error::GraphError;
@@ -339,6 +340,15 @@ fn write_route(
             user_permission::delete(world, viewer, id, params)
         }
         (Post, NodeRef::Persona(id), None) => persona::update(world, viewer, id, params),
+        (Post, NodeRef::Business(id), Some("business_users")) => {
+            role_request::create(world, viewer, id, params)
+        }
+        (Post, NodeRef::BusinessUser(id), None) => business_user::update(world, viewer, id, params),
+        (Delete, NodeRef::BusinessUser(id), None) => business_user::delete(world, viewer, id),
+        (Post, NodeRef::BusinessRoleRequest(id), None) => {
+            role_request::update(world, viewer, id, params)
+        }
+        (Delete, NodeRef::BusinessRoleRequest(id), None) => role_request::cancel(world, viewer, id),
         (Post, NodeRef::Business(id), Some("businessprojects")) => {
             business_project::create(world, viewer, id, params)
         }

@@ -273,6 +273,21 @@ pub mod demo {
     /// Alex's persona in Kinger Labs, "Alex Rivera".
     pub const ADMIN_KINGER_PERSONA_ID: &str = "600005";
 
+    /// Alex's business user in Pomni Media (today's `business_users`; a seeded member's
+    /// business user id is their `userpermissions` row's plus 10000).
+    pub const ADMIN_POMNI_BUSINESS_USER_ID: &str = "710001";
+    /// Sam's business user in Pomni Media.
+    pub const EMPLOYEE_POMNI_BUSINESS_USER_ID: &str = "710002";
+    /// Morgan's business user in Pomni Media (SUSPENDED: still listed).
+    pub const SUSPENDED_POMNI_BUSINESS_USER_ID: &str = "710005";
+    /// Jordan's business user in Kinger Labs.
+    pub const KINGER_ADMIN_BUSINESS_USER_ID: &str = "710006";
+    /// Alex's business user in Kinger Labs.
+    pub const ADMIN_KINGER_BUSINESS_USER_ID: &str = "710007";
+    /// The invitation of `INVITED_EMAIL` (today's `pending_users`, a `BusinessRoleRequest`;
+    /// its row's id plus 20000).
+    pub const INVITED_ROLE_REQUEST_ID: &str = "720004";
+
     /// Pomni Media's project "Brand Campaigns": page 300002 and `act_400001`.
     pub const POMNI_BRAND_PROJECT_ID: &str = "800001";
     /// Pomni Media's project "Dashboard Launch": app 500001.

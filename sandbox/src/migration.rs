@@ -172,9 +172,11 @@ fn transfer(world: &mut World, from: u64, to: u64, business_id: u64, assets: &[N
         && role_of(world, business_id, to).is_none()
     {
         let row = world.next_membership_id();
-        world
-            .memberships
-            .insert(row, Membership::active(row, business_id, to, role, now));
+        let person = world.next_people_node_id();
+        world.memberships.insert(
+            row,
+            Membership::active(row, person, business_id, to, role, now),
+        );
     }
     for asset in assets {
         match *asset {

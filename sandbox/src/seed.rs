@@ -15,7 +15,7 @@ use crate::nodes::invoice::{Invoice, InvoiceCampaign};
 use crate::nodes::page::Page;
 use crate::nodes::persona::Persona;
 use crate::nodes::user;
-use crate::nodes::user_permission::{Membership, Status};
+use crate::nodes::user_permission::{InvitedUserType, Membership, Status};
 use crate::world::World;
 
 /// The permissions every demo token (and, by default, every control-plane user) has.
@@ -246,6 +246,12 @@ fn seed_people(world: &mut World, clock_start: DateTime<Utc>) {
                 updated_by: creator,
                 created_time: days_ago(21),
                 updated_time: days_ago(2),
+                // Today's ids (docs/sandbox-contract.md): 71xxxx for a member's BusinessUser,
+                // 72xxxx for an invitation's BusinessRoleRequest, after the row's.
+                business_user_id: (status != Status::Invited).then_some(id + 10_000),
+                role_request_id: (status == Status::Invited).then_some(id + 20_000),
+                tasks: None,
+                invited_user_type: InvitedUserType::Fb,
             },
         );
     }
@@ -769,6 +775,12 @@ mod tests {
             (demo::SUSPENDED_POMNI_PERSONA_ID, "BusinessPersona"),
             (demo::KINGER_ADMIN_PERSONA_ID, "BusinessPersona"),
             (demo::ADMIN_KINGER_PERSONA_ID, "BusinessPersona"),
+            (demo::ADMIN_POMNI_BUSINESS_USER_ID, "BusinessUser"),
+            (demo::EMPLOYEE_POMNI_BUSINESS_USER_ID, "BusinessUser"),
+            (demo::SUSPENDED_POMNI_BUSINESS_USER_ID, "BusinessUser"),
+            (demo::KINGER_ADMIN_BUSINESS_USER_ID, "BusinessUser"),
+            (demo::ADMIN_KINGER_BUSINESS_USER_ID, "BusinessUser"),
+            (demo::INVITED_ROLE_REQUEST_ID, "BusinessRoleRequest"),
             (demo::POMNI_BUSINESS_ID, "Business"),
             (demo::KINGER_BUSINESS_ID, "Business"),
             (demo::POMNI_PAGE_ID, "Page"),

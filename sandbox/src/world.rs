@@ -36,6 +36,11 @@ pub(crate) const FIRST_NEW_MEMBERSHIP_ID: u64 = 2_000_000_000;
 /// their own, like the people rows', so that granting roles shifts no other id.
 pub(crate) const FIRST_NEW_FINANCE_GRANT_ID: u64 = 3_000_000_000;
 
+/// The first id of `BusinessUser` and `BusinessRoleRequest` nodes (today's people, views of
+/// `userpermissions` rows) made while the sandbox runs: a counter of their own, so that
+/// inviting people, accepting or creating businesses shifts no other id.
+pub(crate) const FIRST_NEW_PEOPLE_NODE_ID: u64 = 4_000_000_000;
+
 /// The last year the sandbox clock may reach.
 pub(crate) const LAST_CLOCK_YEAR: i32 = 9999;
 
@@ -94,6 +99,7 @@ pub(crate) struct World {
     next_id: u64,
     next_membership_id: u64,
     next_finance_grant_id: u64,
+    next_people_node_id: u64,
     /// How many DCAF allocation marks (every 30 minutes after the clock's start) have run.
     allocation_marks: i64,
     pub tokens: HashMap<String, Token>,
@@ -131,6 +137,7 @@ impl World {
             next_id: FIRST_NEW_ID,
             next_membership_id: FIRST_NEW_MEMBERSHIP_ID,
             next_finance_grant_id: FIRST_NEW_FINANCE_GRANT_ID,
+            next_people_node_id: FIRST_NEW_PEOPLE_NODE_ID,
             allocation_marks: 0,
             tokens: HashMap::new(),
             users: BTreeMap::new(),
@@ -204,6 +211,13 @@ impl World {
     pub(crate) fn next_finance_grant_id(&mut self) -> u64 {
         let id = self.next_finance_grant_id;
         self.next_finance_grant_id += 1;
+        id
+    }
+
+    /// A fresh id for a `BusinessUser` or a `BusinessRoleRequest`.
+    pub(crate) fn next_people_node_id(&mut self) -> u64 {
+        let id = self.next_people_node_id;
+        self.next_people_node_id += 1;
         id
     }
 

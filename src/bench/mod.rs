@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::try_join_all;
 use graph_sandbox::SandboxSettings;
-use graph_sandbox::demo::{ADMIN_TOKEN, ADMIN_USER_ID};
+use graph_sandbox::demo::{ADMIN_TOKEN, ADMIN_USER_ID, POMNI_BUSINESS_ID};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -48,6 +48,82 @@ const BY_IDS_COUNT: usize = 60;
 
 /// The most ids Graph takes in one `?ids=` read.
 const MAX_IDS_PER_READ: usize = 50;
+
+/// The finance role W3's money dashboard needs: the demo admin has none until it is granted.
+const FINANCE_ROLE: &str = "FINANCE_ANALYST";
+
+/// One domain's dashboard, as W3 sends it: the GraphQL query a frontend would write, and the
+/// Graph reads an expert client would send straight to Graph for the same data: the reads the
+/// gateway itself sends for the query, as the sandbox's journal shows them.
+#[derive(Debug, Clone, Copy)]
+pub struct Dashboard {
+    /// The domain, e.g. `team`.
+    pub name: &'static str,
+    /// The GraphQL query.
+    pub query: &'static str,
+    /// The direct client's Graph reads, each a path under the Graph version with its query
+    /// string (no token: it goes in the Authorization header), sent at once.
+    pub reads: &'static [&'static str],
+}
+
+/// W3's dashboards, one per domain, sent in rotation: operation i sends dashboard i mod 4.
+pub const DASHBOARDS: [Dashboard; 4] = [
+    Dashboard {
+        name: "team",
+        query: "{ business(id: \"200001\") { name people(first: 20) { nodes { displayName role \
+                status persona { email } } } viewerPersona { name } } }",
+        reads: &[TEAM_READ],
+    },
+    Dashboard {
+        name: "projects",
+        query: "{ business(id: \"200001\") { projects(first: 10) { nodes { name \
+                pages(first: 5) { nodes { name } } adAccounts(first: 5) { nodes { name } } \
+                apps(first: 5) { nodes { name } } } } } }",
+        reads: &[PROJECTS_READ],
+    },
+    Dashboard {
+        name: "money",
+        query: "{ business(id: \"200001\") { invoices(startDate: \"2025-01-01\", \
+                endDate: \"2025-06-30\", first: 10) { nodes { invoiceId billingPeriod \
+                billedAmount { total { amount currency } } campaigns { campaignName } } } \
+                creditCards { last4 } extendedCredits { creditAvailable { amount } } } }",
+        reads: &[MONEY_READ],
+    },
+    Dashboard {
+        name: "migration",
+        query: "{ business(id: \"200001\") { userAccessExpireTime migrationReadiness { \
+                expiringCount lostCount earliestExpiry viewerIsSystemUser } } }",
+        reads: &MIGRATION_READS,
+    },
+];
+
+/// The team dashboard's read: the people with their personas, and the viewer's own persona.
+const TEAM_READ: &str = "200001?fields=id,name,\
+    userpermissions.limit(20){id,business_persona{id,name,email},email,role,status},\
+    business_persona.limit(1){id,name}";
+
+/// The projects dashboard's read: the projects with their first assets of each kind.
+const PROJECTS_READ: &str = "200001?fields=id,businessprojects.limit(10){id,name,\
+    pages.limit(5){id,name},adaccounts.limit(5){id,name},apps.limit(5){id,name}}";
+
+/// The money dashboard's read: the invoices (Graph's end date is exclusive, the query's
+/// inclusive), the credit cards and the credit lines side by side.
+const MONEY_READ: &str = "200001?fields=id,\
+    business_invoices.start_date(2025-01-01).end_date(2025-07-01).limit(10){id,invoice_id,\
+    billing_period,billed_amount_details{currency,net_amount,tax_amount,total_amount},\
+    campaigns{campaign_id,campaign_name}},\
+    creditcards.limit(100){id,last4},extendedcredits.limit(100){id,credit_available}";
+
+/// The migration dashboard's reads: who the token is, and the business with its assets'
+/// expiry and its people (which also holds the business's own `user_access_expire_time`).
+const MIGRATION_READS: [&str; 2] = [
+    "me?fields=id",
+    "200001?fields=id,user_access_expire_time,name,\
+    owned_pages.limit(100).as(readiness_pages){id,name,user_access_expire_time},\
+    owned_ad_accounts.limit(100).as(readiness_ad_accounts){id,name,user_access_expire_time},\
+    userpermissions.limit(100).as(readiness_people){id,email,user{id,name},business_persona{id,name}},\
+    system_users.limit(100).as(readiness_system_users){id}",
+];
 
 /// Numbers each rig, so that two runs in one process (tests run in parallel) name their
 /// threads apart and neither counts the other's CPU.
@@ -92,6 +168,8 @@ pub enum Workload {
     W1,
     /// `businesses(ids:)` with 60 ids.
     W2,
+    /// Every domain's dashboard query ([`DASHBOARDS`]), in rotation.
+    W3,
 }
 
 /// Who sends the workload's reads.
@@ -120,6 +198,26 @@ pub struct BenchReport {
     pub peak_rss_per_row: bool,
     /// The rows, by workload, direct arm first.
     pub scenarios: Vec<ScenarioReport>,
+    /// W3's dashboards one by one, each sent once per arm before the rows are measured and
+    /// without the upstream latency.
+    pub dashboards: Vec<DashboardReport>,
+}
+
+/// What one of W3's dashboards costs, sent alone.
+#[derive(Debug, Clone, Serialize)]
+pub struct DashboardReport {
+    /// The dashboard's domain.
+    pub name: &'static str,
+    /// The direct client's Graph reads.
+    pub direct_reads: &'static [&'static str],
+    /// Graph requests the sandbox served for the query through the gateway without cache.
+    pub upstream_calls_uncached: u64,
+    /// Graph requests the sandbox served for the query through the gateway with its cache,
+    /// sent a second time (the first fills the cache).
+    pub upstream_calls_warm: u64,
+    /// Answers that held errors, of the four sends: direct, uncached, warm (filling) and warm
+    /// again.
+    pub errors: usize,
 }
 
 /// The figures of one workload in one arm.
@@ -354,6 +452,70 @@ impl Rig {
         Ok(ids)
     }
 
+    /// Gives the demo admin the finance role W3's money dashboard needs to read invoices,
+    /// through the sandbox's Graph API as an admin of the business would.
+    async fn grant_finance_role(&self, graph: &str) -> Result<(), BenchError> {
+        let request = self
+            .http
+            .post(format!("{graph}/{POMNI_BUSINESS_ID}/finance_permissions"))
+            .bearer_auth(ADMIN_TOKEN)
+            .form(&[
+                ("user", ADMIN_USER_ID),
+                ("finance_permission", FINANCE_ROLE),
+            ]);
+        let answer = send_json(request).await?;
+        match answer.get("error") {
+            Some(error) => Err(BenchError::Setup(format!(
+                "granting {FINANCE_ROLE} to user {ADMIN_USER_ID}: {error}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends one operation and counts the Graph calls it cost; whether its answer held errors.
+    async fn counted<Fut>(&self, operation: Fut) -> Result<(u64, bool), BenchError>
+    where
+        Fut: Future<Output = Result<bool, BenchError>>,
+    {
+        let before = self.upstream_calls().await?;
+        let failed = operation.await?;
+        let calls = self.upstream_calls().await?.saturating_sub(before);
+        Ok((calls, failed))
+    }
+
+    /// Sends each dashboard alone, directly, through the uncached gateway and twice through
+    /// the warm one, and counts its Graph calls.
+    async fn probe_dashboards(
+        &self,
+        bodies: &[Value],
+        reads: &[Vec<String>],
+    ) -> Result<Vec<DashboardReport>, BenchError> {
+        let mut reports = Vec::with_capacity(DASHBOARDS.len());
+        for ((dashboard, body), reads) in DASHBOARDS.iter().zip(bodies).zip(reads) {
+            let (_, direct_failed) = self.counted(self.direct(reads)).await?;
+            let (uncached, uncached_failed) = self
+                .counted(self.through_gateway(&self.uncached_gateway, body))
+                .await?;
+            let (_, filling_failed) = self
+                .counted(self.through_gateway(&self.warm_gateway, body))
+                .await?;
+            let (warm, warm_failed) = self
+                .counted(self.through_gateway(&self.warm_gateway, body))
+                .await?;
+            reports.push(DashboardReport {
+                name: dashboard.name,
+                direct_reads: dashboard.reads,
+                upstream_calls_uncached: uncached,
+                upstream_calls_warm: warm,
+                errors: [direct_failed, uncached_failed, filling_failed, warm_failed]
+                    .into_iter()
+                    .filter(|failed| *failed)
+                    .count(),
+            });
+        }
+        Ok(reports)
+    }
+
     /// Makes the sandbox wait `latency_ms` before answering each Graph call from now on,
     /// through its fault injection (a latency-only fault armed for as many calls as it counts).
     async fn delay_answers(&self, latency_ms: u64) -> Result<(), BenchError> {
@@ -381,34 +543,45 @@ impl Rig {
         Ok(answers.iter().any(|answer| answer.get("error").is_some()))
     }
 
-    /// Runs `requests` operations, `concurrency` at a time, and gathers the row's figures. A
-    /// first round of `concurrency` operations is not measured: it opens every worker's
-    /// connections and fills a warm cache.
+    /// Runs `requests` operations, `concurrency` at a time, and gathers the row's figures;
+    /// `operation(i)` sends the i-th. A first round of `concurrency` operations, and at least
+    /// one of each of the workload's `kinds` (operation i is of kind i mod `kinds`), is not
+    /// measured: it opens every worker's connections and fills a warm cache. The measured
+    /// operations are numbered from 0 again.
     async fn measure<F, Fut>(
         &self,
         requests: usize,
         concurrency: usize,
+        kinds: usize,
         operation: F,
     ) -> Result<Measured, BenchError>
     where
-        F: Fn() -> Fut,
+        F: Fn(usize) -> Fut,
         Fut: Future<Output = Result<bool, BenchError>>,
     {
         let workers = concurrency.clamp(1, requests.max(1));
-        try_join_all((0..workers).map(|_| operation())).await?;
+        try_join_all((0..workers.max(kinds)).map(&operation)).await?;
+        let next = AtomicUsize::new(0);
         let calls_before = self.upstream_calls().await?;
         process::reset_peak_memory();
         let cpu_before = CpuReading::now(&self.threads);
         let started = Instant::now();
-        let runs = (0..workers).map(|worker| {
+        // Each worker takes the next operation when it is free, until `requests` have been
+        // taken: where operations differ in cost (W3's dashboards), a worker that drew slow
+        // ones does fewer, rather than every worker doing its fixed share while the others
+        // wait idle at the end.
+        let runs = (0..workers).map(|_| {
             let operation = &operation;
-            // Spread the operations so that exactly `requests` are sent.
-            let per_worker = requests / workers + usize::from(worker < requests % workers);
+            let next = &next;
             async move {
-                let mut samples = Vec::with_capacity(per_worker);
-                for _ in 0..per_worker {
+                let mut samples = Vec::with_capacity(requests / workers + 1);
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= requests {
+                        break;
+                    }
                     let sent = Instant::now();
-                    let failed = operation().await?;
+                    let failed = operation(index).await?;
                     samples.push((sent.elapsed(), failed));
                 }
                 Ok::<_, BenchError>(samples)
@@ -475,6 +648,28 @@ impl Measured {
     }
 }
 
+/// One workload's operations, in rotation: operation i sends `bodies[i % n]` through a
+/// gateway, or `reads[i % n]` directly.
+struct Mix {
+    workload: Workload,
+    bodies: Vec<Value>,
+    reads: Vec<Vec<String>>,
+}
+
+impl Mix {
+    fn kinds(&self) -> usize {
+        self.bodies.len()
+    }
+
+    fn body(&self, operation: usize) -> &Value {
+        &self.bodies[operation % self.bodies.len()]
+    }
+
+    fn reads(&self, operation: usize) -> &[String] {
+        &self.reads[operation % self.reads.len()]
+    }
+}
+
 /// Runs every workload in every arm and returns the figures.
 pub async fn run(args: &BenchArgs) -> Result<BenchReport, BenchError> {
     let requests = args.requests.max(1);
@@ -482,27 +677,53 @@ pub async fn run(args: &BenchArgs) -> Result<BenchReport, BenchError> {
     // Whether this platform lets each row measure its own peak, rather than the process's.
     let peak_rss_per_row = process::reset_peak_memory();
     let rig = Rig::start().await?;
+    let graph = format!("{}/{}", rig.sandbox, UpstreamSettings::DEFAULT_VERSION);
     let ids = rig.add_businesses().await?;
+    rig.grant_finance_role(&graph).await?;
+
+    let viewer = Mix {
+        workload: Workload::W1,
+        bodies: vec![json!({"query": VIEWER_QUERY})],
+        reads: vec![vec![format!("{graph}/me?fields={VIEWER_FIELDS}")]],
+    };
+    let by_ids = Mix {
+        workload: Workload::W2,
+        bodies: vec![json!({"query": BY_IDS_QUERY, "variables": {"ids": ids}})],
+        reads: vec![
+            ids.chunks(MAX_IDS_PER_READ)
+                .map(|chunk| format!("{graph}/?ids={}&fields={BY_IDS_FIELDS}", chunk.join(",")))
+                .collect(),
+        ],
+    };
+    let dashboards = Mix {
+        workload: Workload::W3,
+        bodies: DASHBOARDS
+            .iter()
+            .map(|dashboard| json!({"query": dashboard.query}))
+            .collect(),
+        reads: DASHBOARDS
+            .iter()
+            .map(|dashboard| {
+                dashboard
+                    .reads
+                    .iter()
+                    .map(|read| format!("{graph}/{read}"))
+                    .collect()
+            })
+            .collect(),
+    };
+    let dashboard_reports = rig
+        .probe_dashboards(&dashboards.bodies, &dashboards.reads)
+        .await?;
     rig.delay_answers(args.upstream_latency_ms).await?;
 
-    let graph = format!("{}/{}", rig.sandbox, UpstreamSettings::DEFAULT_VERSION);
-    let viewer = (
-        Workload::W1,
-        json!({"query": VIEWER_QUERY}),
-        vec![format!("{graph}/me?fields={VIEWER_FIELDS}")],
-    );
-    let by_ids = (
-        Workload::W2,
-        json!({"query": BY_IDS_QUERY, "variables": {"ids": ids}}),
-        ids.chunks(MAX_IDS_PER_READ)
-            .map(|chunk| format!("{graph}/?ids={}&fields={BY_IDS_FIELDS}", chunk.join(",")))
-            .collect::<Vec<_>>(),
-    );
-
     let mut scenarios = Vec::new();
-    for (workload, body, reads) in [viewer, by_ids] {
+    for mix in [viewer, by_ids, dashboards] {
+        let workload = mix.workload;
         let direct = rig
-            .measure(requests, concurrency, || rig.direct(&reads))
+            .measure(requests, concurrency, mix.kinds(), |i| {
+                rig.direct(mix.reads(i))
+            })
             .await?
             .report(workload, Arm::Direct);
         let mut rows = vec![direct.clone()];
@@ -511,8 +732,8 @@ pub async fn run(args: &BenchArgs) -> Result<BenchReport, BenchError> {
             (Arm::GatewayWarm, &rig.warm_gateway),
         ] {
             let mut row = rig
-                .measure(requests, concurrency, || {
-                    rig.through_gateway(gateway, &body)
+                .measure(requests, concurrency, mix.kinds(), |i| {
+                    rig.through_gateway(gateway, mix.body(i))
                 })
                 .await?
                 .report(workload, arm);
@@ -532,5 +753,6 @@ pub async fn run(args: &BenchArgs) -> Result<BenchReport, BenchError> {
         upstream_latency_ms: args.upstream_latency_ms,
         peak_rss_per_row,
         scenarios,
+        dashboards: dashboard_reports,
     })
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{BenchReport, MAX_IDS_PER_READ, VIEWER_FIELDS};
+use super::{BenchReport, DASHBOARDS, MAX_IDS_PER_READ, VIEWER_FIELDS};
 use crate::config::BenchArgs;
 
 /// The figures as `--json` asks: JSON, or a table for a person.
@@ -76,6 +76,8 @@ fn table(report: &BenchReport) -> String {
         "
 W1: the README's viewer query; direct: GET /{version}/me?fields={VIEWER_FIELDS}
 W2: businesses(ids:) with 60 ids; direct: two ?ids= reads of {MAX_IDS_PER_READ} and 10 ids, sent at once
+W3: the {dashboards} domain dashboards' queries in rotation ({names}); direct: each one's Graph
+  reads, sent at once (below)
 vs direct: the row's queries/s / the direct row's, same workload, run and concurrency
 upstream/op: Graph requests the sandbox served per operation
 CPU/op: the whole process's CPU time per operation in ms (its threads' run time from
@@ -90,6 +92,33 @@ CPU-direct: the row's CPU/op minus the direct row's (the sandbox answering and t
 peak MiB: {peak}
 ",
         version = crate::config::UpstreamSettings::DEFAULT_VERSION,
+        dashboards = DASHBOARDS.len(),
+        names = DASHBOARDS.map(|dashboard| dashboard.name).join(", "),
     );
+    let _ = writeln!(
+        out,
+        "\nW3's dashboards one by one, each sent once per arm before the rows, without the \
+         upstream latency:\n\n{:<10} {:>12} {:>15} {:>13} {:>6}",
+        "dashboard", "direct reads", "gw no cache/op", "gw warm/op", "errors"
+    );
+    for dashboard in &report.dashboards {
+        let _ = writeln!(
+            out,
+            "{:<10} {:>12} {:>15} {:>13} {:>6}",
+            dashboard.name,
+            dashboard.direct_reads.len(),
+            dashboard.upstream_calls_uncached,
+            dashboard.upstream_calls_warm,
+            dashboard.errors
+        );
+    }
+    for dashboard in &report.dashboards {
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            dashboard.name,
+            dashboard.direct_reads.join(" + ")
+        );
+    }
     out
 }

@@ -246,15 +246,26 @@ impl UpstreamCache {
     /// Forgets what a write may have changed: every answer of the writing token, and every
     /// answer of any token that mentions one of `touched`.
     pub async fn invalidate_after_write(&self, writer: TokenFingerprint, touched: &[&str]) {
-        let Some(enabled) = &self.enabled else {
-            return;
-        };
         let tags: Vec<CacheTag> = std::iter::once(CacheTag::token(writer))
             .chain(touched.iter().map(|id| CacheTag::node(id)))
             .collect();
+        self.invalidate_tags(&tags).await;
+    }
+
+    /// Forgets every answer of any token that mentions one of `ids`: what changed on Meta's
+    /// side, as a webhook reports it.
+    pub async fn invalidate_mentions(&self, ids: &[&str]) {
+        let tags: Vec<CacheTag> = ids.iter().map(|id| CacheTag::node(id)).collect();
+        self.invalidate_tags(&tags).await;
+    }
+
+    async fn invalidate_tags(&self, tags: &[CacheTag]) {
+        let Some(enabled) = &self.enabled else {
+            return;
+        };
         // A finished read still in the in-flight map must not outlive the write either.
         enabled.in_flight.invalidate_all();
-        if let Err(error) = enabled.store.invalidate(&tags).await
+        if let Err(error) = enabled.store.invalidate(tags).await
             && let Some(suppressed) = log_window().should_log("cache_invalidate_failed")
         {
             tracing::error!(

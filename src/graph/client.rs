@@ -374,6 +374,12 @@ impl GraphClient {
         self.read(&[checked(id)?, edge], params, token).await
     }
 
+    /// Forgets every cached answer, of any token, that mentions one of `ids`: for changes made
+    /// on Meta's side that a webhook reports.
+    pub(crate) async fn forget_mentions(&self, ids: &[&str]) {
+        self.inner.cache.invalidate_mentions(ids).await;
+    }
+
     /// Sends a write (`POST` or `DELETE` on its node or edge). Unless Graph refused it, every
     /// cached answer of the caller and every answer mentioning an object it touches is
     /// forgotten, even when the answer was lost: the write may have happened.

@@ -19,7 +19,9 @@ use super::funding::{
 };
 use super::input::{BusinessName, Email, ObjectId, TimezoneId};
 use super::invoice::{INVOICES_EDGE, Invoice, InvoiceRange, plan_invoice, plan_invoices};
-use super::migration::{MigrationReadiness, migration_readiness};
+use super::migration::{
+    MigrationReadiness, migration_readiness, plan_readiness, readiness_planned,
+};
 use super::people::{UserPermission, plan_user_permission};
 use super::persona::{Persona, VIEWER_PERSONA_EDGE, plan_viewer_persona, read_viewer_persona};
 use super::project::{PROJECTS_EDGE, Project, plan_project};
@@ -40,6 +42,9 @@ const BUSINESS_READ_BACK_CALLS: usize = 1;
 pub(crate) struct Business {
     data: model::Business,
     fetched: Arc<FieldSet>,
+    /// The caller's own user id, when it was read beside the business (for
+    /// `migrationReadiness`).
+    viewer: Option<String>,
 }
 
 impl Business {
@@ -48,6 +53,7 @@ impl Business {
         Business {
             data,
             fetched: fetched.clone(),
+            viewer: None,
         }
     }
 
@@ -82,6 +88,7 @@ pub(crate) fn plan_business(set: &mut FieldSet, field: SelectionField<'_>) -> Re
             "people" => plan_connection(set, child, "userpermissions", plan_user_permission)?,
             "projects" => plan_connection(set, child, PROJECTS_EDGE, plan_project)?,
             "invoices" => plan_invoices(set, child)?,
+            "migrationReadiness" => plan_readiness(set),
             "creditCards" => plan_list(set, child, CREDIT_CARDS_EDGE, plan_credit_card)?,
             "extendedCredits" => {
                 plan_list(set, child, EXTENDED_CREDITS_EDGE, plan_extended_credit)?
@@ -105,8 +112,24 @@ fn business_fields(ctx: &Context<'_>) -> Result<Arc<FieldSet>> {
 async fn read_business(ctx: &Context<'_>, id: &str) -> Result<Business> {
     let fields = business_fields(ctx)?;
     let upstream = Upstream::of(ctx)?;
-    match upstream.node_batched(id, &fields).await {
-        Ok(data) => Ok(Business::new(data, &fields)),
+    // `migrationReadiness` needs the caller's user too: read beside the business, not after.
+    let (read, viewer) = if readiness_planned(&fields) {
+        let mut id_only = FieldSet::new();
+        id_only.scalar("id");
+        let (read, me) = futures_util::future::join(
+            upstream.node_batched::<model::Business>(id, &fields),
+            upstream.node::<model::User>("me", &id_only),
+        )
+        .await;
+        (read, me.ok().map(|me| me.id))
+    } else {
+        (upstream.node_batched(id, &fields).await, None)
+    };
+    match read {
+        Ok(data) => Ok(Business {
+            viewer,
+            ..Business::new(data, &fields)
+        }),
         // Graph refuses the whole read when one expanded edge needs a role the token lacks
         // (invoices need a finance role). Read the rest again without those edges: each of
         // their fields then reads on its own and fails alone, and the business survives.
@@ -371,9 +394,12 @@ impl Business {
     /// token: who is migrating (from Meta's webhooks), which of its assets (the business, its
     /// pages and ad accounts) your access to expires and when, which are already lost, the
     /// earliest expiry ahead, and whether your token is a system user's (unaffected). Read
-    /// with its own Graph calls (your user, and the business with its assets and people).
+    /// with the business (its assets, people and system users planned into the business's
+    /// read), plus one read of your user.
     async fn migration_readiness(&self, ctx: &Context<'_>) -> Result<MigrationReadiness> {
-        migration_readiness(ctx, &self.data.id).await
+        let planned =
+            readiness_planned(&self.fetched).then_some((&self.data, self.viewer.as_deref()));
+        migration_readiness(ctx, &self.data.id, planned).await
     }
 
     /// A preview of what the next allocation of each credit line (Meta's DCAF, every 30

@@ -96,6 +96,32 @@ impl SubscriptionSlots {
     }
 }
 
+/// The process-wide gauge of running subscriptions (schema data; absent in tests of the
+/// schema alone).
+#[derive(Clone)]
+pub(crate) struct RunningSubscriptions(pub(crate) prometheus_client::metrics::gauge::Gauge);
+
+/// Counts one running subscription for as long as it lives.
+struct Running(Option<prometheus_client::metrics::gauge::Gauge>);
+
+impl Running {
+    fn start(gauge: Option<&RunningSubscriptions>) -> Running {
+        let gauge = gauge.map(|g| g.0.clone());
+        if let Some(gauge) = &gauge {
+            gauge.inc();
+        }
+        Running(gauge)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(gauge) = &self.0 {
+            gauge.dec();
+        }
+    }
+}
+
 /// One subscription's place on its connection, given back when its stream ends.
 struct Slot(Arc<AtomicUsize>);
 
@@ -205,12 +231,13 @@ impl MigrationSubscription {
             ));
         }
         let known = Arc::new(Mutex::new(known));
+        let running = Running::start(ctx.data_opt::<RunningSubscriptions>());
         // Subscribed only once the checks passed: events from here on.
         let events = news.subscribe();
         Ok(events.filter_map(move |event| {
             let (auth, known, wanted) = (auth.clone(), known.clone(), wanted.clone());
-            // The slot lives as long as the stream.
-            let _held = &slot;
+            // The slot and the gauge's count live as long as the stream.
+            let _held = (&slot, &running);
             async move {
                 if wanted.as_ref().is_some_and(|w| *w != event.user_id) {
                     return None;
@@ -341,22 +368,83 @@ fn asset_fields() -> FieldSet {
     set
 }
 
+/// The answer keys a business's pages and ad accounts are read under.
+struct AssetKeys {
+    pages: &'static str,
+    ad_accounts: &'static str,
+}
+
+/// Under their own names, in `migrationStatus`'s read of the viewer's businesses.
+const OWNED: AssetKeys = AssetKeys {
+    pages: "owned_pages",
+    ad_accounts: "owned_ad_accounts",
+};
+
+/// Aliased, in a business's read that `migrationReadiness` is planned into, so that they
+/// never merge with the `pages`/`adAccounts` connections of the same query.
+const READINESS: AssetKeys = AssetKeys {
+    pages: "readiness_pages",
+    ad_accounts: "readiness_ad_accounts",
+};
+
+/// The key of the business's people in a read `migrationReadiness` is planned into.
+const READINESS_PEOPLE: &str = "readiness_people";
+/// The key of the business's system users there.
+const READINESS_SYSTEM_USERS: &str = "readiness_system_users";
+
+fn page_of(key: &str, edge: &str) -> EdgeArgs {
+    EdgeArgs {
+        limit: Some(AUDIENCE_PAGE),
+        alias: (key != edge).then(|| key.to_owned()),
+        ..EdgeArgs::default()
+    }
+}
+
 /// Adds a business's pages and ad accounts, with their expiries, to `set`.
-fn plan_business_assets(set: &mut FieldSet) {
+fn plan_business_assets(set: &mut FieldSet, keys: &AssetKeys) {
     for name in ["id", "name", "user_access_expire_time"] {
         set.scalar(name);
     }
-    let page = EdgeArgs {
-        limit: Some(AUDIENCE_PAGE),
-        ..EdgeArgs::default()
-    };
-    set.edge("owned_pages", &page).merge(&asset_fields());
-    set.edge("owned_ad_accounts", &page).merge(&asset_fields());
+    set.edge("owned_pages", &page_of(keys.pages, "owned_pages"))
+        .merge(&asset_fields());
+    set.edge(
+        "owned_ad_accounts",
+        &page_of(keys.ad_accounts, "owned_ad_accounts"),
+    )
+    .merge(&asset_fields());
+}
+
+/// Plans what `migrationReadiness` reads of its business into the business's own read: the
+/// assets with their expiries, the people, the system users.
+pub(crate) fn plan_readiness(set: &mut FieldSet) {
+    plan_business_assets(set, &READINESS);
+    let rows = set.edge(
+        "userpermissions",
+        &page_of(READINESS_PEOPLE, "userpermissions"),
+    );
+    for name in ["id", "email"] {
+        rows.scalar(name);
+    }
+    plan_actor_fields(rows.object("user"));
+    plan_actor_fields(rows.object("business_persona"));
+    set.edge(
+        "system_users",
+        &page_of(READINESS_SYSTEM_USERS, "system_users"),
+    )
+    .scalar("id");
+}
+
+/// Whether a business's read had `migrationReadiness` planned into it.
+pub(crate) fn readiness_planned(fetched: &FieldSet) -> bool {
+    fetched.contains(READINESS_PEOPLE)
 }
 
 /// The assets of one business read as Graph answered: the business, then its pages and ad
 /// accounts.
-fn business_assets(business: &model::Business) -> Vec<(AssetType, AssetNode, Option<String>)> {
+fn business_assets(
+    business: &model::Business,
+    keys: &AssetKeys,
+) -> Vec<(AssetType, AssetNode, Option<String>)> {
     let mut assets = vec![(
         AssetType::Business,
         AssetNode {
@@ -367,8 +455,8 @@ fn business_assets(business: &model::Business) -> Vec<(AssetType, AssetNode, Opt
         None,
     )];
     for (edge, kind) in [
-        ("owned_pages", AssetType::Page),
-        ("owned_ad_accounts", AssetType::AdAccount),
+        (keys.pages, AssetType::Page),
+        (keys.ad_accounts, AssetType::AdAccount),
     ] {
         let nodes = business
             .edges
@@ -568,7 +656,7 @@ async fn viewer_assets(auth: &RequestContext) -> Result<model::User> {
             ..EdgeArgs::default()
         },
     );
-    plan_business_assets(businesses);
+    plan_business_assets(businesses, &OWNED);
     Upstream::on(auth)?.node("me", &fields).await
 }
 
@@ -601,7 +689,10 @@ pub(crate) async fn migration_status(
         .map_err(|e| Upstream::on(auth).map_or_else(|err| err, |u| u.fail(&e)))?
         .map(|list| list.data)
         .unwrap_or_default();
-    let read = businesses.iter().flat_map(business_assets).collect();
+    let read = businesses
+        .iter()
+        .flat_map(|b| business_assets(b, &OWNED))
+        .collect();
     let assets = access_of(auth, news, &me.id, read, None).await?;
     Ok(MigrationStatus {
         migration_expire_time: news.latest_expiry(&subject.id),
@@ -614,49 +705,61 @@ pub(crate) async fn migration_status(
     })
 }
 
-/// `Business.migrationReadiness` for business `id`.
-pub(crate) async fn migration_readiness(ctx: &Context<'_>, id: &str) -> Result<MigrationReadiness> {
+/// `Business.migrationReadiness` for business `id`: from `planned`, the business's read with
+/// `plan_readiness` in it, else with a read of its own beside the viewer's.
+pub(crate) async fn migration_readiness(
+    ctx: &Context<'_>,
+    id: &str,
+    planned: Option<(&model::Business, Option<&str>)>,
+) -> Result<MigrationReadiness> {
     let auth = ctx.data::<RequestContext>()?;
     let news = ctx.data::<MigrationNews>()?;
     let upstream = Upstream::on(auth)?;
     let mut me_fields = FieldSet::new();
     me_fields.scalar("id");
-    let me: model::User = upstream.node("me", &me_fields).await?;
-    let mut fields = FieldSet::new();
-    plan_business_assets(&mut fields);
-    let page = EdgeArgs {
-        limit: Some(AUDIENCE_PAGE),
-        ..EdgeArgs::default()
+    let (me, read) = match planned {
+        Some((business, Some(viewer))) => (viewer.to_owned(), Ok(business.clone())),
+        Some((business, None)) => (
+            upstream.node::<model::User>("me", &me_fields).await?.id,
+            Ok(business.clone()),
+        ),
+        None => {
+            let mut fields = FieldSet::new();
+            plan_readiness(&mut fields);
+            // The two reads go out together.
+            let (me, business) = futures_util::future::join(
+                upstream.node::<model::User>("me", &me_fields),
+                upstream.node::<model::Business>(id, &fields),
+            )
+            .await;
+            (me?.id, business)
+        }
     };
-    let rows = fields.edge("userpermissions", &page);
-    for name in ["id", "email"] {
-        rows.scalar(name);
-    }
-    plan_actor_fields(rows.object("user"));
-    plan_actor_fields(rows.object("business_persona"));
-    fields.edge("system_users", &page).scalar("id");
-    let (read, rows, system_users) = match upstream.node::<model::Business>(id, &fields).await {
+    let list = |business: &model::Business, key: &str| -> Vec<model::UserPermission> {
+        business
+            .edges
+            .list::<model::UserPermission>(key)
+            .ok()
+            .flatten()
+            .map(|l| l.data)
+            .unwrap_or_default()
+    };
+    let (read, rows, system_users) = match read {
         Ok(business) => {
-            let rows = business
-                .edges
-                .list::<model::UserPermission>("userpermissions")
-                .ok()
-                .flatten()
-                .map(|l| l.data)
-                .unwrap_or_default();
+            let rows = list(&business, READINESS_PEOPLE);
             let system_users: Vec<model::Actor> = business
                 .edges
-                .list::<model::Actor>("system_users")
+                .list::<model::Actor>(READINESS_SYSTEM_USERS)
                 .ok()
                 .flatten()
                 .map(|l| l.data)
                 .unwrap_or_default();
-            (business_assets(&business), rows, system_users)
+            (business_assets(&business, &READINESS), rows, system_users)
         }
         // The business itself lost: what the token was losing there is all there is to say.
         Err(error)
             if news
-                .known_assets(&me.id)
+                .known_assets(&me)
                 .get(id)
                 .is_some_and(|known| known.kind == "BUSINESS")
                 && error
@@ -669,7 +772,7 @@ pub(crate) async fn migration_readiness(ctx: &Context<'_>, id: &str) -> Result<M
         }
         Err(error) => return Err(error),
     };
-    let assets = access_of(auth, news, &me.id, read, Some(id)).await?;
+    let assets = access_of(auth, news, &me, read, Some(id)).await?;
     let now = Utc::now();
     // A person appears once, whether the business lists their Facebook user, the managed
     // account that took over their role, or both; the Facebook user's row (with the persona)
@@ -726,7 +829,7 @@ pub(crate) async fn migration_readiness(ctx: &Context<'_>, id: &str) -> Result<M
         expiring_count: count(&assets, AssetAccessState::Expiring),
         lost_count: count(&assets, AssetAccessState::Lost),
         earliest_expiry,
-        viewer_is_system_user: system_users.iter().any(|u| u.id == me.id),
+        viewer_is_system_user: system_users.iter().any(|u| u.id == me),
         people,
         assets,
     })
@@ -765,6 +868,6 @@ impl MigrationQuery {
         business_id: ID,
     ) -> Result<MigrationReadiness> {
         let business = super::input::ObjectId::parse("businessId", &business_id)?;
-        migration_readiness(ctx, business.as_str()).await
+        migration_readiness(ctx, business.as_str(), None).await
     }
 }

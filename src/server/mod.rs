@@ -6,7 +6,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use async_graphql::http::GraphiQLSource;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
@@ -44,10 +43,7 @@ use connections::ConnectionLimits;
 pub(crate) use connections::listen;
 
 use graphql::{graphql_get_or_upgrade, graphql_post};
-use pages::{
-    GRAPHIQL_FALLBACK, explorer_page, explorer_page_handler, graphiql_page, healthz, metrics_text,
-    sdl,
-};
+use pages::{ASSETS_PATH, graphiql_asset, graphiql_page, healthz, metrics_text, sdl};
 use response::{MediaType, request_error};
 
 /// Largest request body accepted on `/graphql`. `read_body_within_deadline` enforces it while
@@ -131,7 +127,6 @@ pub(crate) struct AppState {
     pub(crate) schema: BizgraphSchema,
     pub(crate) client: GraphClient,
     pub(crate) graphiql: String,
-    pub(crate) explorer: String,
     pub(crate) sdl: String,
     pub(crate) max_upstream_calls: usize,
     pub(crate) introspection: bool,
@@ -199,14 +194,13 @@ impl Application {
         })?;
         let news = MigrationNews::new(Arc::new(InProcessBus::default()));
         let (closing, closing_signal) = tokio::sync::watch::channel(false);
-        let schema = build_schema(&settings, &news);
+        let schema = build_schema(&settings, &news, &metrics);
         let graphiql = graphiql_html(settings.server.graphiql_demo_token.as_deref());
         let state = Arc::new(AppState {
             sdl: schema::sdl_of(&schema),
             schema,
             client,
             graphiql,
-            explorer: explorer_page(settings.server.graphiql_demo_token.as_deref()),
             max_upstream_calls: settings.limits.max_graph_calls,
             introspection: settings.server.introspection,
             documents: moka::sync::Cache::builder()
@@ -357,9 +351,12 @@ async fn read_body_within_deadline(
 /// The schema with this gateway's extension and limits; introspection and suggestions off
 /// when the settings say so. Resolvers reach Graph through each request's own client handle
 /// (in `RequestContext`), so the schema holds no client.
-fn build_schema(settings: &Settings, news: &MigrationNews) -> BizgraphSchema {
+fn build_schema(settings: &Settings, news: &MigrationNews, metrics: &Metrics) -> BizgraphSchema {
     let mut builder = schema::builder()
         .data(news.clone())
+        .data(crate::schema::migration::RunningSubscriptions(
+            metrics.subscriptions().clone(),
+        ))
         .extension(response::MarkExecution)
         .limit_complexity(settings.limits.max_complexity);
     if !settings.server.introspection {
@@ -369,30 +366,10 @@ fn build_schema(settings: &Settings, news: &MigrationNews) -> BizgraphSchema {
     builder.finish()
 }
 
-/// GraphiQL's page, pre-filled with the demo token when there is one, falling back to the
-/// offline explorer when its CDN is out of reach.
+/// GraphiQL's page (served from the binary, nothing from a CDN), pre-filled with the demo token
+/// when there is one.
 fn graphiql_html(demo_token: Option<&str>) -> String {
-    let mut graphiql = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql")
-        .title("bizgraph");
-    let authorization = demo_token.map(|token| format!("Bearer {token}"));
-    if let Some(value) = &authorization {
-        graphiql = graphiql.header("Authorization", value);
-    }
-    let mut page = graphiql
-        .finish()
-        .replacen("<head>", &format!("<head>\n{GRAPHIQL_FALLBACK}"), 1);
-    if let Some(value) = &authorization {
-        // Subscriptions run over a WebSocket, whose token travels in `connection_init`.
-        let params = serde_json::json!({"Authorization": value}).to_string();
-        page = page.replacen(
-            "fetch: customFetch,",
-            &format!("fetch: customFetch,\n            wsConnectionParams: {params},"),
-            1,
-        );
-    }
-    page
+    pages::graphiql_page_html(demo_token)
 }
 
 /// The routes and their layers: `/graphql` with its body read under the deadline, the pages
@@ -413,7 +390,7 @@ fn router(state: Arc<AppState>, settings: &Settings) -> Result<Router, StartErro
         router = router
             .route("/", get(graphiql_page))
             .route("/graphiql", get(graphiql_page))
-            .route("/explorer", get(explorer_page_handler));
+            .route(&format!("{ASSETS_PATH}/{{name}}"), get(graphiql_asset));
     }
     if settings.server.introspection {
         router = router.route("/schema.graphql", get(sdl));
@@ -480,16 +457,17 @@ mod graphiql_tests {
     use super::graphiql_html;
 
     #[test]
-    fn graphiql_runs_subscriptions_over_the_same_endpoint_with_the_demo_token() {
+    fn graphiql_loads_only_its_own_files_and_carries_the_demo_token_when_there_is_one() {
         let page = graphiql_html(Some("demo-admin"));
         assert!(
-            page.contains("subscriptionUrl: createUrl('/graphql', true)"),
+            page.contains(r#""authorization":"Bearer demo-admin""#),
             "{page}"
         );
-        assert!(
-            page.contains(r#"wsConnectionParams: {"Authorization":"Bearer demo-admin"}"#),
-            "{page}"
-        );
-        assert!(!graphiql_html(None).contains("wsConnectionParams"));
+        assert!(page.contains("viewer"), "{page}");
+        assert!(!page.contains("{{asset:"), "every asset is linked: {page}");
+        assert!(!page.contains("//"), "nothing from another origin: {page}");
+        let srcs = page.matches(r#"src="/graphiql/assets/"#).count();
+        assert_eq!(srcs, 4, "{page}");
+        assert!(graphiql_html(None).contains(r#""authorization":null"#));
     }
 }

@@ -19,7 +19,8 @@ use crate::webhooks::{self, SignatureError};
 /// The largest delivery taken: Meta batches at most 1000 changes of a few hundred bytes.
 pub(super) const MAX_DELIVERY_BYTES: usize = 1024 * 1024;
 
-fn refusal(status: StatusCode, message: &str) -> Response {
+fn refusal(state: &AppState, outcome: &str, status: StatusCode, message: &str) -> Response {
+    state.metrics.webhook_delivery(outcome);
     state_log(status, message);
     (status, axum::Json(json!({"error": message}))).into_response()
 }
@@ -43,6 +44,8 @@ pub(super) async fn handshake(
 ) -> Response {
     let Some(verify_token) = state.webhooks.verify_token.as_ref().map(Secret::expose) else {
         return refusal(
+            &state,
+            "not_configured",
             StatusCode::FORBIDDEN,
             "webhooks are not set up on this gateway: start it with --webhook-verify-token",
         );
@@ -60,7 +63,15 @@ pub(super) async fn handshake(
             challenge.to_owned(),
         )
             .into_response(),
-        Err(error) => refusal(StatusCode::FORBIDDEN, &error.to_string()),
+        Err(error) => {
+            // A failed handshake is not a delivery: logged, not counted.
+            state_log(StatusCode::FORBIDDEN, &error.to_string());
+            (
+                StatusCode::FORBIDDEN,
+                axum::Json(json!({"error": error.to_string()})),
+            )
+                .into_response()
+        }
     }
 }
 
@@ -74,6 +85,8 @@ pub(super) async fn deliver(
 ) -> Response {
     let Some(secret) = state.webhooks.app_secret.as_ref().map(Secret::expose) else {
         return refusal(
+            &state,
+            "not_configured",
             StatusCode::FORBIDDEN,
             "deliveries cannot be verified: start the gateway with --app-secret",
         );
@@ -82,16 +95,33 @@ pub(super) async fn deliver(
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
     if let Err(error) = webhooks::verify_signature(secret.as_bytes(), &body, signature) {
-        let status = match error {
-            SignatureError::Missing => StatusCode::UNAUTHORIZED,
-            SignatureError::Malformed | SignatureError::Mismatch => StatusCode::FORBIDDEN,
+        let (outcome, status) = match error {
+            SignatureError::Missing => ("unsigned", StatusCode::UNAUTHORIZED),
+            SignatureError::Malformed | SignatureError::Mismatch => {
+                ("bad_signature", StatusCode::FORBIDDEN)
+            }
         };
-        return refusal(status, &error.to_string());
+        return refusal(&state, outcome, status, &error.to_string());
     }
     match webhooks::parse(&body) {
         Ok(parsed) => {
             let received = parsed.events.len();
+            // A migration changes what the moving person's token may read: answers that
+            // mention them (their `me`, say) are forgotten, whoever cached them, before
+            // subscribers hear of it, so whoever reacts reads the new state.
+            let mentioned: Vec<&str> = parsed
+                .events
+                .iter()
+                .flat_map(|e| [e.user_id.as_str(), e.entry_id.as_str()])
+                .collect();
+            if !mentioned.is_empty() {
+                state.client.forget_mentions(&mentioned).await;
+            }
             let new = state.news.accept(parsed.events);
+            state.metrics.webhook_delivery("accepted");
+            state
+                .metrics
+                .webhook_changes(new, received - new, parsed.ignored);
             tracing::info!(received, new, ignored = parsed.ignored, "webhook delivery");
             (
                 StatusCode::OK,
@@ -99,6 +129,11 @@ pub(super) async fn deliver(
             )
                 .into_response()
         }
-        Err(error) => refusal(StatusCode::BAD_REQUEST, &error.to_string()),
+        Err(error) => refusal(
+            &state,
+            "not_a_delivery",
+            StatusCode::BAD_REQUEST,
+            &error.to_string(),
+        ),
     }
 }

@@ -145,6 +145,13 @@ fn token_from_init(payload: &serde_json::Value) -> Option<AccessToken> {
 /// Serves one socket until the client closes it, it stays idle (no message and no running
 /// subscription) for the keep-alive period, or the server shuts down.
 async fn serve(state: Arc<AppState>, socket: WebSocket, protocol: WebSocketProtocols) {
+    let open = state.metrics.websockets().clone();
+    open.inc();
+    serve_open(state, socket, protocol).await;
+    open.dec();
+}
+
+async fn serve_open(state: Arc<AppState>, socket: WebSocket, protocol: WebSocketProtocols) {
     let (mut sink, stream) = socket.split();
     let last_heard = Arc::new(Mutex::new(Instant::now()));
     let heard = last_heard.clone();

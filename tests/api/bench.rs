@@ -1,9 +1,11 @@
 //! `bizgraph bench` measures each workload directly and through the gateway, and reports the
 //! upstream calls, ratios and CPU figures of each row, as a table and as JSON.
 
-use bizgraph::bench::{Arm, BenchReport, Workload};
+use bizgraph::bench::{Arm, BenchReport, DASHBOARDS, Workload};
 use bizgraph::config::BenchArgs;
 use serde_json::Value;
+
+use crate::helpers::spawn_app;
 
 fn tiny_run(upstream_latency_ms: u64, json: bool) -> BenchArgs {
     BenchArgs {
@@ -37,6 +39,30 @@ async fn the_benchmark_measures_each_workload_directly_and_through_the_gateway()
     let args = tiny_run(0, false);
     let report = bizgraph::bench::run(&args).await.unwrap();
     let mut rows = upstream_calls(&report);
+    let dashboards = rows.split_off(6);
+    assert_eq!(
+        dashboards
+            .iter()
+            .map(|r| (r.0, r.1, r.2, r.3, r.4))
+            .collect::<Vec<_>>(),
+        [
+            ("W3 direct", Workload::W3, Arm::Direct, 10, 0),
+            (
+                "W3 gateway, no cache",
+                Workload::W3,
+                Arm::GatewayUncached,
+                10,
+                0
+            ),
+            (
+                "W3 gateway, warm cache",
+                Workload::W3,
+                Arm::GatewayWarm,
+                10,
+                0
+            ),
+        ]
+    );
     // Id lists are keyed by their sorted set, so a warm W2 costs no Graph call.
     let w2_warm = rows.pop().unwrap();
     assert_eq!(
@@ -182,4 +208,102 @@ async fn json_output_holds_the_same_figures_as_the_report() {
     assert!(rows[2]["gateway_cpu_ms_per_op"].is_f64());
     assert!(rows[2]["sandbox_cpu_ms_per_op"].is_f64());
     assert!(rows[2]["process_cpu_minus_direct_ms_per_op"].is_f64());
+}
+
+#[tokio::test]
+async fn every_dashboard_answers_without_errors_and_the_report_counts_its_graph_calls() {
+    let report = bizgraph::bench::run(&tiny_run(0, false)).await.unwrap();
+    let calls: Vec<(&str, usize, u64, u64, usize)> = report
+        .dashboards
+        .iter()
+        .map(|d| {
+            (
+                d.name,
+                d.direct_reads.len(),
+                d.upstream_calls_uncached,
+                d.upstream_calls_warm,
+                d.errors,
+            )
+        })
+        .collect();
+    // Through the gateway the migration dashboard costs three calls where the expert sends two:
+    // the business's own expiry is read apart from its readiness, which asks who the token is
+    // and then reads the business again with its assets and people. A warm cache answers all.
+    assert_eq!(
+        calls,
+        [
+            ("team", 1, 1, 0, 0),
+            ("projects", 1, 1, 0, 0),
+            ("money", 1, 1, 0, 0),
+            ("migration", 2, 2, 0, 0),
+        ]
+    );
+    let table = bizgraph::bench::render(&report, &tiny_run(0, false));
+    for dashboard in DASHBOARDS {
+        assert!(table.contains(dashboard.reads[0]), "{table}");
+    }
+}
+
+/// A Graph read as (node, decoded `fields=`): `/v25.0/200001?fields=..` and
+/// `/v25.0/?ids=200001&fields=..` read the same node.
+fn node_and_fields(path: &str, query: &str) -> (String, String) {
+    let url = reqwest::Url::parse(&format!("http://graph{path}?{query}")).unwrap();
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    };
+    let node = param("ids").unwrap_or_else(|| path.rsplit('/').next().unwrap().to_owned());
+    (node, param("fields").unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_direct_client_sends_the_reads_the_gateway_sends_for_each_dashboard() {
+    let app = spawn_app().await;
+    let granted: Value = app
+        .http
+        .post(format!(
+            "{}/v25.0/200001/finance_permissions",
+            app.sandbox.url()
+        ))
+        .bearer_auth("demo-admin")
+        .form(&[
+            ("user", "100001"),
+            ("finance_permission", "FINANCE_ANALYST"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(granted["success"], true, "{granted}");
+    for dashboard in DASHBOARDS {
+        let before = app.upstream_journal().await.len();
+        let answer = app.admin(dashboard.query).await;
+        assert!(
+            answer.get("errors").is_none(),
+            "{}: {answer}",
+            dashboard.name
+        );
+        assert!(answer["data"]["business"].is_object(), "{answer}");
+        let sent: Vec<(String, String)> = app.upstream_journal().await[before..]
+            .iter()
+            .map(|call| {
+                node_and_fields(
+                    call["path"].as_str().unwrap(),
+                    call["query"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        for read in dashboard.reads {
+            let (path, query) = read.split_once('?').unwrap();
+            let direct = node_and_fields(&format!("/v25.0/{path}"), query);
+            assert!(
+                sent.contains(&direct),
+                "{}: {direct:?} not in {sent:?}",
+                dashboard.name
+            );
+        }
+    }
 }

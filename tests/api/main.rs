@@ -6,6 +6,7 @@ mod allocation;
 mod apq;
 mod auth;
 mod bench;
+mod browser;
 mod business;
 mod cache;
 mod cli;

@@ -271,3 +271,38 @@ async fn a_user_asked_about_by_id_and_bad_ids_refused() {
         "{refused}"
     );
 }
+
+#[tokio::test]
+async fn a_webhook_makes_the_gateway_forget_what_it_cached_about_the_migrating_user() {
+    // The default cache: Alex's view is cached before his migration starts.
+    let app = spawn_app_with_webhooks(|_| {}).await;
+    subscribe_sandbox(&app).await;
+    let before = query(&app, "demo-admin", STATUS).await;
+    assert!(
+        states(&before["migrationStatus"]["assets"])
+            .iter()
+            .all(|(_, s)| s == "UNAFFECTED"),
+        "{before}"
+    );
+    app.control("managed_accounts", json!({"user_id": "100001"}))
+        .await;
+    app.control(
+        "migrations",
+        json!({"user_id": "100001", "business_id": "200001"}),
+    )
+    .await;
+    let mut during = Value::Null;
+    for _ in 0..200 {
+        during = query(&app, "demo-admin", STATUS).await;
+        if !during["migrationStatus"]["migrationExpireTime"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Once the webhook is known, the cached `me` read (which names Alex) is gone too.
+    assert!(
+        states(&during["migrationStatus"]["assets"])
+            .contains(&("300001".to_owned(), "EXPIRING".to_owned())),
+        "{during}"
+    );
+}

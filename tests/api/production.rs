@@ -59,13 +59,18 @@ async fn with_introspection_on_errors_suggest_the_field_meant() {
 }
 
 #[tokio::test]
-async fn production_mode_serves_neither_graphiql_nor_the_explorer() {
+async fn production_mode_serves_neither_graphiql_nor_its_files() {
     let app = spawn_app_configured(|s| {
         s.server.introspection = false;
         s.server.explorers = false;
     })
     .await;
-    for path in ["/", "/graphiql", "/explorer", "/schema.graphql"] {
+    for path in [
+        "/",
+        "/graphiql",
+        "/graphiql/assets/graphiql.min.js",
+        "/schema.graphql",
+    ] {
         let response = app
             .http
             .get(format!("{}{path}", app.gateway))

@@ -187,6 +187,13 @@ async fn a_migration_reaches_websocket_subscribers_once_and_only_those_who_may_s
         "100002"
     );
 
+    let metrics = app.page("/metrics").await;
+    assert!(
+        metrics.contains("bizgraph_subscriptions_active 3"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("bizgraph_websockets_open 3"), "{metrics}");
+
     // Once: no second event for the same change, and none for the outsider.
     assert_eq!(
         next_message(&mut admin, Duration::from_millis(500)).await,

@@ -138,6 +138,18 @@ async fn deliveries_are_verified_over_their_raw_bytes_and_taken_once() {
     let junk = b"{\"object\": 5}";
     let (status, _) = post(&app, junk, Some(&sign(APP_SECRET, junk))).await;
     assert_eq!(status, 400);
+
+    let metrics = app.page("/metrics").await;
+    for line in [
+        r#"bizgraph_webhook_deliveries_total{outcome="unsigned"} 1"#,
+        r#"bizgraph_webhook_deliveries_total{outcome="bad_signature"} 2"#,
+        r#"bizgraph_webhook_deliveries_total{outcome="accepted"} 2"#,
+        r#"bizgraph_webhook_deliveries_total{outcome="not_a_delivery"} 1"#,
+        r#"bizgraph_webhook_changes_total{result="new"} 1"#,
+        r#"bizgraph_webhook_changes_total{result="duplicate"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
 }
 
 #[tokio::test]

@@ -49,12 +49,16 @@ pub(crate) enum ControlError {
     /// The request breaks a rule about what already exists (HTTP 409).
     #[error("{0}")]
     Conflict(String),
+    /// Nothing is there (HTTP 404).
+    #[error("{0}")]
+    NotFound(String),
 }
 
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         let status = match self {
             ControlError::Conflict(_) => StatusCode::CONFLICT,
+            ControlError::NotFound(_) => StatusCode::NOT_FOUND,
             _ => StatusCode::BAD_REQUEST,
         };
         (status, axum::Json(json!({ "error": self.to_string() }))).into_response()
@@ -93,6 +97,10 @@ pub(crate) fn routes() -> Router<Sandbox> {
         .route(
             "/__sandbox/invitations/accept",
             post(people::accept).fallback(wrong_method),
+        )
+        .route(
+            "/__sandbox/invitations/{id}",
+            get(people::invitation).fallback(wrong_method),
         )
         .route(
             "/__sandbox/people/suspend",

@@ -4,7 +4,7 @@
 //! plus the invitation limit of the sandbox.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -13,8 +13,9 @@ use crate::Sandbox;
 use crate::nodes::business::Business;
 use crate::nodes::exists;
 use crate::nodes::persona::{self, Persona};
+use crate::nodes::role_request;
 use crate::nodes::user;
-use crate::nodes::user_permission::{self, Acceptance};
+use crate::nodes::user_permission::{self, Acceptance, InvitedUserType};
 use crate::seed::demo_permissions;
 use crate::world::World;
 
@@ -57,9 +58,21 @@ pub(super) async fn accept(
             .transpose()?;
         let email = request.email.trim().to_lowercase();
         // Checked before a new user is made, so that a refused acceptance leaves none behind.
-        if user_permission::pending_invitation(world, business_id, &email).is_none() {
+        let Some(row) = user_permission::pending_invitation(world, business_id, &email) else {
             return Err(ControlError::Invalid(format!(
                 "no pending invitation for {email} in business {business_id}"
+            )));
+        };
+        // An invitation for a managed Meta account is accepted by a work account
+        // (docs/graph-api.md §8.7).
+        let for_work_account =
+            role_request::invited_user_type_of(world, row) == Some(InvitedUserType::Mwa);
+        if let Some(id) = existing
+            && for_work_account
+            && !world.users.get(&id).is_some_and(|u| u.is_work_account)
+        {
+            return Err(ControlError::Invalid(format!(
+                "the invitation of {email} is for a managed Meta account; user {id} is not a work account"
             )));
         }
         let (user_id, token) = match existing {
@@ -74,7 +87,7 @@ pub(super) async fn accept(
                     world,
                     id,
                     name.trim(),
-                    false,
+                    for_work_account,
                     Some(&token),
                     &demo_permissions(),
                 );
@@ -171,4 +184,21 @@ pub(super) async fn invitation_limit(
     let request: InvitationLimit = parse(&body)?;
     sandbox.with_world(|world| world.invitations_per_day = request.per_day);
     Ok(axum::Json(json!({ "ok": true })))
+}
+
+/// `GET /__sandbox/invitations/{id}`: the page an invitation's `invite_link` points at, what an
+/// open invitation offers. HTTP 404 once it is accepted or cancelled.
+pub(super) async fn invitation(
+    State(sandbox): State<Sandbox>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ControlError> {
+    let answer = sandbox.with_world(|world| {
+        id.trim()
+            .parse()
+            .ok()
+            .and_then(|id| role_request::describe(world, id))
+    });
+    answer
+        .map(axum::Json)
+        .ok_or(ControlError::NotFound(format!("no open invitation {id}")))
 }

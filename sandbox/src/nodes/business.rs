@@ -12,6 +12,7 @@ use super::business_project;
 use super::persona;
 use super::user_permission::{self, Membership, role_of};
 use super::{EdgeArgs, Node, NodeRef, unknown_field};
+use super::{business_user, role_request};
 use super::{credit_card, extended_credit, finance_permission, invoice};
 use crate::answer::{ReadCtx, embedded};
 use crate::wire::auth::Viewer;
@@ -165,6 +166,9 @@ impl Node for Business {
             "creditcards" => credit_card::of_business(world, viewer, id),
             "extendedcredits" => extended_credit::of_business(world, viewer, id),
             "finance_permissions" => finance_permission::of_business(world, viewer, id),
+            // Today's people (docs/graph-api.md §8.7), over the same rows as `userpermissions`.
+            "business_users" => Ok(business_user::of_business(world, id)),
+            "pending_users" => role_request::of_business(world, id, args),
             // [guess] A write-only edge: reading it is refused like any unsupported read.
             "adaccount" => Err(GraphError::unsupported("get", &format!("{id}/adaccount"))),
             _ => return Self::edge(ctx, id, name).map(Ok),
@@ -365,9 +369,10 @@ pub(crate) fn create(
         },
     );
     let row = world.next_membership_id();
+    let person = world.next_people_node_id();
     world.memberships.insert(
         row,
-        Membership::active(row, id, viewer.user_id, Role::Admin, now),
+        Membership::active(row, person, id, viewer.user_id, Role::Admin, now),
     );
     // [guess] The primary page is claimed by the new business.
     if let Some(page) = world.pages.get_mut(&page_id) {
@@ -470,7 +475,8 @@ pub(crate) fn add_unvalidated(world: &mut World, setup: Setup) -> u64 {
     );
     for (user_id, role) in setup.members {
         let row = world.next_membership_id();
-        let mut membership = Membership::active(row, id, user_id, role, now);
+        let person = world.next_people_node_id();
+        let mut membership = Membership::active(row, person, id, user_id, role, now);
         membership.created_by = setup.creator;
         membership.updated_by = setup.creator;
         world.memberships.insert(row, membership);

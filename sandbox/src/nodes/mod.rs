@@ -29,6 +29,7 @@ pub(crate) mod ad_account;
 pub(crate) mod app;
 pub(crate) mod business;
 pub(crate) mod business_project;
+pub(crate) mod business_user;
 pub(crate) mod credit_card;
 pub(crate) mod extended_credit;
 pub(crate) mod finance_permission;
@@ -36,6 +37,7 @@ pub(crate) mod invoice;
 pub(crate) mod managed_account;
 pub(crate) mod page;
 pub(crate) mod persona;
+pub(crate) mod role_request;
 pub(crate) mod user;
 pub(crate) mod user_permission;
 
@@ -146,6 +148,11 @@ pub(crate) enum NodeRef {
     Invoice(u64),
     CreditCard(u64),
     ExtendedCredit(u64),
+    /// A member of a business on today's API (`business_users`), by its business user id;
+    /// a view of a `userpermissions` row, not a node type of its own (docs/graph-api.md §8.7).
+    BusinessUser(u64),
+    /// An open invitation on today's API (`pending_users`), by its id: the INVITED row's.
+    BusinessRoleRequest(u64),
 }
 
 impl NodeRef {
@@ -168,6 +175,8 @@ impl NodeRef {
             .or_else(|| find::<Invoice>(world, id).map(NodeRef::Invoice))
             .or_else(|| find::<CreditCard>(world, id).map(NodeRef::CreditCard))
             .or_else(|| find::<ExtendedCredit>(world, id).map(NodeRef::ExtendedCredit))
+            .or_else(|| business_user::find(world, id).map(NodeRef::BusinessUser))
+            .or_else(|| role_request::find(world, id).map(NodeRef::BusinessRoleRequest))
     }
 
     /// Graph's node type name, as error messages spell it.
@@ -185,6 +194,8 @@ impl NodeRef {
             NodeRef::Invoice(_) => Invoice::TYPE_NAME,
             NodeRef::CreditCard(_) => CreditCard::TYPE_NAME,
             NodeRef::ExtendedCredit(_) => ExtendedCredit::TYPE_NAME,
+            NodeRef::BusinessUser(_) => business_user::TYPE_NAME,
+            NodeRef::BusinessRoleRequest(_) => role_request::TYPE_NAME,
         }
     }
 
@@ -203,6 +214,7 @@ impl NodeRef {
             NodeRef::Invoice(id) => Invoice::graph_id(id),
             NodeRef::CreditCard(id) => CreditCard::graph_id(id),
             NodeRef::ExtendedCredit(id) => ExtendedCredit::graph_id(id),
+            NodeRef::BusinessUser(id) | NodeRef::BusinessRoleRequest(id) => id.to_string(),
         }
     }
 
@@ -221,6 +233,8 @@ impl NodeRef {
             NodeRef::Invoice(_) => Invoice::DEFAULT_FIELDS,
             NodeRef::CreditCard(_) => CreditCard::DEFAULT_FIELDS,
             NodeRef::ExtendedCredit(_) => ExtendedCredit::DEFAULT_FIELDS,
+            NodeRef::BusinessUser(_) => business_user::DEFAULT_FIELDS,
+            NodeRef::BusinessRoleRequest(_) => role_request::DEFAULT_FIELDS,
         }
     }
 
@@ -240,6 +254,8 @@ impl NodeRef {
             NodeRef::Invoice(id) => visible::<Invoice>(world, viewer, id),
             NodeRef::CreditCard(id) => visible::<CreditCard>(world, viewer, id),
             NodeRef::ExtendedCredit(id) => visible::<ExtendedCredit>(world, viewer, id),
+            NodeRef::BusinessUser(id) => business_user::visible(world, viewer, id),
+            NodeRef::BusinessRoleRequest(id) => role_request::visible(world, viewer, id),
         };
         visible && !crate::migration::access_lost(world, viewer, self)
     }
@@ -263,6 +279,8 @@ impl NodeRef {
             NodeRef::Invoice(id) => field_of::<Invoice>(ctx, id, field),
             NodeRef::CreditCard(id) => field_of::<CreditCard>(ctx, id, field),
             NodeRef::ExtendedCredit(id) => field_of::<ExtendedCredit>(ctx, id, field),
+            NodeRef::BusinessUser(id) => business_user::field(ctx, id, field),
+            NodeRef::BusinessRoleRequest(id) => role_request::field(ctx, id, field),
         }
     }
 
@@ -295,6 +313,8 @@ impl NodeRef {
             NodeRef::Invoice(id) => Invoice::edge_with(ctx, id, name, args),
             NodeRef::CreditCard(id) => CreditCard::edge_with(ctx, id, name, args),
             NodeRef::ExtendedCredit(id) => ExtendedCredit::edge_with(ctx, id, name, args),
+            // [guess] Their asset edges (`assigned_pages`...) are not emulated.
+            NodeRef::BusinessUser(_) | NodeRef::BusinessRoleRequest(_) => None,
         }?;
         // [guess] Another user's edges show only what the token's user may see too.
         Some(items.map(|items| {
@@ -373,6 +393,18 @@ mod tests {
         assert_eq!(NodeRef::lookup(&world, "me", None), None);
         // People rows are reached through their business only.
         assert_eq!(NodeRef::lookup(&world, "700001", None), None);
+        // Today's views of them have ids of their own: a member's business user, an
+        // invitation's role request; a system user is no business user.
+        assert_eq!(
+            NodeRef::lookup(&world, "710001", None),
+            Some(NodeRef::BusinessUser(710_001))
+        );
+        assert_eq!(
+            NodeRef::lookup(&world, "720004", None),
+            Some(NodeRef::BusinessRoleRequest(720_004))
+        );
+        assert_eq!(NodeRef::lookup(&world, "710003", None), None);
+        assert_eq!(NodeRef::lookup(&world, "720001", None), None);
     }
 
     #[test]

@@ -72,7 +72,9 @@ impl Node for Persona {
             "first_name" => json!(persona.first_name),
             "last_name" => json!(persona.last_name),
             "title" => return Ok(persona.title.as_ref().map(|t| json!(t))),
-            "email" => json!(persona.email),
+            // Empty only for a persona made by a business user update before any email was
+            // known (docs/graph-api.md §8.7): left out, as every unset field.
+            "email" => return Ok((!persona.email.is_empty()).then(|| json!(persona.email))),
             "business" => {
                 let business = Some(NodeRef::Business(persona.business_id));
                 return embedded(ctx, business, field, &["id", "name"]);

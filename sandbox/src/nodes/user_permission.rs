@@ -2,6 +2,9 @@
 //! from the invitation (status INVITED) to the active (ACTIVE) or suspended (SUSPENDED) member,
 //! served as the `userpermissions` edge; and its writes (invite, change a role, remove, cancel
 //! an invitation) with Graph's validation order and error codes.
+//!
+//! The same rows are today's `business_users` and `pending_users` (docs/graph-api.md §8.7,
+//! modules `business_user` and `role_request`): one store, two dialects.
 
 use std::collections::BTreeMap;
 
@@ -53,13 +56,62 @@ impl Role {
         }
     }
 
-    fn parse(value: &str) -> Result<Role, GraphError> {
+    pub(crate) fn parse(value: &str) -> Result<Role, GraphError> {
         match scalar_param(value).as_str() {
             "ADMIN" => Ok(Role::Admin),
             "EMPLOYEE" => Ok(Role::Employee),
             _ => Err(GraphError::invalid_param(
                 "Param role must be one of {ADMIN, EMPLOYEE}",
             )),
+        }
+    }
+}
+
+/// Today's tasks of a business user or invitation, as the official SDKs spell them
+/// (`BusinessUser.Tasks`, the same list as `BusinessUser.Role`) [doc].
+pub(crate) const TASKS: [&str; 15] = [
+    "ADMIN",
+    "ADS_RIGHTS_REVIEWER",
+    "DEFAULT",
+    "DEVELOPER",
+    "EMPLOYEE",
+    "FINANCE_ANALYST",
+    "FINANCE_EDIT",
+    "FINANCE_EDITOR",
+    "FINANCE_VIEW",
+    "MANAGE",
+    "PARTNER_CENTER_ADMIN",
+    "PARTNER_CENTER_ANALYST",
+    "PARTNER_CENTER_EDUCATION",
+    "PARTNER_CENTER_MARKETING",
+    "PARTNER_CENTER_OPERATIONS",
+];
+
+/// The tasks a role stands for when none were set. [guess] Graph does not publish how it
+/// unpacks the base roles: an ADMIN holds every base task but the finance ones (reading
+/// invoices needs a finance role [seed]), an EMPLOYEE only `EMPLOYEE`.
+pub(crate) fn role_tasks(role: Role) -> &'static [&'static str] {
+    match role {
+        Role::Admin => &["ADMIN", "DEVELOPER", "EMPLOYEE", "MANAGE"],
+        Role::Employee => &["EMPLOYEE"],
+    }
+}
+
+/// The kind of account an invitation is for [doc: `BusinessUser.InvitedUserType`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InvitedUserType {
+    /// A Facebook account.
+    Fb,
+    /// A managed Meta account (a work account).
+    Mwa,
+}
+
+impl InvitedUserType {
+    /// Graph's spelling.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            InvitedUserType::Fb => "FB",
+            InvitedUserType::Mwa => "MWA",
         }
     }
 }
@@ -83,12 +135,23 @@ pub(crate) struct Membership {
     pub updated_by: Option<u64>,
     pub created_time: DateTime<Utc>,
     pub updated_time: DateTime<Utc>,
+    /// The member's `BusinessUser` id (today's `business_users`), set once they are a member.
+    pub business_user_id: Option<u64>,
+    /// The invitation's `BusinessRoleRequest` id (today's `pending_users`), for rows that
+    /// started as an invitation; served while the row is INVITED.
+    pub role_request_id: Option<u64>,
+    /// Tasks set through today's API; `None` stands for the role's ([`role_tasks`]).
+    pub tasks: Option<Vec<&'static str>>,
+    /// Whom the invitation was for; `FB` unless invited as a managed Meta account.
+    pub invited_user_type: InvitedUserType,
 }
 
 impl Membership {
-    /// An ACTIVE member without persona, created and updated by themselves at `now`.
+    /// An ACTIVE member without persona, created and updated by themselves at `now`, as
+    /// business user `business_user_id`.
     pub(crate) fn active(
         id: u64,
+        business_user_id: u64,
         business_id: u64,
         user_id: u64,
         role: Role,
@@ -106,7 +169,18 @@ impl Membership {
             updated_by: Some(user_id),
             created_time: now,
             updated_time: now,
+            business_user_id: Some(business_user_id),
+            role_request_id: None,
+            tasks: None,
+            invited_user_type: InvitedUserType::Fb,
         }
+    }
+
+    /// The tasks shown: the ones set, else the role's.
+    pub(crate) fn tasks(&self) -> Vec<&'static str> {
+        self.tasks
+            .clone()
+            .unwrap_or_else(|| role_tasks(self.role).to_vec())
     }
 }
 
@@ -241,7 +315,11 @@ fn person(params: &Params) -> Result<Person, GraphError> {
 }
 
 /// The id of the row of a business matching `wanted`.
-fn find_row(world: &World, business_id: u64, wanted: impl Fn(&Membership) -> bool) -> Option<u64> {
+pub(crate) fn find_row(
+    world: &World,
+    business_id: u64,
+    wanted: impl Fn(&Membership) -> bool,
+) -> Option<u64> {
     world
         .memberships
         .values()
@@ -259,7 +337,7 @@ fn member_row(world: &World, business_id: u64, user_id: u64) -> Result<u64, Grap
 }
 
 /// The email a member is known by here: their invitation's, else their persona's.
-fn known_email<'a>(world: &'a World, row: &'a Membership) -> Option<&'a str> {
+pub(crate) fn known_email<'a>(world: &'a World, row: &'a Membership) -> Option<&'a str> {
     row.email.as_deref().or_else(|| {
         row.persona
             .and_then(|p| world.personas.get(&p))
@@ -268,7 +346,11 @@ fn known_email<'a>(world: &'a World, row: &'a Membership) -> Option<&'a str> {
 }
 
 /// 3914 when the row is the business's last ACTIVE ADMIN.
-fn check_not_last_admin(world: &World, business_id: u64, row_id: u64) -> Result<(), GraphError> {
+pub(crate) fn check_not_last_admin(
+    world: &World,
+    business_id: u64,
+    row_id: u64,
+) -> Result<(), GraphError> {
     let admins: Vec<u64> = world
         .memberships
         .values()
@@ -308,7 +390,9 @@ pub(crate) fn write(
                 // [guess] Demoting the last ADMIN is refused like removing them.
                 check_not_last_admin(world, business_id, row_id)?;
             }
-            update_row(world, row_id, viewer.user_id, now, |row| row.role = role);
+            update_row(world, row_id, viewer.user_id, now, |row| {
+                set_role(row, role)
+            });
         }
         Person::Email(address) => {
             let invited = find_row(world, business_id, |m| {
@@ -338,9 +422,19 @@ pub(crate) fn write(
                     )));
                 }
                 Some(row_id) => {
-                    update_row(world, row_id, viewer.user_id, now, |row| row.role = role);
+                    update_row(world, row_id, viewer.user_id, now, |row| {
+                        set_role(row, role)
+                    });
                 }
-                None => invite(world, viewer.user_id, business_id, address, role, now)?,
+                None => {
+                    let invitation = Invitation {
+                        email: address,
+                        role,
+                        tasks: None,
+                        invited_user_type: InvitedUserType::Fb,
+                    };
+                    invite(world, viewer.user_id, business_id, invitation, now)?;
+                }
             }
         }
     }
@@ -348,7 +442,14 @@ pub(crate) fn write(
     Ok(json!({ "success": true }))
 }
 
-fn update_row(
+/// A new role; the tasks set for the old one are dropped, so that the role's own show
+/// (docs/graph-api.md §8.7) [guess].
+pub(crate) fn set_role(row: &mut Membership, role: Role) {
+    row.role = role;
+    row.tasks = None;
+}
+
+pub(crate) fn update_row(
     world: &mut World,
     row_id: u64,
     by: u64,
@@ -362,15 +463,24 @@ fn update_row(
     }
 }
 
+/// What an invitation offers.
+pub(crate) struct Invitation {
+    /// Lowercase, checked.
+    pub email: String,
+    pub role: Role,
+    pub tasks: Option<Vec<&'static str>>,
+    pub invited_user_type: InvitedUserType,
+}
+
 /// Adds an INVITED row, within the business's invitations per rolling 24 hours (code 17).
-fn invite(
+/// Answers the invitation's `BusinessRoleRequest` id.
+pub(crate) fn invite(
     world: &mut World,
     by: u64,
     business_id: u64,
-    address: String,
-    role: Role,
+    invitation: Invitation,
     now: DateTime<Utc>,
-) -> Result<(), GraphError> {
+) -> Result<u64, GraphError> {
     let day_ago = now - TimeDelta::hours(24);
     let limit = world.invitations_per_day;
     let sent = world.invitations_sent.entry(business_id).or_default();
@@ -385,23 +495,28 @@ fn invite(
     }
     sent.push(now);
     let id = world.next_membership_id();
+    let request_id = world.next_people_node_id();
     world.memberships.insert(
         id,
         Membership {
             id,
             business_id,
             user_id: None,
-            email: Some(address),
-            role,
+            email: Some(invitation.email),
+            role: invitation.role,
             status: Status::Invited,
             persona: None,
             created_by: Some(by),
             updated_by: Some(by),
             created_time: now,
             updated_time: now,
+            business_user_id: None,
+            role_request_id: Some(request_id),
+            tasks: invitation.tasks,
+            invited_user_type: invitation.invited_user_type,
         },
     );
-    Ok(())
+    Ok(request_id)
 }
 
 /// `DELETE /{business_id}/userpermissions`: removes a member (`user`) with every page role they
@@ -417,20 +532,7 @@ pub(crate) fn delete(
         Person::User(user_id) => {
             let row_id = member_row(world, business_id, user_id)?;
             check_not_last_admin(world, business_id, row_id)?;
-            let persona = world.memberships.remove(&row_id).and_then(|m| m.persona);
-            // [guess] The persona belongs to the membership and goes with it.
-            if let Some(persona) = persona {
-                world.personas.remove(&persona);
-            }
-            // [guess] The finance role goes with the membership too.
-            super::finance_permission::forget(world, business_id, user_id);
-            // Roles on the business's own pages go; pages of other businesses and unowned
-            // pages keep them (docs/graph-api.md §8.2).
-            for page in world.pages.values_mut() {
-                if page.owner_business == Some(business_id) {
-                    page.admins.retain(|admin| *admin != user_id);
-                }
-            }
+            remove_member(world, row_id);
         }
         Person::Email(address) => {
             let row_id = find_row(world, business_id, |m| {
@@ -444,6 +546,31 @@ pub(crate) fn delete(
         }
     }
     Ok(json!({ "success": true }))
+}
+
+/// Removes a member's row with what goes with it: their persona, their finance role, their
+/// roles on the business's own pages (docs/graph-api.md §8.2). The caller checked the rules.
+pub(crate) fn remove_member(world: &mut World, row_id: u64) {
+    let Some(row) = world.memberships.remove(&row_id) else {
+        return;
+    };
+    // [guess] The persona belongs to the membership and goes with it.
+    if let Some(persona) = row.persona {
+        world.personas.remove(&persona);
+    }
+    let Some(user_id) = row.user_id else {
+        return;
+    };
+    let business_id = row.business_id;
+    // [guess] The finance role goes with the membership too.
+    super::finance_permission::forget(world, business_id, user_id);
+    // Roles on the business's own pages go; pages of other businesses and unowned pages keep
+    // them (docs/graph-api.md §8.2).
+    for page in world.pages.values_mut() {
+        if page.owner_business == Some(business_id) {
+            page.admins.retain(|admin| *admin != user_id);
+        }
+    }
 }
 
 /// Who accepts an invitation, and the persona they choose (the control plane's accept).
@@ -488,6 +615,7 @@ pub(crate) fn accept_invitation(world: &mut World, acceptance: Acceptance) -> Pe
     }
     let now = world.now();
     let persona_id = world.next_id();
+    let business_user_id = world.next_people_node_id();
     world.personas.insert(
         persona_id,
         Persona {
@@ -509,6 +637,7 @@ pub(crate) fn accept_invitation(world: &mut World, acceptance: Acceptance) -> Pe
         row.user_id = Some(acceptance.user_id);
         row.status = Status::Active;
         row.persona = Some(persona_id);
+        row.business_user_id = Some(business_user_id);
     });
     Ok(persona_id)
 }

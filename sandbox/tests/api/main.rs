@@ -5,6 +5,7 @@
 
 mod appsecret;
 mod batch;
+mod business_users;
 mod businesses;
 mod control_plane;
 mod funding;
