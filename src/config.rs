@@ -24,6 +24,30 @@ pub struct Cli {
     /// Gateway settings, for `bizgraph` without a subcommand.
     #[command(flatten)]
     pub serve: ServeArgs,
+    /// How log lines are written (to standard error): `text` for a person, `json` (one object
+    /// per line, the event's fields at the top level) for a log shipper.
+    #[arg(
+        long,
+        env = "BIZGRAPH_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    pub log_format: LogFormat,
+    /// Export OpenTelemetry spans over OTLP/HTTP (JSON) to this collector, e.g.
+    /// `http://127.0.0.1:4318` (`/v1/traces` is added): one span per GraphQL operation and
+    /// one per Graph call. Off when not given.
+    #[arg(long, env = "BIZGRAPH_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
+}
+
+/// The format of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines, coloured only at a terminal.
+    Text,
+    /// One JSON object per line, never coloured; the startup banner is a log line too.
+    Json,
 }
 
 /// The subcommands.
@@ -34,9 +58,18 @@ pub enum Command {
     /// Run the Graph API sandbox alone, for a two-process setup or other Graph API clients.
     Sandbox(SandboxArgs),
     /// Print the GraphQL schema (SDL), which is what schema.graphql holds.
-    Schema,
+    Schema(SchemaArgs),
     /// Measure the gateway against an expert's direct Graph calls, on an in-process sandbox.
     Bench(BenchArgs),
+}
+
+/// Flags of `bizgraph schema`.
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// Print the introspection result (`{"data": {"__schema": ...}}`), as codegen tools read
+    /// it, instead of the SDL.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `bizgraph bench`.
@@ -631,6 +664,31 @@ mod tests {
             assert!(!debug.contains("secret-value"), "{debug}");
             assert!(debug.contains("<redacted>"), "{debug}");
         }
+    }
+
+    #[test]
+    fn the_log_format_is_text_unless_a_flag_sets_it_with_or_without_a_subcommand() {
+        let format = |args: &[&str]| {
+            Cli::try_parse_from(args)
+                .map(|cli| cli.log_format)
+                .map_err(|e| e.to_string())
+        };
+        if std::env::var_os("BIZGRAPH_LOG_FORMAT").is_none() {
+            assert_eq!(format(&["bizgraph"]), Ok(LogFormat::Text));
+        }
+        assert_eq!(
+            format(&["bizgraph", "--log-format", "json"]),
+            Ok(LogFormat::Json)
+        );
+        assert_eq!(
+            format(&["bizgraph", "serve", "--log-format", "json"]),
+            Ok(LogFormat::Json)
+        );
+        assert_eq!(
+            format(&["bizgraph", "sandbox", "--log-format", "json"]),
+            Ok(LogFormat::Json)
+        );
+        assert!(format(&["bizgraph", "--log-format", "xml"]).is_err());
     }
 
     #[test]

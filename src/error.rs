@@ -45,11 +45,15 @@ pub enum ErrorCode {
     /// The last error of an answer that had more than the gateway sends; `omittedErrors`
     /// says how many were left out.
     TooManyErrors,
+    /// An automatic persisted query (`extensions.persistedQuery`) sent by its hash alone whose
+    /// document the gateway does not hold: send it again with its `query` (Apollo's
+    /// persisted-queries link does so on its own).
+    PersistedQueryNotFound,
 }
 
 impl ErrorCode {
     /// Every code, in the README's order.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
@@ -66,6 +70,7 @@ impl ErrorCode {
         ErrorCode::BadRequest,
         ErrorCode::MethodNotAllowed,
         ErrorCode::TooManyErrors,
+        ErrorCode::PersistedQueryNotFound,
     ];
 
     /// The code as clients read it in `extensions.code`.
@@ -87,6 +92,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => "BAD_REQUEST",
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::TooManyErrors => "TOO_MANY_ERRORS",
+            ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
         }
     }
 
@@ -104,6 +110,8 @@ impl ErrorCode {
             ErrorCode::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            // Apollo's persisted-queries link reads this error from a 200 and sends the query.
+            ErrorCode::PersistedQueryNotFound => StatusCode::OK,
             ErrorCode::InvalidArgument
             | ErrorCode::FailedPrecondition
             | ErrorCode::AccessExpired

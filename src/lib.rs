@@ -9,12 +9,14 @@ pub mod config;
 pub mod error;
 pub(crate) mod events;
 pub(crate) mod graph;
+pub mod introspection;
 pub(crate) mod loaders;
 pub(crate) mod log_window;
 pub(crate) mod metrics;
 pub mod schema;
 pub(crate) mod server;
 pub(crate) mod stores;
+pub mod telemetry;
 pub(crate) mod token;
 pub(crate) mod webhooks;
 
@@ -22,7 +24,7 @@ pub use config::Settings;
 pub use server::{Application, StartError, WORKER_STACK_BYTES};
 pub use stores::SharedStores;
 
-use config::{Cli, Command, SandboxArgs, ServeArgs};
+use config::{Cli, Command, LogFormat, SandboxArgs, ServeArgs};
 use graph_sandbox::SandboxSettings;
 use tokio::net::TcpListener;
 
@@ -48,12 +50,21 @@ pub enum RunError {
 /// Runs the command the command line asks for.
 pub async fn run(cli: Cli) -> Result<(), RunError> {
     match cli.command {
-        None => serve(cli.serve).await,
-        Some(Command::Serve(args)) => serve(*args).await,
-        Some(Command::Sandbox(args)) => sandbox(args).await,
-        Some(Command::Schema) => {
-            print!("{}", schema::sdl());
-            Ok(())
+        None => serve(cli.serve, cli.log_format).await,
+        Some(Command::Serve(args)) => serve(*args, cli.log_format).await,
+        Some(Command::Sandbox(args)) => sandbox(args, cli.log_format).await,
+        Some(Command::Schema(args)) => {
+            let text = if args.json {
+                format!("{:#}\n", introspection::result().await)
+            } else {
+                schema::sdl()
+            };
+            std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()).map_err(
+                |source| RunError::Io {
+                    context: "cannot write the schema to standard output".to_owned(),
+                    source,
+                },
+            )
         }
         Some(Command::Bench(args)) => {
             let reports = bench::run(&args).await?;
@@ -63,7 +74,7 @@ pub async fn run(cli: Cli) -> Result<(), RunError> {
     }
 }
 
-async fn serve(args: ServeArgs) -> Result<(), RunError> {
+async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), RunError> {
     let shutdown = shutdown_signal();
     let (settings, embedded) = match &args.graph_url {
         Some(url) => (Settings::from_args(&args, url.clone()), None),
@@ -100,6 +111,20 @@ async fn serve(args: ServeArgs) -> Result<(), RunError> {
     let app = Application::build(settings).await?;
     let addr = app.addr();
     match &embedded {
+        // In JSON every line is an object: the banner is the startup log line's fields.
+        Some(sandbox) if log_format == LogFormat::Json => tracing::info!(
+            graphiql = %format_args!("http://{addr}/"),
+            graphql = %format_args!("http://{addr}/graphql"),
+            graph_api = %sandbox.url(),
+            demo_tokens = %format_args!(
+                "{} (an ADMIN of Pomni Media), {} (an EMPLOYEE), {} (a system user)",
+                graph_sandbox::demo::ADMIN_TOKEN,
+                graph_sandbox::demo::EMPLOYEE_TOKEN,
+                graph_sandbox::demo::SYSTEM_TOKEN
+            ),
+            "bizgraph is running on the embedded sandbox: a seeded demo world, not Meta"
+        ),
+        None if log_format == LogFormat::Json => {}
         Some(sandbox) => {
             println!("bizgraph is running on the embedded sandbox: a seeded demo world, not Meta.");
             println!();
@@ -187,7 +212,7 @@ async fn subscribe_sandbox_webhooks(
     tracing::warn!(error = %last_error, "the embedded sandbox's webhooks could not be set up");
 }
 
-async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
+async fn sandbox(args: SandboxArgs, log_format: LogFormat) -> Result<(), RunError> {
     let shutdown = shutdown_signal();
     let listener = bind(args.listen, args.listen_backlog)?;
     let sandbox = graph_sandbox::spawn(
@@ -204,13 +229,26 @@ async fn sandbox(args: SandboxArgs) -> Result<(), RunError> {
         context: "cannot start the sandbox".to_owned(),
         source,
     })?;
-    println!("Graph API sandbox listening on {}", sandbox.url());
-    println!(
-        "Demo tokens: {}, {}, {}",
-        graph_sandbox::demo::ADMIN_TOKEN,
-        graph_sandbox::demo::EMPLOYEE_TOKEN,
-        graph_sandbox::demo::SYSTEM_TOKEN
-    );
+    if log_format == LogFormat::Json {
+        tracing::info!(
+            url = %sandbox.url(),
+            demo_tokens = %format_args!(
+                "{}, {}, {}",
+                graph_sandbox::demo::ADMIN_TOKEN,
+                graph_sandbox::demo::EMPLOYEE_TOKEN,
+                graph_sandbox::demo::SYSTEM_TOKEN
+            ),
+            "Graph API sandbox listening"
+        );
+    } else {
+        println!("Graph API sandbox listening on {}", sandbox.url());
+        println!(
+            "Demo tokens: {}, {}, {}",
+            graph_sandbox::demo::ADMIN_TOKEN,
+            graph_sandbox::demo::EMPLOYEE_TOKEN,
+            graph_sandbox::demo::SYSTEM_TOKEN
+        );
+    }
     shutdown.await;
     Ok(())
 }

@@ -257,6 +257,12 @@ fn seed_people(world: &mut World, clock_start: DateTime<Utc>) {
     }
 }
 
+/// The first of the pages with no owner that the demo admin (100001) administers, kept free
+/// for the README's `createBusiness` example: 300007 to 300016.
+const FIRST_FREE_DEMO_PAGE: u64 = 300_007;
+/// How many such pages there are.
+const FREE_DEMO_PAGES: u64 = 10;
+
 /// Pages owned by each business, and free ones for creating businesses.
 fn seed_pages(world: &mut World) {
     let pages: [SeedPage; 6] = [
@@ -297,12 +303,25 @@ fn seed_pages(world: &mut World) {
             None,
         ),
     ];
+    let free = (1..=FREE_DEMO_PAGES).map(|n| -> (u64, String, &str, &[u64], Option<u64>) {
+        (
+            FIRST_FREE_DEMO_PAGE + n - 1,
+            format!("Alex Rivera Demo Page {n}"),
+            "Personal blog",
+            &[ALEX],
+            None,
+        )
+    });
+    let pages = pages
+        .into_iter()
+        .map(|(id, name, category, admins, owner)| (id, name.to_owned(), category, admins, owner))
+        .chain(free);
     for (id, name, category, admins, owner_business) in pages {
         world.pages.insert(
             id,
             Page {
                 id,
-                name: name.into(),
+                name,
                 category: category.into(),
                 admins: admins.to_vec(),
                 owner_business,

@@ -42,9 +42,40 @@ impl Expiry<CacheKey, Stored> for StoredLifetime {
     }
 }
 
-/// Answers in this process's memory, bounded in bytes, evicted least recently used first.
+/// Most bytes the keyed area (persisted queries) holds in memory, keys and values counted.
+pub(crate) const KEYED_AREA_BYTES: u64 = 16 * 1024 * 1024;
+
+/// One entry of the keyed area with its lifetime.
+#[derive(Clone)]
+struct Kept {
+    value: Arc<[u8]>,
+    ttl: Duration,
+}
+
+/// Each keyed entry expires after the lifetime it was kept with, counted from its latest `put`.
+struct KeptLifetime;
+
+impl Expiry<String, Kept> for KeptLifetime {
+    fn expire_after_create(&self, _key: &String, kept: &Kept, _at: Instant) -> Option<Duration> {
+        Some(kept.ttl)
+    }
+
+    fn expire_after_update(
+        &self,
+        _key: &String,
+        kept: &Kept,
+        _at: Instant,
+        _left: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(kept.ttl)
+    }
+}
+
+/// Answers in this process's memory, bounded in bytes, evicted least recently used first; and
+/// the keyed area beside them, bounded by `KEYED_AREA_BYTES`.
 pub(crate) struct MemoryAnswerStore {
     answers: Cache<CacheKey, Stored>,
+    keyed: Cache<String, Kept>,
 }
 
 impl MemoryAnswerStore {
@@ -59,7 +90,14 @@ impl MemoryAnswerStore {
             .expire_after(StoredLifetime)
             .support_invalidation_closures()
             .build();
-        MemoryAnswerStore { answers }
+        let keyed = Cache::builder()
+            .max_capacity(KEYED_AREA_BYTES)
+            .weigher(|key: &String, kept: &Kept| {
+                u32::try_from(key.len() + kept.value.len()).unwrap_or(u32::MAX)
+            })
+            .expire_after(KeptLifetime)
+            .build();
+        MemoryAnswerStore { answers, keyed }
     }
 }
 
@@ -99,6 +137,20 @@ impl AnswerStore for MemoryAnswerStore {
             // Only possible if invalidation closures were not enabled; never leave stale data.
             self.answers.invalidate_all();
         }
+        Ok(())
+    }
+
+    async fn get_bytes(&self, key: &str) -> Result<Option<Arc<[u8]>>, StoreError> {
+        Ok(self.keyed.get(key).map(|kept| kept.value))
+    }
+
+    async fn put_bytes(
+        &self,
+        key: String,
+        value: Arc<[u8]>,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.keyed.insert(key, Kept { value, ttl });
         Ok(())
     }
 }
@@ -148,6 +200,36 @@ mod tests {
         assert_eq!(store.get(&business).await.ok(), Some(None));
         assert_eq!(store.get(&page).await.ok(), Some(None));
         assert_eq!(store.get(&other).await.ok(), Some(Some(answer("200002"))));
+    }
+
+    #[tokio::test]
+    async fn the_keyed_area_keeps_bytes_apart_from_answers_and_invalidations() {
+        let store = MemoryAnswerStore::new(1024 * 1024);
+        let ttl = Duration::from_secs(30);
+        store
+            .put_bytes(
+                "apq:v1:abc".to_owned(),
+                Arc::from(&b"{ viewer { name } }"[..]),
+                ttl,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        store
+            .put_bytes(
+                "apq:v1:gone".to_owned(),
+                Arc::from(&b"x"[..]),
+                Duration::ZERO,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        store
+            .invalidate(&[CacheTag::node("abc")])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let kept = store.get_bytes("apq:v1:abc").await.ok().flatten();
+        assert_eq!(kept.as_deref(), Some(&b"{ viewer { name } }"[..]));
+        assert_eq!(store.get_bytes("apq:v1:gone").await.ok(), Some(None));
+        assert_eq!(store.get_bytes("apq:v1:other").await.ok(), Some(None));
     }
 
     #[tokio::test]

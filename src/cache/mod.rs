@@ -13,6 +13,7 @@
 //! process, later a network store (Redis), which is why its methods are async and fallible.
 
 pub(crate) mod memory;
+pub(crate) mod persisted;
 
 use std::fmt;
 use std::future::Future;
@@ -117,6 +118,21 @@ pub trait AnswerStore: Send + Sync + 'static {
     /// Forgets every answer labelled with at least one of `tags`. Answers stored after the
     /// call returns are kept, whatever their tags.
     async fn invalidate(&self, tags: &[CacheTag]) -> Result<(), StoreError>;
+
+    /// The bytes kept under `key` in the store's keyed area, if they are there and have not
+    /// expired. The area is apart from the answers: it has no tags, no invalidation, and its
+    /// keys are prefixed by their use (`apq:v1:<sha256>` for a persisted query's document).
+    async fn get_bytes(&self, key: &str) -> Result<Option<Arc<[u8]>>, StoreError>;
+
+    /// Keeps `value` under `key` in the keyed area for `ttl`, replacing what was there. The
+    /// store bounds the area's size and may evict any entry before its time (least recently
+    /// used first): what is kept there must be something a client can send again.
+    async fn put_bytes(
+        &self,
+        key: String,
+        value: Arc<[u8]>,
+        ttl: Duration,
+    ) -> Result<(), StoreError>;
 }
 
 /// How big and how fresh the cache is.

@@ -523,8 +523,55 @@ impl GraphClient {
         fingerprint: TokenFingerprint,
         own_limit: Option<Duration>,
     ) -> Result<Vec<u8>, GraphError> {
-        let request = self.build_request(method, segments, params, token)?;
+        use tracing::Instrument;
         let path = segments.join("/");
+        // One span per call (exported with --otlp-endpoint): the method, the path of ids and
+        // edges (never the token, which travels in a header), and Graph's error code.
+        let span = tracing::info_span!(
+            "graph_call",
+            method = %method,
+            path = %path,
+            graph_error_code = tracing::field::Empty,
+            error_code = tracing::field::Empty,
+        );
+        let result = self
+            .send_unobserved(
+                method,
+                segments,
+                &path,
+                params,
+                token,
+                fingerprint,
+                own_limit,
+            )
+            .instrument(span.clone())
+            .await;
+        if let Err(error) = &result {
+            if let Some(api) = error.api() {
+                span.record("graph_error_code", api.code);
+            }
+            span.record(
+                "error_code",
+                crate::error::ErrorCode::from(error.class()).as_str(),
+            );
+        }
+        result
+    }
+
+    /// `send` without its span.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_unobserved(
+        &self,
+        method: &Method,
+        segments: Segments<'_>,
+        path: &str,
+        params: &[(String, String)],
+        token: &AccessToken,
+        fingerprint: TokenFingerprint,
+        own_limit: Option<Duration>,
+    ) -> Result<Vec<u8>, GraphError> {
+        let request = self.build_request(method, segments, params, token)?;
+        let path = path.to_owned();
         let node = segments.first().copied().filter(|id| !id.is_empty());
         let probe = self.admit(method, &path, fingerprint, node).await?;
         let started = Instant::now();

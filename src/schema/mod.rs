@@ -69,5 +69,10 @@ pub fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The schema as SDL: what `bizgraph schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    sdl_of(&builder().finish())
+}
+
+/// The SDL of `schema` with every directive it serves, `@specifiedBy` on scalars included.
+pub fn sdl_of(schema: &BizgraphSchema) -> String {
+    schema.sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

@@ -44,6 +44,8 @@ pub(crate) enum Refusal {
     TooManyFields,
     /// Validation, limits (depth, complexity) or variable coercion failed.
     Invalid,
+    /// An automatic persisted query sent by a hash the gateway does not hold.
+    PersistedQueryNotFound,
 }
 
 impl Refusal {
@@ -59,6 +61,7 @@ impl Refusal {
             Refusal::ParseFailed => "parse_failed",
             Refusal::TooManyFields => "too_many_fields",
             Refusal::Invalid => "invalid",
+            Refusal::PersistedQueryNotFound => "persisted_query_not_found",
         }
     }
 }
@@ -159,6 +162,10 @@ pub(super) async fn graphql_post(
             );
         }
     };
+    let request = match resolve_persisted(&state, request, media).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
     if event_stream {
         return super::sse::stream(state, &headers, request);
     }
@@ -168,6 +175,7 @@ pub(super) async fn graphql_post(
 /// A well-formed POST body, as GraphQL over HTTP defines its members.
 #[derive(serde::Deserialize)]
 struct WireRequest {
+    #[serde(default)]
     query: String,
     #[serde(rename = "operationName", default)]
     operation_name: Option<String>,
@@ -185,7 +193,11 @@ fn graphql_request(body: &[u8]) -> Result<async_graphql::Request, String> {
     // The common case in one pass; anything it cannot take is read again below, slowly, to
     // say exactly what is wrong.
     if let Ok(wire) = serde_json::from_slice::<WireRequest>(body)
-        && !wire.query.trim().is_empty()
+        && (!wire.query.trim().is_empty()
+            || wire
+                .extensions
+                .as_ref()
+                .is_some_and(|e| e.contains_key(PERSISTED_QUERY)))
     {
         let mut request = async_graphql::Request::new(wire.query);
         if let Some(name) = wire.operation_name {
@@ -204,8 +216,13 @@ fn graphql_request(body: &[u8]) -> Result<async_graphql::Request, String> {
     let Value::Object(members) = &value else {
         return Err("the body must be a JSON object ({\"query\": ...})".to_owned());
     };
+    let persisted = members
+        .get("extensions")
+        .and_then(|extensions| extensions.get(PERSISTED_QUERY))
+        .is_some();
     match members.get("query") {
         Some(Value::String(query)) if !query.trim().is_empty() => {}
+        Some(Value::String(_)) | None | Some(Value::Null) if persisted => {}
         Some(Value::String(_)) | None | Some(Value::Null) => {
             return Err(
                 "the body has no `query`: send {\"query\": \"{ viewer { name } }\"}".to_owned(),
@@ -257,7 +274,7 @@ async fn graphql_get(
         Ok(media) => media,
         Err(response) => return *response,
     };
-    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+    let request = match get_request(query.as_deref().unwrap_or("")) {
         Ok(request) => request,
         Err(e) => {
             return refuse(
@@ -270,6 +287,10 @@ async fn graphql_get(
             );
         }
     };
+    let request = match resolve_persisted(&state, request, media).await {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
     if request.query.trim().is_empty() {
         return refuse(
             &state,
@@ -277,10 +298,165 @@ async fn graphql_get(
             media,
             StatusCode::BAD_REQUEST,
             ErrorCode::BadRequest,
-            "GET /graphql needs a `query` parameter; GraphiQL is at /",
+            "GET /graphql needs a `query` parameter (or an `extensions` parameter with a \
+             persistedQuery); GraphiQL is at /",
         );
     }
     execute(&state, deadline, &headers, request, Transport::Get, media).await
+}
+
+/// A GET request's query string as a GraphQL request: `query`, `operationName`, and
+/// `variables` and `extensions` as JSON objects (GraphQL over HTTP's names, which Apollo's
+/// clients send; async-graphql's own parser reads `operation_name` instead).
+fn get_request(query_string: &str) -> Result<async_graphql::Request, String> {
+    let mut query = None;
+    let mut operation_name = None;
+    let mut variables = None;
+    let mut extensions = None;
+    for (name, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
+        let slot = match name.as_ref() {
+            "query" => &mut query,
+            "operationName" => &mut operation_name,
+            "variables" => &mut variables,
+            "extensions" => &mut extensions,
+            _ => continue,
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(format!("`{name}` is given more than once"));
+        }
+    }
+    let object = |name: &str, text: Option<String>| -> Result<_, String> {
+        match text.as_deref().map(str::trim) {
+            None | Some("") | Some("null") => Ok(None),
+            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(members)) => Ok(Some(members)),
+                Ok(_) => Err(format!("`{name}` must be a JSON object")),
+                Err(e) => Err(format!("`{name}` is not JSON: {e}")),
+            },
+        }
+    };
+    let variables = object("variables", variables)?;
+    let extensions = object("extensions", extensions)?;
+    let mut request = async_graphql::Request::new(query.unwrap_or_default());
+    if let Some(name) = operation_name.filter(|name| !name.is_empty()) {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = variables {
+        request = request.variables(async_graphql::Variables::from_json(
+            serde_json::Value::Object(variables),
+        ));
+    }
+    if let Some(extensions) = extensions {
+        for (name, value) in extensions {
+            let value = async_graphql::Value::from_json(value)
+                .map_err(|e| format!("`extensions` is not a GraphQL value: {e}"))?;
+            request.extensions.insert(name, value);
+        }
+    }
+    Ok(request)
+}
+
+/// The member of `extensions` that names an automatic persisted query.
+const PERSISTED_QUERY: &str = "persistedQuery";
+
+/// The only version of Apollo's automatic persisted queries.
+const PERSISTED_QUERY_VERSION: i64 = 1;
+
+/// The SHA-256 (64 lowercase hex digits) of the request's `extensions.persistedQuery`, if it
+/// has one; why it is unusable otherwise.
+fn persisted_query_hash(request: &async_graphql::Request) -> Result<Option<String>, String> {
+    use async_graphql::Value;
+    let Some(persisted) = request.extensions.get(PERSISTED_QUERY) else {
+        return Ok(None);
+    };
+    let Value::Object(members) = persisted else {
+        return Err(
+            "`extensions.persistedQuery` must be an object: {\"version\": 1, \"sha256Hash\": \
+             \"<64 hex digits>\"}"
+                .to_owned(),
+        );
+    };
+    match members.get("version") {
+        Some(Value::Number(version)) if version.as_i64() == Some(PERSISTED_QUERY_VERSION) => {}
+        Some(version) => {
+            return Err(format!(
+                "persisted query version {version} is not supported: send \
+                 `extensions.persistedQuery.version` 1"
+            ));
+        }
+        None => {
+            return Err("`extensions.persistedQuery` needs `version`: 1".to_owned());
+        }
+    }
+    match members.get("sha256Hash") {
+        Some(Value::String(hash))
+            if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Ok(Some(hash.to_ascii_lowercase()))
+        }
+        _ => Err(
+            "`extensions.persistedQuery.sha256Hash` must be the SHA-256 of the query as 64 hex \
+             digits"
+                .to_owned(),
+        ),
+    }
+}
+
+/// Apollo's automatic persisted queries, before any other step: a request with
+/// `extensions.persistedQuery` and no `query` runs the document registered under its hash, or
+/// is answered `PERSISTED_QUERY_NOT_FOUND` (HTTP 200, so that the client sends the query);
+/// with a `query`, the hash must be the query's, and the document is registered once it
+/// passes the guards that depend on its text alone. Either way the request then runs through
+/// every guard as any other.
+async fn resolve_persisted(
+    state: &AppState,
+    mut request: async_graphql::Request,
+    media: MediaType,
+) -> Result<async_graphql::Request, Box<Response>> {
+    let bad_request = |message: &str| {
+        Box::new(refuse(
+            state,
+            Refusal::MalformedRequest,
+            media,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            message,
+        ))
+    };
+    let hash = match persisted_query_hash(&request) {
+        Ok(Some(hash)) => hash,
+        Ok(None) => return Ok(request),
+        Err(message) => return Err(bad_request(&message)),
+    };
+    if request.query.trim().is_empty() {
+        return match state.persisted.get(&hash).await {
+            Some(query) => {
+                request.query = query;
+                Ok(request)
+            }
+            None => Err(Box::new(refuse(
+                state,
+                Refusal::PersistedQueryNotFound,
+                media,
+                ErrorCode::PersistedQueryNotFound.http_status(),
+                ErrorCode::PersistedQueryNotFound,
+                "PersistedQueryNotFound",
+            ))),
+        };
+    }
+    if crate::cache::persisted::sha256_hex(&request.query) != hash {
+        return Err(bad_request("provided sha does not match query"));
+    }
+    if request.query.len() > MAX_BODY_BYTES {
+        return Err(bad_request(&format!(
+            "the query is longer than {MAX_BODY_BYTES} bytes"
+        )));
+    }
+    // A document that fails its own guards is refused when it runs below, and never kept.
+    if prepared_document(state, &request.query).is_ok() {
+        state.persisted.put(&hash, &request.query).await;
+    }
+    Ok(request)
 }
 
 /// How a request arrived: GET may only read.
@@ -328,10 +504,32 @@ async fn execute(
     // The executor takes the document parsed by the guards instead of parsing it again.
     let mut request = request.data(context).data(executed.clone());
     request.set_parsed_query(ExecutableDocument::clone(&document));
-    match tokio::time::timeout_at(deadline, state.schema.execute(request)).await {
-        Ok(response) => finish(state, &run, response, executed.get()),
-        Err(_elapsed) => timed_out(state, &run),
-    }
+    // One span per operation (exported with --otlp-endpoint), below the request's `http` span:
+    // its name, its cost and its first error code, and the request id to find its log lines.
+    let span = tracing::info_span!(
+        "graphql",
+        operation = %run.operation,
+        request_id = headers
+            .get("x-request-id")
+            .and_then(|id| id.to_str().ok())
+            .unwrap_or("-"),
+        graph_calls = tracing::field::Empty,
+        cache_hits = tracing::field::Empty,
+        error_code = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
+    let executing = tracing::Instrument::instrument(state.schema.execute(request), span.clone());
+    let answer = match tokio::time::timeout_at(deadline, executing).await {
+        Ok(response) => finish(state, &run, response, executed.get(), &span),
+        Err(_elapsed) => {
+            span.record("error_code", ErrorCode::GatewayTimeout.as_str());
+            timed_out(state, &run)
+        }
+    };
+    span.record("graph_calls", run.stats.graph_calls());
+    span.record("cache_hits", run.stats.cache_hits());
+    span.record("status", answer.status().as_u16());
+    answer
 }
 
 /// A request refused before it ran, whatever its transport.
@@ -483,6 +681,7 @@ fn finish(
     run: &Run,
     mut response: async_graphql::Response,
     executed: bool,
+    span: &tracing::Span,
 ) -> Response {
     for error in &mut response.errors {
         ensure_code(error);
@@ -505,6 +704,9 @@ fn finish(
     state
         .metrics
         .graphql_request(codes.first().copied(), run.started.elapsed());
+    if let Some(code) = codes.first() {
+        span.record("error_code", *code);
+    }
     let status = if executed {
         StatusCode::OK
     } else {

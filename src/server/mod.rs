@@ -20,6 +20,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::cache::persisted::PersistedQueries;
 use crate::cache::{CacheSettings, UpstreamCache};
 use crate::config::{Secret, Settings, WebhookSettings};
 use crate::events::{InProcessBus, MigrationNews};
@@ -134,6 +135,8 @@ pub(crate) struct AppState {
     pub(crate) documents:
         moka::sync::Cache<String, Arc<async_graphql::parser::types::ExecutableDocument>>,
     pub(crate) upstream_messages: crate::schema::UpstreamMessages,
+    /// Documents of automatic persisted queries, in the shared store.
+    pub(crate) persisted: PersistedQueries,
     pub(crate) request_timeout: std::time::Duration,
     pub(crate) metrics: Arc<Metrics>,
     /// Verified webhook events, their de-duplication and their subscribers.
@@ -164,6 +167,7 @@ impl Application {
         stores: SharedStores,
     ) -> Result<Application, StartError> {
         let metrics = Arc::new(Metrics::new());
+        let persisted = PersistedQueries::new(stores.answers.clone());
         let client = GraphClient::new(GraphSettings {
             base_url: settings.upstream.url.clone(),
             version: settings.upstream.version.clone(),
@@ -193,7 +197,7 @@ impl Application {
         let schema = build_schema(&settings, &news, &metrics);
         let graphiql = graphiql_html(settings.server.graphiql_demo_token.as_deref());
         let state = Arc::new(AppState {
-            sdl: schema.sdl(),
+            sdl: schema::sdl_of(&schema),
             schema,
             client,
             graphiql,
@@ -206,6 +210,7 @@ impl Application {
                 })
                 .build(),
             upstream_messages: settings.upstream.messages,
+            persisted,
             request_timeout: settings.server.request_timeout,
             metrics,
             news,

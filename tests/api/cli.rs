@@ -102,6 +102,7 @@ async fn start(mut command: Command) -> (Running, Vec<String>) {
         .env_remove("BIZGRAPH_GRAPH_URL")
         .env_remove("BIZGRAPH_APP_SECRET")
         .env_remove("BIZGRAPH_LISTEN_BACKLOG")
+        .env_remove("BIZGRAPH_LOG_FORMAT")
         .env("BIZGRAPH_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
@@ -584,4 +585,282 @@ async fn every_response_carries_a_request_id_and_keeps_the_callers() {
         .await
         .unwrap();
     assert_eq!(kept.headers()["x-request-id"], "trace-me-42");
+}
+
+/// Every line of `lines` as a JSON object; panics naming the first line that is not one.
+fn json_lines(lines: &[String]) -> Vec<serde_json::Value> {
+    lines
+        .iter()
+        .map(|line| {
+            assert!(!line.contains('\u{1b}'), "an escape code in {line:?}");
+            let value: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line:?}"));
+            assert!(value.is_object(), "{line}");
+            value
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn with_log_format_json_every_line_is_a_json_object_and_a_request_line_has_its_fields() {
+    let mut child = serve_command(&["--log-format", "json"])
+        .env_remove("BIZGRAPH_GRAPH_URL")
+        .env_remove("BIZGRAPH_APP_SECRET")
+        .env_remove("BIZGRAPH_LOG_FORMAT")
+        .env("BIZGRAPH_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let running = Running {
+        child,
+        log: Arc::default(),
+    };
+    let printed: Arc<Mutex<Vec<String>>> = Arc::default();
+    for (stream, into) in [
+        (
+            Box::new(stdout) as Box<dyn std::io::Read + Send>,
+            printed.clone(),
+        ),
+        (Box::new(stderr), running.log.clone()),
+    ] {
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                into.lock().unwrap().push(line);
+            }
+        });
+    }
+    running
+        .wait_for_log("gateway started")
+        .await
+        .unwrap_or_else(|log| panic!("the gateway did not start: {log}"));
+    let started = json_lines(&running.log.lock().unwrap())
+        .into_iter()
+        .find(|line| line["message"] == "gateway started")
+        .unwrap();
+    let gateway = format!("http://{}", started["addr"].as_str().unwrap());
+
+    let http = reqwest::Client::new();
+    let answer: serde_json::Value = http
+        .post(format!("{gateway}/graphql"))
+        .bearer_auth("demo-admin")
+        .header("x-request-id", "json-log-test-1")
+        .json(&json!({"query": "query Viewer { viewer { name } }", "operationName": "Viewer"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+    // A token Graph refuses is not written anywhere either.
+    let secret = "EAAB-secret-token-never-logged-0123456789";
+    let refused: serde_json::Value = http
+        .post(format!("{gateway}/graphql"))
+        .bearer_auth(secret)
+        .json(&json!({"query": "query Viewer { viewer { name } }", "operationName": "Viewer"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(refused.get("errors").is_some(), "{refused}");
+    let deadline = tokio::time::Instant::now() + BOUND;
+    while running.log_lines_with("\"graphql request\"") < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no request lines: {:?}",
+            running.log.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let log = running.log.lock().unwrap().clone();
+    let lines = json_lines(&log);
+    json_lines(&printed.lock().unwrap());
+    let request = lines
+        .iter()
+        .find(|line| {
+            line["message"] == "graphql request" && line["span"]["request_id"] == "json-log-test-1"
+        })
+        .unwrap_or_else(|| panic!("no line for the request: {log:#?}"));
+    assert_eq!(request["level"], "INFO", "{request}");
+    assert_eq!(request["operation"], "Viewer", "{request}");
+    assert_eq!(request["status"], 200, "{request}");
+    assert_eq!(request["graph_calls"], 1, "{request}");
+    assert_eq!(request["cache_hits"], 0, "{request}");
+    assert_eq!(request["errors"], 0, "{request}");
+    assert_eq!(request["span"]["method"], "POST", "{request}");
+    assert_eq!(request["span"]["path"], "/graphql", "{request}");
+    assert!(request["timestamp"].is_string(), "{request}");
+    assert!(request["elapsed_ms"].is_u64(), "{request}");
+    for line in &log {
+        assert!(!line.contains(secret), "a token in the log: {line}");
+        assert!(
+            !line.contains("Bearer"),
+            "an Authorization header in the log: {line}"
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["message"] == "graphql request" && line["codes"] == "UNAUTHENTICATED"),
+        "{log:#?}"
+    );
+}
+
+/// A collector of OTLP/HTTP JSON on loopback: the bodies posted to `/v1/traces`.
+async fn spawn_collector() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let store = received.clone();
+    let router = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let store = store.clone();
+            async move {
+                if let Ok(value) = serde_json::from_slice(&body) {
+                    store.lock().unwrap().push(value);
+                }
+                axum::Json(json!({}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, received)
+}
+
+/// Every span the collector received, each with its attributes as a flat JSON object.
+fn exported_spans(received: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    let mut spans = Vec::new();
+    for body in received {
+        for resource in body["resourceSpans"].as_array().into_iter().flatten() {
+            for scope in resource["scopeSpans"].as_array().into_iter().flatten() {
+                for span in scope["spans"].as_array().into_iter().flatten() {
+                    let mut attributes = serde_json::Map::new();
+                    for attribute in span["attributes"].as_array().into_iter().flatten() {
+                        let value = &attribute["value"];
+                        let value = value
+                            .get("stringValue")
+                            .or_else(|| value.get("intValue"))
+                            .or_else(|| value.get("boolValue"))
+                            .or_else(|| value.get("doubleValue"))
+                            .cloned()
+                            .unwrap_or(serde_json::Value::Null);
+                        // OTLP's JSON may write 64-bit integers as strings.
+                        let value = match value {
+                            serde_json::Value::String(text) if text.parse::<i64>().is_ok() => {
+                                json!(text.parse::<i64>().unwrap())
+                            }
+                            other => other,
+                        };
+                        attributes.insert(attribute["key"].as_str().unwrap().to_owned(), value);
+                    }
+                    spans.push(json!({
+                        "name": span["name"],
+                        "traceId": span["traceId"],
+                        "spanId": span["spanId"],
+                        "parentSpanId": span["parentSpanId"],
+                        "attributes": attributes,
+                    }));
+                }
+            }
+        }
+    }
+    spans
+}
+
+#[tokio::test]
+async fn with_an_otlp_endpoint_each_operation_and_graph_call_is_a_span_without_the_token() {
+    let (collector, received) = spawn_collector().await;
+    let (_running, banner) = start({
+        let mut command = serve_command(&["--otlp-endpoint", &collector]);
+        command.env("OTEL_BSP_SCHEDULE_DELAY", "100");
+        command
+    })
+    .await;
+    let gateway = graphiql_url(&banner);
+    let http = reqwest::Client::new();
+    let answer: serde_json::Value = http
+        .post(format!("{gateway}graphql"))
+        .bearer_auth("demo-admin")
+        .header("x-request-id", "otel-test-1")
+        .json(&json!({"query": "query Viewer { viewer { name } }", "operationName": "Viewer"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["data"]["viewer"]["name"], "Alex Rivera", "{answer}");
+    let secret = "EAAB-otel-secret-token-0123456789";
+    http.post(format!("{gateway}graphql"))
+        .bearer_auth(secret)
+        .header("x-request-id", "otel-test-2")
+        .json(&json!({"query": "query Refused { viewer { name } }"}))
+        .send()
+        .await
+        .unwrap();
+
+    let deadline = tokio::time::Instant::now() + BOUND;
+    let find = |spans: &[serde_json::Value], request_id: &str| {
+        spans
+            .iter()
+            .find(|s| s["name"] == "graphql" && s["attributes"]["request_id"] == request_id)
+            .cloned()
+    };
+    let spans = loop {
+        let spans = exported_spans(&received.lock().unwrap());
+        if find(&spans, "otel-test-1").is_some() && find(&spans, "otel-test-2").is_some() {
+            break spans;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no operation spans within the bound: {spans:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let operation = find(&spans, "otel-test-1").unwrap();
+    let attributes = &operation["attributes"];
+    assert_eq!(attributes["operation"], "Viewer", "{operation}");
+    assert_eq!(attributes["graph_calls"], 1, "{operation}");
+    assert_eq!(attributes["cache_hits"], 0, "{operation}");
+    assert_eq!(attributes["status"], 200, "{operation}");
+    // Its Graph call is a span of the same trace below it; the request's span above it.
+    let call = spans
+        .iter()
+        .find(|s| s["name"] == "graph_call" && s["traceId"] == operation["traceId"])
+        .unwrap_or_else(|| panic!("no graph_call span in the trace: {spans:#?}"));
+    assert_eq!(call["parentSpanId"], operation["spanId"], "{call}");
+    assert_eq!(call["attributes"]["method"], "GET", "{call}");
+    assert_eq!(call["attributes"]["path"], "me", "{call}");
+    let root = spans
+        .iter()
+        .find(|s| s["spanId"] == operation["parentSpanId"])
+        .unwrap_or_else(|| panic!("no parent span: {spans:#?}"));
+    assert_eq!(root["name"], "http", "{root}");
+    assert_eq!(root["attributes"]["request_id"], "otel-test-1", "{root}");
+
+    // The refused token's operation and call carry Graph's code, never the token.
+    let refused = find(&spans, "otel-test-2").unwrap();
+    assert_eq!(
+        refused["attributes"]["error_code"], "UNAUTHENTICATED",
+        "{refused}"
+    );
+    let refused_call = spans
+        .iter()
+        .find(|s| s["name"] == "graph_call" && s["traceId"] == refused["traceId"])
+        .unwrap_or_else(|| panic!("no graph_call span for the refused token: {spans:#?}"));
+    assert_eq!(
+        refused_call["attributes"]["graph_error_code"], 190,
+        "{refused_call}"
+    );
+    let everything = serde_json::to_string(&*received.lock().unwrap()).unwrap();
+    assert!(!everything.contains(secret), "a token was exported");
+    assert!(!everything.contains("demo-admin"), "a token was exported");
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 mod allocation;
+mod apq;
 mod auth;
 mod bench;
 mod browser;
@@ -22,6 +23,7 @@ mod people;
 mod planning;
 mod production;
 mod projects;
+mod readme;
 mod replicas;
 mod schema_file;
 mod subscriptions;

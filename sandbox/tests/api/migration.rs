@@ -347,14 +347,14 @@ async fn after_the_window_the_old_token_loses_those_assets_everywhere() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(
-        pages,
-        vec![
-            json!({"id": "300003"}),
-            json!({"id": "300004"}),
-            json!({"id": "300006"})
-        ]
-    );
+    // Alex's own pages stay: 300004, 300006 and the free demo pages 300007 to 300016.
+    let mut expected = vec![
+        json!({"id": "300003"}),
+        json!({"id": "300004"}),
+        json!({"id": "300006"}),
+    ];
+    expected.extend((300_007..=300_016).map(|id| json!({"id": id.to_string()})));
+    assert_eq!(pages, expected);
     let edge = sandbox
         .get_as(
             demo::ADMIN_TOKEN,
