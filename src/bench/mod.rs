@@ -121,8 +121,8 @@ const MIGRATION_READS: [&str; 2] = [
     "200001?fields=id,user_access_expire_time,name,\
     owned_pages.limit(100).as(readiness_pages){id,name,user_access_expire_time},\
     owned_ad_accounts.limit(100).as(readiness_ad_accounts){id,name,user_access_expire_time},\
-    userpermissions.limit(100).as(readiness_people){id,email,user{id,name},business_persona{id,name}},\
-    system_users.limit(100).as(readiness_system_users){id}",
+    system_users.limit(100).as(readiness_system_users){id},\
+    userpermissions.limit(100).as(readiness_people){id,email,user{id,name},business_persona{id,name}}",
 ];
 
 /// Numbers each rig, so that two runs in one process (tests run in parallel) name their
