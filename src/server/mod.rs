@@ -27,6 +27,7 @@ use crate::events::{InProcessBus, MigrationNews};
 use crate::graph::{AccessToken, CallStats, GraphClient, GraphError, GraphSettings};
 use crate::metrics::Metrics;
 use crate::schema::{self, BizgraphSchema, RequestContext};
+use crate::shared_redis::SharedRedis;
 use crate::stores::SharedStores;
 use crate::token::{Fingerprinter, WeakSecret};
 
@@ -86,6 +87,19 @@ pub enum StartError {
     /// The cache key secret is too short to keep token fingerprints unguessable.
     #[error("invalid --cache-key-secret: {0}")]
     CacheKeySecret(#[from] WeakSecret),
+    /// `--redis-url` without `--cache-key-secret`: replicas could not find each other's
+    /// answers, since each would fingerprint tokens with a key of its own.
+    #[error(
+        "--redis-url needs --cache-key-secret (BIZGRAPH_CACHE_KEY_SECRET), the same on every \
+         replica, e.g. from `openssl rand -hex 32`"
+    )]
+    RedisWithoutSecret,
+    /// The Redis URL cannot be used.
+    #[error("invalid --redis-url: {0}")]
+    RedisUrl(String),
+    /// `--redis-required` and Redis did not answer.
+    #[error("--redis-required and redis does not answer: {0}")]
+    RedisUnavailable(String),
     /// A CORS origin is not a valid origin.
     #[error("invalid CORS origin {0:?}: give scheme://host[:port], e.g. https://app.example.com")]
     CorsOrigin(String),
@@ -149,13 +163,26 @@ pub(crate) struct AppState {
     pub(crate) subscription_idle: std::time::Duration,
     /// Turns true when shutdown begins: subscriptions end and sockets close.
     pub(crate) closing: tokio::sync::watch::Receiver<bool>,
+    /// The shared Redis when `--redis-required`: GraphQL requests fail while it is unavailable.
+    pub(crate) required_redis: Option<SharedRedis>,
 }
 
 impl Application {
     /// Builds the gateway and binds its listener (port 0 picks a free port). Its cache and
     /// rate-limit state live in this process's memory.
+    ///
+    /// With a Redis URL in the settings, its state lives in that Redis instead, shared with
+    /// every replica that uses the same Redis and the same `cache_key_secret`.
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
-        let stores = SharedStores::in_memory(settings.cache.max_bytes);
+        let stores = match &settings.redis.url {
+            None => SharedStores::in_memory(settings.cache.max_bytes),
+            Some(url) => {
+                if settings.cache.key_secret.is_none() {
+                    return Err(StartError::RedisWithoutSecret);
+                }
+                SharedStores::redis(url.expose(), settings.cache.max_bytes)?
+            }
+        };
         Application::build_on(settings, stores).await
     }
 
@@ -166,7 +193,19 @@ impl Application {
         settings: Settings,
         stores: SharedStores,
     ) -> Result<Application, StartError> {
-        let metrics = Arc::new(Metrics::new());
+        let mut metrics = Metrics::new();
+        let mut required_redis = None;
+        if let Some(redis) = &stores.redis {
+            metrics.register_redis(redis.metrics());
+            if settings.redis.required {
+                redis
+                    .ping()
+                    .await
+                    .map_err(|error| StartError::RedisUnavailable(error.to_string()))?;
+                required_redis = Some(redis.clone());
+            }
+        }
+        let metrics = Arc::new(metrics);
         let persisted = PersistedQueries::new(stores.answers.clone());
         let client = GraphClient::new(GraphSettings {
             base_url: settings.upstream.url.clone(),
@@ -218,6 +257,7 @@ impl Application {
             max_subscriptions_per_connection: settings.limits.max_subscriptions_per_connection,
             subscription_idle: settings.server.keep_alive_idle,
             closing: closing_signal,
+            required_redis,
         });
         let router = router(state, &settings)?;
         let listener = connections::listen(settings.server.listen, settings.server.listen_backlog)
@@ -304,6 +344,18 @@ async fn read_body_within_deadline(
     request: Request<Body>,
     next: Next,
 ) -> Response {
+    if let Some(redis) = &state.required_redis
+        && redis.is_unavailable()
+    {
+        let media = MediaType::negotiate(request.headers()).unwrap_or(MediaType::Json);
+        state.metrics.graphql_refused("redis_unavailable");
+        return request_error(
+            media,
+            StatusCode::SERVICE_UNAVAILABLE,
+            crate::error::ErrorCode::UpstreamUnavailable,
+            "the shared redis is unavailable and this gateway runs with --redis-required",
+        );
+    }
     let (mut parts, body) = request.into_parts();
     // One deadline for the whole request: what the body took is not given again to execution.
     let deadline = Deadline(tokio::time::Instant::now() + state.request_timeout);
