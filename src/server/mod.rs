@@ -23,7 +23,7 @@ use tower_http::trace::TraceLayer;
 use crate::cache::persisted::PersistedQueries;
 use crate::cache::{CacheSettings, UpstreamCache};
 use crate::config::{Secret, Settings, WebhookSettings};
-use crate::events::{InProcessBus, MigrationNews};
+use crate::events::{InProcessBus, MigrationNews, RedisBus};
 use crate::graph::{AccessToken, CallStats, GraphClient, GraphError, GraphSettings};
 use crate::metrics::Metrics;
 use crate::schema::{self, BizgraphSchema, RequestContext};
@@ -231,7 +231,14 @@ impl Application {
             max_response_bytes: settings.upstream.max_response_bytes,
             breaker: settings.upstream.breaker,
         })?;
-        let news = MigrationNews::new(Arc::new(InProcessBus::default()));
+        let news = match &stores.redis {
+            None => MigrationNews::new(Arc::new(InProcessBus::default())),
+            Some(redis) => {
+                let news = MigrationNews::new(Arc::new(RedisBus::new(redis.clone())));
+                news.follow_bus();
+                news
+            }
+        };
         let (closing, closing_signal) = tokio::sync::watch::channel(false);
         let schema = build_schema(&settings, &news, &metrics);
         let graphiql = graphiql_html(settings.server.graphiql_demo_token.as_deref());
