@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::cache::tiered::TieredAnswerStore;
 use crate::cache::{AnswerStore, MemoryAnswerStore};
+use crate::graph::redis_usage::RedisUsageStore;
 use crate::graph::throttle::{MemoryUsageStore, UsageStore};
 use crate::server::StartError;
 use crate::shared_redis::SharedRedis;
@@ -34,14 +35,16 @@ impl SharedStores {
     }
 
     /// Stores for replicas that share the Redis at `url`: answers in this process's memory
-    /// (at most `cache_max_bytes`) first and in Redis second. Nothing is connected yet, so a
+    /// (at most `cache_max_bytes`) first and in Redis second, Graph's usage and throttles in
+    /// Redis (and in memory for while Redis is unavailable). Needs a Tokio runtime (it
+    /// subscribes to other replicas' invalidations). Nothing is connected yet, so a
     /// replica starts while Redis is down.
     pub fn redis(url: &str, cache_max_bytes: u64) -> Result<SharedStores, StartError> {
         let redis =
             SharedRedis::new(url).map_err(|error| StartError::RedisUrl(error.to_string()))?;
         Ok(SharedStores {
             answers: Arc::new(TieredAnswerStore::new(redis.clone(), cache_max_bytes)),
-            usage: Arc::new(MemoryUsageStore::new()),
+            usage: Arc::new(RedisUsageStore::new(redis.clone())),
             redis: Some(redis),
         })
     }

@@ -15,7 +15,7 @@ use graph_sandbox::SandboxSettings;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::helpers::{TestApp, post_graphql, wait_until_healthy};
+use crate::helpers::{TestApp, first_error_code, post_graphql, wait_until_healthy};
 use crate::subscriptions::{connect, next_message, send};
 use crate::webhooks::{APP_SECRET, VERIFY_TOKEN, delivery, sign};
 
@@ -317,6 +317,42 @@ async fn a_webhook_taken_by_one_replica_reaches_a_subscriber_on_the_other_once()
         next_message(&mut subscriber, Duration::from_millis(700)).await,
         None,
         "a replayed delivery is not delivered again"
+    );
+}
+
+#[tokio::test]
+async fn a_throttle_seen_by_one_replica_holds_back_the_other() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let replicas = spawn_replicas(&redis).await;
+    replicas
+        .a
+        .control("faults", json!({"error_code": 4, "times": 1}))
+        .await;
+    let throttled = replicas
+        .query(&replicas.a.gateway, "{ viewer { name } }")
+        .await;
+    assert_eq!(
+        first_error_code(&throttled),
+        Some("RATE_LIMITED"),
+        "{throttled}"
+    );
+
+    let before = replicas.a.upstream_requests().await;
+    let held = replicas.query(&replicas.b, "{ viewer { id } }").await;
+    assert_eq!(first_error_code(&held), Some("RATE_LIMITED"), "{held}");
+    assert_eq!(
+        replicas.a.upstream_requests().await,
+        before,
+        "a held-back call reached Graph"
+    );
+    let contents = redis_contents(&redis).await;
+    assert!(
+        contents
+            .iter()
+            .any(|(key, _)| key.starts_with("bizgraph:v1:usage:token:")),
+        "{contents:?}"
     );
 }
 
