@@ -1,6 +1,6 @@
 //! The HTTP server: `POST /graphql` (and `GET` for queries only; server-sent events when
 //! asked for), subscriptions over WebSocket on `GET /graphql`, Meta's webhooks at
-//! `/webhooks/meta`, GraphiQL, `/healthz`.
+//! `/webhooks/meta`, GraphiQL, `/healthz`, `/readyz`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -44,7 +44,7 @@ use connections::ConnectionLimits;
 pub(crate) use connections::listen;
 
 use graphql::{graphql_get_or_upgrade, graphql_post};
-use pages::{ASSETS_PATH, graphiql_asset, graphiql_page, healthz, metrics_text, sdl};
+use pages::{ASSETS_PATH, graphiql_asset, graphiql_page, healthz, metrics_text, readyz, sdl};
 use response::{MediaType, request_error};
 
 /// Largest request body accepted on `/graphql`. `read_body_within_deadline` enforces it while
@@ -163,8 +163,11 @@ pub(crate) struct AppState {
     pub(crate) subscription_idle: std::time::Duration,
     /// Turns true when shutdown begins: subscriptions end and sockets close.
     pub(crate) closing: tokio::sync::watch::Receiver<bool>,
-    /// The shared Redis when `--redis-required`: GraphQL requests fail while it is unavailable.
-    pub(crate) required_redis: Option<SharedRedis>,
+    /// The shared Redis, if any (`/readyz` reports it).
+    pub(crate) redis: Option<SharedRedis>,
+    /// `--redis-required`: GraphQL requests fail, and `/readyz` answers 503, while the shared
+    /// Redis is unavailable.
+    pub(crate) redis_required: bool,
 }
 
 impl Application {
@@ -194,7 +197,6 @@ impl Application {
         stores: SharedStores,
     ) -> Result<Application, StartError> {
         let mut metrics = Metrics::new();
-        let mut required_redis = None;
         if let Some(redis) = &stores.redis {
             metrics.register_redis(redis.metrics());
             if settings.redis.required {
@@ -202,9 +204,9 @@ impl Application {
                     .ping()
                     .await
                     .map_err(|error| StartError::RedisUnavailable(error.to_string()))?;
-                required_redis = Some(redis.clone());
             }
         }
+        let redis = stores.redis.clone();
         let metrics = Arc::new(metrics);
         let persisted = PersistedQueries::new(stores.answers.clone());
         let client = GraphClient::new(GraphSettings {
@@ -264,7 +266,8 @@ impl Application {
             max_subscriptions_per_connection: settings.limits.max_subscriptions_per_connection,
             subscription_idle: settings.server.keep_alive_idle,
             closing: closing_signal,
-            required_redis,
+            redis,
+            redis_required: settings.redis.required,
         });
         let router = router(state, &settings)?;
         let listener = connections::listen(settings.server.listen, settings.server.listen_backlog)
@@ -351,7 +354,8 @@ async fn read_body_within_deadline(
     request: Request<Body>,
     next: Next,
 ) -> Response {
-    if let Some(redis) = &state.required_redis
+    if state.redis_required
+        && let Some(redis) = &state.redis
         && redis.is_unavailable()
     {
         let media = MediaType::negotiate(request.headers()).unwrap_or(MediaType::Json);
@@ -463,6 +467,7 @@ fn router(state: Arc<AppState>, settings: &Settings) -> Result<Router, StartErro
                 .layer(DefaultBodyLimit::max(webhooks::MAX_DELIVERY_BYTES)),
         )
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .layer(cors)
         // Every request gets an `x-request-id` (the caller's, or a new UUID), named in its

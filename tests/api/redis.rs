@@ -406,6 +406,57 @@ async fn with_redis_stopped_both_replicas_keep_answering() {
 }
 
 #[tokio::test]
+async fn a_required_redis_that_stops_fails_requests_and_readiness() {
+    let Some(mut redis) = RedisServer::start().await else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
+        .await
+        .unwrap();
+    let mut settings = replica_settings(&sandbox.url(), &redis.url);
+    settings.redis.required = true;
+    let app = Application::build(settings).await.unwrap();
+    let gateway = format!("http://{}", app.addr());
+    app.spawn();
+    let http = reqwest::Client::new();
+    wait_until_healthy(&http, &gateway).await;
+    let ready = http.get(format!("{gateway}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(
+        ready.json::<Value>().await.unwrap(),
+        json!({"ready": true, "redis": "ok"})
+    );
+
+    redis.stop();
+    let mut refused = None;
+    for _ in 0..10 {
+        let response = http
+            .post(format!("{gateway}/graphql"))
+            .bearer_auth(ADMIN)
+            .json(&json!({"query": BUSINESS}))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 503 {
+            refused = Some(response.json::<Value>().await.unwrap());
+            break;
+        }
+    }
+    let refused = refused.expect("503 once the circuit is open");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "UPSTREAM_UNAVAILABLE",
+        "{refused}"
+    );
+    let ready = http.get(format!("{gateway}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(
+        ready.json::<Value>().await.unwrap(),
+        json!({"ready": false, "redis": "unavailable"})
+    );
+}
+
+#[tokio::test]
 async fn redis_without_a_shared_secret_or_a_required_redis_that_is_down_refuses_to_start() {
     let mut settings = Settings::for_upstream("http://127.0.0.1:9");
     settings.redis.url = Some(Secret::new("redis://127.0.0.1:9/"));
