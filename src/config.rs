@@ -141,6 +141,15 @@ pub struct ServeArgs {
     /// `openssl rand -hex 32`.
     #[arg(long, env = "BIZGRAPH_CACHE_KEY_SECRET", hide_env_values = true)]
     pub cache_key_secret: Option<Secret>,
+    /// The Redis that replicas share (`redis://host:port/db`, `rediss://` for TLS): the answer
+    /// cache gets a second level there, invalidations and webhook events reach every replica
+    /// through it. Needs `--cache-key-secret`. Without it nothing needs Redis.
+    #[arg(long, env = "BIZGRAPH_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<Secret>,
+    /// Refuse to start when Redis does not answer, and fail GraphQL requests (503) while it is
+    /// unavailable. Without it the gateway serves from memory and upstream while Redis is down.
+    #[arg(long, env = "BIZGRAPH_REDIS_REQUIRED", requires = "redis_url")]
+    pub redis_required: bool,
     /// The most Graph API calls one GraphQL request may send (the planner needs one for most
     /// queries); protects the app's shared Graph quota from queries of many aliased fields.
     /// Every call sent counts: each `?ids=` call of 50 ids, the batch re-read after one of them
@@ -319,6 +328,18 @@ pub struct Settings {
     pub limits: LimitSettings,
     /// Meta's webhooks.
     pub webhooks: WebhookSettings,
+    /// The Redis replicas share, if any.
+    pub redis: RedisSettings,
+}
+
+/// The Redis that replicas share (`--redis-url`).
+#[derive(Debug, Clone, Default)]
+pub struct RedisSettings {
+    /// Where it is; `None`: no Redis, each process keeps its state in memory. A secret because
+    /// a URL may carry a password.
+    pub url: Option<Secret>,
+    /// Whether the gateway refuses to start, and fails requests, while Redis is unavailable.
+    pub required: bool,
 }
 
 /// Meta's webhooks (`/webhooks/meta`).
@@ -509,6 +530,7 @@ impl Settings {
             cache: CacheSettings::default(),
             limits: LimitSettings::default(),
             webhooks: WebhookSettings::default(),
+            redis: RedisSettings::default(),
         }
     }
 
@@ -562,6 +584,10 @@ impl Settings {
             webhooks: WebhookSettings {
                 verify_token: args.webhook_verify_token.clone(),
                 app_secret: args.app_secret.clone(),
+            },
+            redis: RedisSettings {
+                url: args.redis_url.clone(),
+                required: args.redis_required,
             },
         }
     }

@@ -62,6 +62,90 @@ impl EventBus for InProcessBus {
     }
 }
 
+/// An [`EventBus`] shared by the replicas on one Redis. A change is published once in the
+/// de-duplication window across replicas (`SET bizgraph:v1:event:<digest> NX EX 129600`
+/// decides which delivery is first), on [`events_channel`]; every replica subscribes and hands
+/// what arrives to its local subscribers. While Redis is unavailable an event reaches this
+/// replica's subscribers only.
+pub(crate) struct RedisBus {
+    local: broadcast::Sender<Arc<MigrationEvent>>,
+    outgoing: tokio::sync::mpsc::UnboundedSender<Arc<MigrationEvent>>,
+}
+
+/// The channel events are published on, as JSON.
+pub(crate) fn events_channel() -> String {
+    format!("{}:events", crate::shared_redis::KEY_PREFIX)
+}
+
+impl RedisBus {
+    /// A bus on `redis`, subscribed to the events channel. Needs a Tokio runtime.
+    pub(crate) fn new(redis: crate::shared_redis::SharedRedis) -> RedisBus {
+        let local = broadcast::channel(SUBSCRIBER_BUFFER).0;
+        let (outgoing, mut queue) = tokio::sync::mpsc::unbounded_channel::<Arc<MigrationEvent>>();
+        let to_subscribers = local.clone();
+        redis.subscribe(
+            events_channel(),
+            move |payload| match serde_json::from_slice::<MigrationEvent>(&payload) {
+                Ok(event) => {
+                    let _ = to_subscribers.send(Arc::new(event));
+                }
+                Err(error) => tracing::warn!(%error, "an event on redis could not be read"),
+            },
+            || {},
+        );
+        let fallback = local.clone();
+        // One worker, so that events are published in the order they were accepted.
+        tokio::spawn(async move {
+            while let Some(event) = queue.recv().await {
+                let key = format!("{}:event:{}", crate::shared_redis::KEY_PREFIX, event.digest);
+                let window = DEDUPLICATION_WINDOW.as_secs();
+                let Ok(payload) = serde_json::to_string(&*event) else {
+                    continue;
+                };
+                let channel = events_channel();
+                let published = redis
+                    .call(|mut connection| async move {
+                        let first: Option<String> = redis::cmd("SET")
+                            .arg(&key)
+                            .arg(1)
+                            .arg("NX")
+                            .arg("EX")
+                            .arg(window)
+                            .query_async(&mut connection)
+                            .await?;
+                        if first.is_some() {
+                            redis::cmd("PUBLISH")
+                                .arg(&channel)
+                                .arg(&payload)
+                                .query_async::<i64>(&mut connection)
+                                .await?;
+                        }
+                        Ok(())
+                    })
+                    .await;
+                if published.is_err() {
+                    // Redis is unavailable: this replica's subscribers still hear of it.
+                    let _ = fallback.send(event);
+                }
+            }
+        });
+        RedisBus { local, outgoing }
+    }
+}
+
+impl EventBus for RedisBus {
+    fn publish(&self, event: Arc<MigrationEvent>) {
+        let _ = self.outgoing.send(event);
+    }
+
+    fn subscribe(&self) -> BoxStream<'static, Arc<MigrationEvent>> {
+        InProcessBus {
+            sender: self.local.clone(),
+        }
+        .subscribe()
+    }
+}
+
 /// The migration news a process has: which changes it has taken (so a retried delivery is
 /// processed once), the latest expiry per user, and the bus that tells subscribers.
 #[derive(Clone)]
@@ -173,6 +257,18 @@ impl MigrationNews {
         lock(&self.latest)
             .get(user_id)
             .map(|e| e.migration_expire_time)
+    }
+
+    /// Records every event the bus brings from now on, published by any replica, so that
+    /// this replica's latest expiries know what other replicas received.
+    pub(crate) fn follow_bus(&self) {
+        let mut events = self.bus.subscribe();
+        let news = self.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.next().await {
+                news.record(&event);
+            }
+        });
     }
 
     /// Every event published from now on.

@@ -15,6 +15,7 @@ pub(crate) mod log_window;
 pub(crate) mod metrics;
 pub mod schema;
 pub(crate) mod server;
+pub(crate) mod shared_redis;
 pub(crate) mod stores;
 pub mod telemetry;
 pub(crate) mod token;

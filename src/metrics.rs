@@ -181,6 +181,20 @@ impl Metrics {
         }
     }
 
+    /// Adds the shared Redis's counters: calls by outcome and whether its circuit is open.
+    pub(crate) fn register_redis(&mut self, redis: &crate::shared_redis::RedisMetrics) {
+        self.registry.register(
+            "redis_calls",
+            "Calls to the shared Redis, by outcome (ok, error, timeout, skipped)",
+            redis.calls.clone(),
+        );
+        self.registry.register(
+            "redis_circuit_open",
+            "1 while the shared Redis is not asked after failing, else 0",
+            redis.circuit_open.clone(),
+        );
+    }
+
     /// Counts a change of the circuit breaker's state (`open`, `half_open`, `closed`).
     pub fn breaker_transition(&self, state: &str) {
         self.breaker

@@ -6,8 +6,12 @@
 
 use std::sync::Arc;
 
+use crate::cache::tiered::TieredAnswerStore;
 use crate::cache::{AnswerStore, MemoryAnswerStore};
+use crate::graph::redis_usage::RedisUsageStore;
 use crate::graph::throttle::{MemoryUsageStore, UsageStore};
+use crate::server::StartError;
+use crate::shared_redis::SharedRedis;
 
 /// The stores a gateway keeps its shared state in.
 #[derive(Clone)]
@@ -16,6 +20,8 @@ pub struct SharedStores {
     pub(crate) answers: Arc<dyn AnswerStore>,
     /// Where the usage Graph reports per token and per business is remembered.
     pub(crate) usage: Arc<dyn UsageStore>,
+    /// The Redis the stores are in, if any (for `/metrics` and `--redis-required`).
+    pub(crate) redis: Option<SharedRedis>,
 }
 
 impl SharedStores {
@@ -24,6 +30,22 @@ impl SharedStores {
         SharedStores {
             answers: Arc::new(MemoryAnswerStore::new(cache_max_bytes)),
             usage: Arc::new(MemoryUsageStore::new()),
+            redis: None,
         }
+    }
+
+    /// Stores for replicas that share the Redis at `url`: answers in this process's memory
+    /// (at most `cache_max_bytes`) first and in Redis second, Graph's usage and throttles in
+    /// Redis (and in memory for while Redis is unavailable). Needs a Tokio runtime (it
+    /// subscribes to other replicas' invalidations). Nothing is connected yet, so a
+    /// replica starts while Redis is down.
+    pub fn redis(url: &str, cache_max_bytes: u64) -> Result<SharedStores, StartError> {
+        let redis =
+            SharedRedis::new(url).map_err(|error| StartError::RedisUrl(error.to_string()))?;
+        Ok(SharedStores {
+            answers: Arc::new(TieredAnswerStore::new(redis.clone(), cache_max_bytes)),
+            usage: Arc::new(RedisUsageStore::new(redis.clone())),
+            redis: Some(redis),
+        })
     }
 }

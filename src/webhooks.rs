@@ -138,8 +138,9 @@ struct Change {
     value: Value,
 }
 
-/// A migration's expiry, as a `migration_expire_time` change reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A migration's expiry, as a `migration_expire_time` change reports it. Serialized as JSON
+/// when replicas pass it to each other through Redis.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct MigrationEvent {
     /// The Facebook user whose business permissions move to a managed account.
     pub(crate) user_id: String,

@@ -101,6 +101,26 @@ impl MemoryAnswerStore {
     }
 }
 
+impl MemoryAnswerStore {
+    /// Forgets every answer labelled with at least one of `tags`.
+    pub(crate) fn forget(&self, tags: &[CacheTag]) {
+        let tags: Vec<CacheTag> = tags.to_vec();
+        let result = self.answers.invalidate_entries_if(move |_key, stored| {
+            tags.iter()
+                .any(|tag| stored.tags.binary_search(tag).is_ok())
+        });
+        if result.is_err() {
+            // Only possible if invalidation closures were not enabled; never leave stale data.
+            self.answers.invalidate_all();
+        }
+    }
+
+    /// Forgets every answer (the keyed area stays: its entries never go stale).
+    pub(crate) fn forget_all(&self) {
+        self.answers.invalidate_all();
+    }
+}
+
 #[async_trait::async_trait]
 impl AnswerStore for MemoryAnswerStore {
     async fn get(&self, key: &CacheKey) -> Result<Option<Arc<CachedAnswer>>, StoreError> {
@@ -128,15 +148,7 @@ impl AnswerStore for MemoryAnswerStore {
     }
 
     async fn invalidate(&self, tags: &[CacheTag]) -> Result<(), StoreError> {
-        let tags: Vec<CacheTag> = tags.to_vec();
-        let result = self.answers.invalidate_entries_if(move |_key, stored| {
-            tags.iter()
-                .any(|tag| stored.tags.binary_search(tag).is_ok())
-        });
-        if result.is_err() {
-            // Only possible if invalidation closures were not enabled; never leave stale data.
-            self.answers.invalidate_all();
-        }
+        self.forget(tags);
         Ok(())
     }
 

@@ -14,6 +14,8 @@
 
 pub(crate) mod memory;
 pub(crate) mod persisted;
+pub(crate) mod redis;
+pub(crate) mod tiered;
 
 use std::fmt;
 use std::future::Future;

@@ -7,6 +7,7 @@ pub(crate) mod fields;
 pub(crate) mod model;
 pub(crate) mod paging;
 pub(crate) mod proof;
+pub(crate) mod redis_usage;
 pub(crate) mod throttle;
 pub(crate) mod usage;
 pub(crate) mod write;

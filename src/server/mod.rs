@@ -1,6 +1,6 @@
 //! The HTTP server: `POST /graphql` (and `GET` for queries only; server-sent events when
 //! asked for), subscriptions over WebSocket on `GET /graphql`, Meta's webhooks at
-//! `/webhooks/meta`, GraphiQL, `/healthz`.
+//! `/webhooks/meta`, GraphiQL, `/healthz`, `/readyz`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -23,10 +23,11 @@ use tower_http::trace::TraceLayer;
 use crate::cache::persisted::PersistedQueries;
 use crate::cache::{CacheSettings, UpstreamCache};
 use crate::config::{Secret, Settings, WebhookSettings};
-use crate::events::{InProcessBus, MigrationNews};
+use crate::events::{InProcessBus, MigrationNews, RedisBus};
 use crate::graph::{AccessToken, CallStats, GraphClient, GraphError, GraphSettings};
 use crate::metrics::Metrics;
 use crate::schema::{self, BizgraphSchema, RequestContext};
+use crate::shared_redis::SharedRedis;
 use crate::stores::SharedStores;
 use crate::token::{Fingerprinter, WeakSecret};
 
@@ -43,7 +44,7 @@ use connections::ConnectionLimits;
 pub(crate) use connections::listen;
 
 use graphql::{graphql_get_or_upgrade, graphql_post};
-use pages::{ASSETS_PATH, graphiql_asset, graphiql_page, healthz, metrics_text, sdl};
+use pages::{ASSETS_PATH, graphiql_asset, graphiql_page, healthz, metrics_text, readyz, sdl};
 use response::{MediaType, request_error};
 
 /// Largest request body accepted on `/graphql`. `read_body_within_deadline` enforces it while
@@ -86,6 +87,19 @@ pub enum StartError {
     /// The cache key secret is too short to keep token fingerprints unguessable.
     #[error("invalid --cache-key-secret: {0}")]
     CacheKeySecret(#[from] WeakSecret),
+    /// `--redis-url` without `--cache-key-secret`: replicas could not find each other's
+    /// answers, since each would fingerprint tokens with a key of its own.
+    #[error(
+        "--redis-url needs --cache-key-secret (BIZGRAPH_CACHE_KEY_SECRET), the same on every \
+         replica, e.g. from `openssl rand -hex 32`"
+    )]
+    RedisWithoutSecret,
+    /// The Redis URL cannot be used.
+    #[error("invalid --redis-url: {0}")]
+    RedisUrl(String),
+    /// `--redis-required` and Redis did not answer.
+    #[error("--redis-required and redis does not answer: {0}")]
+    RedisUnavailable(String),
     /// A CORS origin is not a valid origin.
     #[error("invalid CORS origin {0:?}: give scheme://host[:port], e.g. https://app.example.com")]
     CorsOrigin(String),
@@ -149,13 +163,29 @@ pub(crate) struct AppState {
     pub(crate) subscription_idle: std::time::Duration,
     /// Turns true when shutdown begins: subscriptions end and sockets close.
     pub(crate) closing: tokio::sync::watch::Receiver<bool>,
+    /// The shared Redis, if any (`/readyz` reports it).
+    pub(crate) redis: Option<SharedRedis>,
+    /// `--redis-required`: GraphQL requests fail, and `/readyz` answers 503, while the shared
+    /// Redis is unavailable.
+    pub(crate) redis_required: bool,
 }
 
 impl Application {
     /// Builds the gateway and binds its listener (port 0 picks a free port). Its cache and
     /// rate-limit state live in this process's memory.
+    ///
+    /// With a Redis URL in the settings, its state lives in that Redis instead, shared with
+    /// every replica that uses the same Redis and the same `cache_key_secret`.
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
-        let stores = SharedStores::in_memory(settings.cache.max_bytes);
+        let stores = match &settings.redis.url {
+            None => SharedStores::in_memory(settings.cache.max_bytes),
+            Some(url) => {
+                if settings.cache.key_secret.is_none() {
+                    return Err(StartError::RedisWithoutSecret);
+                }
+                SharedStores::redis(url.expose(), settings.cache.max_bytes)?
+            }
+        };
         Application::build_on(settings, stores).await
     }
 
@@ -166,7 +196,18 @@ impl Application {
         settings: Settings,
         stores: SharedStores,
     ) -> Result<Application, StartError> {
-        let metrics = Arc::new(Metrics::new());
+        let mut metrics = Metrics::new();
+        if let Some(redis) = &stores.redis {
+            metrics.register_redis(redis.metrics());
+            if settings.redis.required {
+                redis
+                    .ping()
+                    .await
+                    .map_err(|error| StartError::RedisUnavailable(error.to_string()))?;
+            }
+        }
+        let redis = stores.redis.clone();
+        let metrics = Arc::new(metrics);
         let persisted = PersistedQueries::new(stores.answers.clone());
         let client = GraphClient::new(GraphSettings {
             base_url: settings.upstream.url.clone(),
@@ -192,7 +233,14 @@ impl Application {
             max_response_bytes: settings.upstream.max_response_bytes,
             breaker: settings.upstream.breaker,
         })?;
-        let news = MigrationNews::new(Arc::new(InProcessBus::default()));
+        let news = match &stores.redis {
+            None => MigrationNews::new(Arc::new(InProcessBus::default())),
+            Some(redis) => {
+                let news = MigrationNews::new(Arc::new(RedisBus::new(redis.clone())));
+                news.follow_bus();
+                news
+            }
+        };
         let (closing, closing_signal) = tokio::sync::watch::channel(false);
         let schema = build_schema(&settings, &news, &metrics);
         let graphiql = graphiql_html(settings.server.graphiql_demo_token.as_deref());
@@ -218,6 +266,8 @@ impl Application {
             max_subscriptions_per_connection: settings.limits.max_subscriptions_per_connection,
             subscription_idle: settings.server.keep_alive_idle,
             closing: closing_signal,
+            redis,
+            redis_required: settings.redis.required,
         });
         let router = router(state, &settings)?;
         let listener = connections::listen(settings.server.listen, settings.server.listen_backlog)
@@ -304,6 +354,19 @@ async fn read_body_within_deadline(
     request: Request<Body>,
     next: Next,
 ) -> Response {
+    if state.redis_required
+        && let Some(redis) = &state.redis
+        && redis.is_unavailable()
+    {
+        let media = MediaType::negotiate(request.headers()).unwrap_or(MediaType::Json);
+        state.metrics.graphql_refused("redis_unavailable");
+        return request_error(
+            media,
+            StatusCode::SERVICE_UNAVAILABLE,
+            crate::error::ErrorCode::UpstreamUnavailable,
+            "the shared redis is unavailable and this gateway runs with --redis-required",
+        );
+    }
     let (mut parts, body) = request.into_parts();
     // One deadline for the whole request: what the body took is not given again to execution.
     let deadline = Deadline(tokio::time::Instant::now() + state.request_timeout);
@@ -404,6 +467,7 @@ fn router(state: Arc<AppState>, settings: &Settings) -> Result<Router, StartErro
                 .layer(DefaultBodyLimit::max(webhooks::MAX_DELIVERY_BYTES)),
         )
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .layer(cors)
         // Every request gets an `x-request-id` (the caller's, or a new UUID), named in its

@@ -157,6 +157,31 @@ pub(super) async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Readiness with the shared Redis's state: `{"ready": true, "redis": "ok"}` (or `"none"`
+/// without `--redis-url`, `"unavailable"` when a PING fails or Redis is being skipped after
+/// failures). Not ready (503) only when Redis is unavailable and `--redis-required`: otherwise
+/// the gateway serves from memory and Graph.
+pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let redis = match &state.redis {
+        None => "none",
+        Some(redis) => match redis.ping().await {
+            Ok(()) => "ok",
+            Err(_) => "unavailable",
+        },
+    };
+    let ready = !(state.redis_required && redis == "unavailable");
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({"ready": ready, "redis": redis})),
+    )
+        .into_response()
+}
+
 pub(super) async fn sdl(State(state): State<Arc<AppState>>) -> Response {
     (
         [(CONTENT_TYPE, "text/plain; charset=utf-8")],

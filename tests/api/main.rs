@@ -24,6 +24,7 @@ mod planning;
 mod production;
 mod projects;
 mod readme;
+mod redis;
 mod replicas;
 mod schema_file;
 mod subscriptions;

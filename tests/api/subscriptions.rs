@@ -19,7 +19,7 @@ const EVENTS: &str =
     "subscription { migrationEvents { userId migrationExpireTime managedAccountId } }";
 
 /// A WebSocket to the gateway speaking `protocol`, initialised with `init` as payload.
-async fn connect(app: &TestApp, protocol: &str, init: Value) -> Socket {
+pub async fn connect(app: &TestApp, protocol: &str, init: Value) -> Socket {
     let url = format!("{}/graphql", app.gateway.replacen("http://", "ws://", 1));
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
@@ -40,7 +40,7 @@ async fn connect(app: &TestApp, protocol: &str, init: Value) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::Text(message.to_string().into()))
         .await
@@ -49,7 +49,7 @@ async fn send(socket: &mut Socket, message: Value) {
 
 /// The next JSON message other than keep-alives, or `None` when the socket closes or
 /// nothing comes within `wait`.
-async fn next_message(socket: &mut Socket, wait: Duration) -> Option<Value> {
+pub async fn next_message(socket: &mut Socket, wait: Duration) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let message = tokio::time::timeout_at(deadline, socket.next())

@@ -43,7 +43,7 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-fn delivery(user: &str, expiry: &str) -> Vec<u8> {
+pub fn delivery(user: &str, expiry: &str) -> Vec<u8> {
     json!({"object": "managed_meta_account", "entry": [{"id": "910009", "time": 1_780_000_000,
         "changes": [{"field": "migration_expire_time",
                      "value": {"user_id": user, "migration_expire_time": expiry}}]}]})

@@ -1,0 +1,282 @@
+//! An [`AnswerStore`] in the Redis that replicas share.
+//!
+//! Keys (every one under [`KEY_PREFIX`], so a new value format never reads an old one):
+//! - `bizgraph:v1:<graph version>:answer:<token fingerprint>:<sha256 of path and params>` holds
+//!   one answer: its tags, then its body. The path and parameters are hashed so that nothing a
+//!   caller chose is a key; the token is only ever its keyed fingerprint.
+//! - `bizgraph:v1:tag:<tag>` is the set of answer keys stored with that tag, across Graph
+//!   versions, so that `invalidate` deletes every answer of a tag (in one Lua script, so an
+//!   answer stored meanwhile is never left outside its tag's set).
+//! - `bizgraph:v1:bytes:<key>` is the keyed area (persisted queries).
+//!
+//! Answers are stored as Graph sent them, uncompressed: no compression crate is in the
+//! dependency tree, and Graph's answers of a few kilobytes are small next to Redis's memory.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use super::{AnswerStore, CacheKey, CacheTag, CachedAnswer, StoreError};
+use crate::shared_redis::{KEY_PREFIX, RedisUnavailable, SharedRedis};
+
+/// The value format: a version byte, the tags' length (4 bytes, big-endian), the tags
+/// joined by newlines, then the body.
+const FORMAT: u8 = 1;
+
+/// Deletes every key in the sets named by `KEYS`, and the sets.
+const INVALIDATE_SCRIPT: &str = r"
+for _, tag in ipairs(KEYS) do
+  local members = redis.call('SMEMBERS', tag)
+  for i = 1, #members, 500 do
+    redis.call('DEL', unpack(members, i, math.min(i + 499, #members)))
+  end
+  redis.call('DEL', tag)
+end
+return 0
+";
+
+/// Answers and the keyed area in Redis.
+pub(crate) struct RedisAnswerStore {
+    redis: SharedRedis,
+}
+
+impl RedisAnswerStore {
+    pub(crate) fn new(redis: SharedRedis) -> RedisAnswerStore {
+        RedisAnswerStore { redis }
+    }
+}
+
+fn unavailable(error: RedisUnavailable) -> StoreError {
+    StoreError::Backend(error.to_string())
+}
+
+/// The Redis key of an answer.
+pub(crate) fn answer_key(key: &CacheKey) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(key.path.as_bytes());
+    hasher.update([0]);
+    hasher.update(key.params.as_bytes());
+    format!(
+        "{KEY_PREFIX}:{}:answer:{}:{}",
+        key.version,
+        key.token,
+        hex::encode(hasher.finalize())
+    )
+}
+
+/// The Redis key of a tag's set of answer keys.
+fn tag_key(tag: &CacheTag) -> String {
+    format!("{KEY_PREFIX}:tag:{tag}")
+}
+
+fn bytes_key(key: &str) -> String {
+    format!("{KEY_PREFIX}:bytes:{key}")
+}
+
+/// An answer and its tags as one Redis value.
+fn encode(answer: &CachedAnswer, tags: &[CacheTag]) -> Vec<u8> {
+    let tags = tags
+        .iter()
+        .map(CacheTag::as_str)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut value = Vec::with_capacity(5 + tags.len() + answer.body.len());
+    value.push(FORMAT);
+    value.extend_from_slice(&u32::try_from(tags.len()).unwrap_or(u32::MAX).to_be_bytes());
+    value.extend_from_slice(tags.as_bytes());
+    value.extend_from_slice(&answer.body);
+    value
+}
+
+/// An answer and its tags from a Redis value; `None` for a value of another format.
+pub(crate) fn decode(value: &[u8]) -> Option<(CachedAnswer, Vec<CacheTag>)> {
+    let (&format, rest) = value.split_first()?;
+    if format != FORMAT || rest.len() < 4 {
+        return None;
+    }
+    let (len, rest) = rest.split_at(4);
+    let len = usize::try_from(u32::from_be_bytes(len.try_into().ok()?)).ok()?;
+    if rest.len() < len {
+        return None;
+    }
+    let (tags, body) = rest.split_at(len);
+    let tags = std::str::from_utf8(tags)
+        .ok()?
+        .split('\n')
+        .filter(|tag| !tag.is_empty())
+        .map(|tag| CacheTag(tag.to_owned()))
+        .collect();
+    Some((
+        CachedAnswer {
+            body: body.to_vec(),
+        },
+        tags,
+    ))
+}
+
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl RedisAnswerStore {
+    /// The answer under `key`, its tags and how long it has left.
+    pub(crate) async fn get_with_tags(
+        &self,
+        key: &CacheKey,
+    ) -> Result<Option<(CachedAnswer, Vec<CacheTag>, Duration)>, StoreError> {
+        let redis_key = answer_key(key);
+        let (value, left): (Option<Vec<u8>>, i64) = self
+            .redis
+            .call(|mut connection| async move {
+                redis::pipe()
+                    .get(&redis_key)
+                    .pttl(&redis_key)
+                    .query_async(&mut connection)
+                    .await
+            })
+            .await
+            .map_err(unavailable)?;
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        // A key without a lifetime (-1) was not written by this store; gone (-2) is a miss.
+        let Ok(left) = u64::try_from(left) else {
+            return Ok(None);
+        };
+        Ok(decode(&value).map(|(answer, tags)| (answer, tags, Duration::from_millis(left))))
+    }
+}
+
+#[async_trait::async_trait]
+impl AnswerStore for RedisAnswerStore {
+    async fn get(&self, key: &CacheKey) -> Result<Option<Arc<CachedAnswer>>, StoreError> {
+        Ok(self
+            .get_with_tags(key)
+            .await?
+            .map(|(answer, _, _)| Arc::new(answer)))
+    }
+
+    async fn put(
+        &self,
+        key: CacheKey,
+        answer: Arc<CachedAnswer>,
+        mut tags: Vec<CacheTag>,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        tags.sort();
+        tags.dedup();
+        let redis_key = answer_key(&key);
+        let value = encode(&answer, &tags);
+        let ttl = millis(ttl);
+        self.redis
+            .call(|mut connection| async move {
+                let mut pipe = redis::pipe();
+                pipe.atomic()
+                    .cmd("SET")
+                    .arg(&redis_key)
+                    .arg(value)
+                    .arg("PX")
+                    .arg(ttl)
+                    .ignore();
+                for tag in &tags {
+                    let set = tag_key(tag);
+                    pipe.sadd(&set, &redis_key).ignore();
+                    // The set lives as long as its newest answer (every answer of one gateway
+                    // has the same lifetime).
+                    pipe.cmd("PEXPIRE").arg(&set).arg(ttl).ignore();
+                }
+                pipe.query_async::<()>(&mut connection).await
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn invalidate(&self, tags: &[CacheTag]) -> Result<(), StoreError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<String> = tags.iter().map(tag_key).collect();
+        self.redis
+            .call(|mut connection| async move {
+                redis::cmd("EVAL")
+                    .arg(INVALIDATE_SCRIPT)
+                    .arg(keys.len())
+                    .arg(&keys)
+                    .query_async::<()>(&mut connection)
+                    .await
+            })
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn get_bytes(&self, key: &str) -> Result<Option<Arc<[u8]>>, StoreError> {
+        let redis_key = bytes_key(key);
+        let value: Option<Vec<u8>> = self
+            .redis
+            .call(|mut connection| async move {
+                redis::cmd("GET")
+                    .arg(&redis_key)
+                    .query_async(&mut connection)
+                    .await
+            })
+            .await
+            .map_err(unavailable)?;
+        Ok(value.map(Arc::from))
+    }
+
+    async fn put_bytes(
+        &self,
+        key: String,
+        value: Arc<[u8]>,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        if ttl.is_zero() {
+            return Ok(());
+        }
+        let redis_key = bytes_key(&key);
+        let ttl = millis(ttl);
+        self.redis
+            .call(|mut connection| async move {
+                redis::cmd("SET")
+                    .arg(&redis_key)
+                    .arg(&*value)
+                    .arg("PX")
+                    .arg(ttl)
+                    .query_async::<()>(&mut connection)
+                    .await
+            })
+            .await
+            .map_err(unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::{AccessToken, Fingerprinter};
+
+    #[test]
+    fn a_value_holds_its_tags_and_body_and_a_key_holds_no_token_nor_path() {
+        let answer = CachedAnswer {
+            body: b"{\"id\":\"1\"}\n\0binary".to_vec(),
+        };
+        let tags = vec![CacheTag::node("1"), CacheTag::node("2")];
+        let (decoded, decoded_tags) = decode(&encode(&answer, &tags)).expect("decodes");
+        assert_eq!((decoded, decoded_tags), (answer, tags));
+        assert!(decode(b"\x02whatever").is_none());
+
+        let key = CacheKey {
+            token: Fingerprinter::random().fingerprint(&AccessToken::new("EAAsecret")),
+            version: "v25.0".into(),
+            path: "me/businesses".to_owned(),
+            params: "fields=name".to_owned(),
+        };
+        let redis_key = answer_key(&key);
+        assert!(
+            redis_key.starts_with("bizgraph:v1:v25.0:answer:"),
+            "{redis_key}"
+        );
+        assert!(!redis_key.contains("EAAsecret") && !redis_key.contains("businesses"));
+    }
+}

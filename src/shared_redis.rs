@@ -1,0 +1,292 @@
+//! The Redis that the replicas of one deployment share (`--redis-url`): one multiplexed,
+//! self-reconnecting connection (the `redis` crate's `ConnectionManager`) for commands, and
+//! one connection per subscription for pub/sub.
+//!
+//! Redis is an optimisation and a messenger, never a dependency of an answer (unless
+//! `--redis-required`): every call is bounded by [`CALL_TIMEOUT`], and after
+//! [`CIRCUIT_FAILURES`] failures in a row the client stops asking for [`CIRCUIT_COOL_DOWN`]
+//! (a call then fails at once, as `skipped`). Failures are logged once per window and counted
+//! in `/metrics` (`bizgraph_redis_calls{outcome}`, `bizgraph_redis_circuit_open`).
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::log_window::log_window;
+
+/// The most one Redis call may take before it counts as failed.
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_millis(200);
+/// Failures in a row that open the circuit.
+pub(crate) const CIRCUIT_FAILURES: u32 = 3;
+/// How long an open circuit keeps calls from being sent.
+pub(crate) const CIRCUIT_COOL_DOWN: Duration = Duration::from_secs(5);
+/// The pause before a lost subscription connects again.
+const RESUBSCRIBE_PAUSE: Duration = Duration::from_millis(500);
+
+/// What every key bizgraph writes starts with: the name and the format version of what is
+/// stored, so that a format change never reads another version's values.
+pub(crate) const KEY_PREFIX: &str = "bizgraph:v1";
+
+/// Labels of a Redis call.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RedisCallLabels {
+    /// `ok`, `error`, `timeout` or `skipped` (the circuit was open).
+    pub(crate) outcome: String,
+}
+
+/// Why Redis could not be used for a call.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum RedisUnavailable {
+    /// Redis answered with an error or the connection failed.
+    #[error("redis failed: {0}")]
+    Failed(String),
+    /// Redis did not answer within the call timeout.
+    #[error("redis did not answer within {} ms", CALL_TIMEOUT.as_millis())]
+    TimedOut,
+    /// The circuit is open: Redis failed recently and is not asked for a while.
+    #[error("redis is not asked for a while after failing")]
+    CircuitOpen,
+}
+
+/// The counters of Redis calls, registered into each gateway's `/metrics`.
+#[derive(Clone, Default)]
+pub(crate) struct RedisMetrics {
+    pub(crate) calls: Family<RedisCallLabels, Counter>,
+    pub(crate) circuit_open: Gauge,
+}
+
+impl RedisMetrics {
+    fn count(&self, outcome: &str) {
+        self.calls
+            .get_or_create(&RedisCallLabels {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+}
+
+/// The circuit: failures in a row and, while open, when it closes again.
+struct Circuit {
+    failures: AtomicU32,
+    open: AtomicBool,
+    opened_at: Mutex<Option<Instant>>,
+}
+
+/// A handle on the shared Redis. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct SharedRedis {
+    client: redis::Client,
+    manager: ConnectionManager,
+    circuit: Arc<Circuit>,
+    metrics: RedisMetrics,
+}
+
+impl std::fmt::Debug for SharedRedis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password.
+        f.write_str("SharedRedis(<url redacted>)")
+    }
+}
+
+impl SharedRedis {
+    /// A client for the Redis at `url`. Nothing is connected yet: the first call connects
+    /// (so a gateway starts while Redis is down); `connect_now` checks at once.
+    pub(crate) fn new(url: &str) -> Result<SharedRedis, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CALL_TIMEOUT))
+            .set_response_timeout(Some(CALL_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
+        Ok(SharedRedis {
+            client,
+            manager,
+            circuit: Arc::new(Circuit {
+                failures: AtomicU32::new(0),
+                open: AtomicBool::new(false),
+                opened_at: Mutex::new(None),
+            }),
+            metrics: RedisMetrics::default(),
+        })
+    }
+
+    /// The counters to register in `/metrics`.
+    pub(crate) fn metrics(&self) -> &RedisMetrics {
+        &self.metrics
+    }
+
+    /// Whether Redis is being skipped now after failures.
+    pub(crate) fn is_unavailable(&self) -> bool {
+        self.circuit_is_open(Instant::now())
+    }
+
+    /// Checks that Redis answers a PING within the call timeout.
+    pub(crate) async fn ping(&self) -> Result<(), RedisUnavailable> {
+        self.call(|mut connection| async move {
+            redis::cmd("PING")
+                .query_async::<String>(&mut connection)
+                .await
+                .map(drop)
+        })
+        .await
+    }
+
+    fn circuit_is_open(&self, now: Instant) -> bool {
+        if !self.circuit.open.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut opened_at = self
+            .circuit
+            .opened_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match *opened_at {
+            Some(at) if now.saturating_duration_since(at) < CIRCUIT_COOL_DOWN => true,
+            _ => {
+                // Half open: this call goes through; a failure opens the circuit again.
+                *opened_at = None;
+                self.circuit.open.store(false, Ordering::Release);
+                self.metrics.circuit_open.set(0);
+                self.circuit
+                    .failures
+                    .store(CIRCUIT_FAILURES - 1, Ordering::Release);
+                false
+            }
+        }
+    }
+
+    /// Runs one Redis call within the call timeout, unless the circuit is open.
+    pub(crate) async fn call<T, F, Fut>(&self, call: F) -> Result<T, RedisUnavailable>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        if self.circuit_is_open(Instant::now()) {
+            self.metrics.count("skipped");
+            return Err(RedisUnavailable::CircuitOpen);
+        }
+        let outcome = tokio::time::timeout(CALL_TIMEOUT, call(self.manager.clone())).await;
+        let failure = match outcome {
+            Ok(Ok(value)) => {
+                self.metrics.count("ok");
+                self.circuit.failures.store(0, Ordering::Release);
+                return Ok(value);
+            }
+            Ok(Err(error)) => {
+                self.metrics.count("error");
+                RedisUnavailable::Failed(error.to_string())
+            }
+            Err(_elapsed) => {
+                self.metrics.count("timeout");
+                RedisUnavailable::TimedOut
+            }
+        };
+        let failures = self.circuit.failures.fetch_add(1, Ordering::AcqRel) + 1;
+        if failures >= CIRCUIT_FAILURES && !self.circuit.open.swap(true, Ordering::AcqRel) {
+            *self
+                .circuit
+                .opened_at
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+            self.metrics.circuit_open.set(1);
+        }
+        if let Some(suppressed) = log_window().should_log("redis_unavailable") {
+            tracing::warn!(
+                error = %failure,
+                suppressed,
+                "redis is unavailable; the gateway serves from memory and upstream"
+            );
+        }
+        Err(failure)
+    }
+
+    /// Subscribes to `channel` for as long as the process runs, reconnecting after a loss,
+    /// and hands every message's payload to `deliver`. `resubscribed` runs after every
+    /// reconnection (messages may have been missed while the connection was down).
+    pub(crate) fn subscribe(
+        &self,
+        channel: String,
+        deliver: impl Fn(Vec<u8>) + Send + Sync + 'static,
+        resubscribed: impl Fn() + Send + Sync + 'static,
+    ) {
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let mut connected_before = false;
+            loop {
+                let connecting = async {
+                    let mut pubsub = client.get_async_pubsub().await?;
+                    pubsub.subscribe(&channel).await?;
+                    Ok::<_, redis::RedisError>(pubsub)
+                };
+                match tokio::time::timeout(Duration::from_secs(2), connecting).await {
+                    Ok(Ok(pubsub)) => {
+                        if connected_before {
+                            resubscribed();
+                        }
+                        connected_before = true;
+                        let mut messages = pubsub.into_on_message();
+                        while let Some(message) = messages.next().await {
+                            deliver(message.get_payload_bytes().to_vec());
+                        }
+                        // The connection is lost: what is published until it is back is
+                        // missed.
+                        resubscribed();
+                    }
+                    Ok(Err(error)) => log_subscription_lost(&channel, &error.to_string()),
+                    Err(_elapsed) => log_subscription_lost(&channel, "connecting timed out"),
+                }
+                tokio::time::sleep(RESUBSCRIBE_PAUSE).await;
+            }
+        });
+    }
+}
+
+fn log_subscription_lost(channel: &str, error: &str) {
+    if let Some(suppressed) = log_window().should_log("redis_subscription_lost") {
+        tracing::warn!(
+            channel,
+            error,
+            suppressed,
+            "cannot subscribe to a redis channel; other replicas' invalidations and events are \
+             not received until it is back"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_redis_that_is_not_there_opens_the_circuit_and_is_then_skipped() {
+        // Port 9 (discard) on loopback: nothing listens there.
+        let redis = SharedRedis::new("redis://127.0.0.1:9/").unwrap_or_else(|e| panic!("{e}"));
+        for _ in 0..CIRCUIT_FAILURES {
+            assert!(redis.ping().await.is_err());
+        }
+        assert!(redis.is_unavailable());
+        let started = Instant::now();
+        assert!(matches!(
+            redis.ping().await,
+            Err(RedisUnavailable::CircuitOpen)
+        ));
+        assert!(started.elapsed() < Duration::from_millis(50));
+        let skipped = redis
+            .metrics()
+            .calls
+            .get_or_create(&RedisCallLabels {
+                outcome: "skipped".to_owned(),
+            })
+            .get();
+        assert_eq!(skipped, 1);
+    }
+}

@@ -1,0 +1,480 @@
+//! Replicas on one Redis (`--redis-url`): two gateways, each built as `serve` builds one
+//! (`Application::build` with a Redis URL), on a `redis-server` of the test's own and one
+//! sandbox. A write through one is read through the other, a webhook taken by one reaches a
+//! subscriber on the other once, Redis stopping costs no answer, and Redis holds no token.
+//!
+//! The tests start `redis-server` (Debian's package) on a free loopback port and skip, saying
+//! why, where it is not installed.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bizgraph::config::Secret;
+use bizgraph::{Application, Settings, StartError};
+use graph_sandbox::SandboxSettings;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::helpers::{TestApp, first_error_code, post_graphql, wait_until_healthy};
+use crate::subscriptions::{connect, next_message, send};
+use crate::webhooks::{APP_SECRET, VERIFY_TOKEN, delivery, sign};
+
+const SHARED_SECRET: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+const BUSINESS: &str = r#"{ business(id: "200001") { name } }"#;
+const ADMIN: &str = "demo-admin";
+
+/// A `redis-server` of this test's own, killed when dropped.
+struct RedisServer {
+    child: Child,
+    url: String,
+}
+
+impl RedisServer {
+    /// A fresh server on a free loopback port, or `None` (with the reason printed) when
+    /// `redis-server` is not installed.
+    async fn start() -> Option<RedisServer> {
+        if Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_err()
+        {
+            eprintln!(
+                "skipped: redis-server is not installed (apt-get install redis-server; .ci/run \
+                 installs it)"
+            );
+            return None;
+        }
+        let port = {
+            let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            free.local_addr().unwrap().port()
+        };
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--dir", "/tmp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = RedisServer {
+            child,
+            url: format!("redis://127.0.0.1:{port}/"),
+        };
+        for _ in 0..200 {
+            if server.connection().await.is_some() {
+                return Some(server);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("redis-server did not answer on port {port} within 5 s");
+    }
+
+    async fn connection(&self) -> Option<redis::aio::MultiplexedConnection> {
+        let client = redis::Client::open(self.url.as_str()).ok()?;
+        let mut connection = client.get_multiplexed_async_connection().await.ok()?;
+        let pong: String = redis::cmd("PING").query_async(&mut connection).await.ok()?;
+        (pong == "PONG").then_some(connection)
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The settings of a replica in front of `sandbox_url` on the Redis at `redis_url`.
+fn replica_settings(sandbox_url: &str, redis_url: &str) -> Settings {
+    let mut settings = Settings::for_upstream(sandbox_url);
+    settings.upstream.timeout = Duration::from_secs(10);
+    settings.cache.key_secret = Some(Secret::new(SHARED_SECRET));
+    settings.redis.url = Some(Secret::new(redis_url));
+    settings.webhooks.verify_token = Some(Secret::new(VERIFY_TOKEN));
+    settings.webhooks.app_secret = Some(Secret::new(APP_SECRET));
+    settings
+}
+
+/// Replica A (a `TestApp` with the sandbox) and replica B's base URL.
+struct Replicas {
+    a: TestApp,
+    b: String,
+}
+
+async fn spawn_replica(http: &reqwest::Client, sandbox_url: &str, redis_url: &str) -> String {
+    let app = Application::build(replica_settings(sandbox_url, redis_url))
+        .await
+        .unwrap();
+    let gateway = format!("http://{}", app.addr());
+    app.spawn();
+    wait_until_healthy(http, &gateway).await;
+    gateway
+}
+
+async fn spawn_replicas(redis: &RedisServer) -> Replicas {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let a = spawn_replica(&http, &sandbox.url(), &redis.url).await;
+    let b = spawn_replica(&http, &sandbox.url(), &redis.url).await;
+    // Each replica subscribes to the invalidation and event channels in the background.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Replicas {
+        a: TestApp {
+            gateway: a,
+            sandbox,
+            http,
+        },
+        b,
+    }
+}
+
+impl Replicas {
+    async fn query(&self, gateway: &str, query: &str) -> Value {
+        post_graphql(
+            &self.a.http,
+            &format!("{gateway}/graphql"),
+            Some(ADMIN),
+            &json!({"query": query}),
+        )
+        .await
+    }
+
+    async fn post_delivery(&self, gateway: &str, body: &[u8]) -> u16 {
+        self.a
+            .http
+            .post(format!("{gateway}/webhooks/meta"))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", sign(APP_SECRET, body))
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
+
+/// Every key in Redis and what it holds, as text.
+async fn redis_contents(redis: &RedisServer) -> Vec<(String, String)> {
+    let mut connection = redis.connection().await.expect("redis answers");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let mut contents = Vec::new();
+    for key in keys {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        let value = match kind.as_str() {
+            "string" => {
+                let bytes: Vec<u8> = redis::cmd("GET")
+                    .arg(&key)
+                    .query_async(&mut connection)
+                    .await
+                    .unwrap_or_default();
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            "set" => {
+                let members: Vec<String> = redis::cmd("SMEMBERS")
+                    .arg(&key)
+                    .query_async(&mut connection)
+                    .await
+                    .unwrap_or_default();
+                members.join("\n")
+            }
+            _ => String::new(),
+        };
+        contents.push((key, value));
+    }
+    contents
+}
+
+#[tokio::test]
+async fn a_write_through_one_replica_is_read_through_the_other_and_redis_holds_no_token() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let replicas = spawn_replicas(&redis).await;
+    let b = replicas.b.clone();
+
+    let before = replicas.query(&b, BUSINESS).await;
+    assert_eq!(
+        before["data"]["business"]["name"], "Pomni Media",
+        "{before}"
+    );
+    // A finds B's answer in Redis: no upstream call.
+    let calls = replicas.a.upstream_requests().await;
+    let through_a = replicas.query(&replicas.a.gateway, BUSINESS).await;
+    assert_eq!(through_a["data"], before["data"]);
+    assert_eq!(
+        through_a["extensions"]["cost"],
+        json!({"cacheHits": 1, "graphCalls": 0}),
+        "{through_a}"
+    );
+    assert_eq!(replicas.a.upstream_requests().await, calls, "a Redis hit");
+
+    let updated = replicas
+        .query(
+            &replicas.a.gateway,
+            r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Studio"}) { name } }"#,
+        )
+        .await;
+    assert_eq!(
+        updated["data"]["updateBusiness"]["name"], "Pomni Studio",
+        "{updated}"
+    );
+    // The invalidation reaches B's memory level through pub/sub; B then reads the new name
+    // from upstream or from what A read back after its write, never the old answer.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = replicas.query(&b, BUSINESS).await;
+    assert_eq!(after["data"]["business"]["name"], "Pomni Studio", "{after}");
+
+    let contents = redis_contents(&redis).await;
+    assert!(
+        contents
+            .iter()
+            .any(|(key, _)| key.starts_with("bizgraph:v1:v") && key.contains(":answer:")),
+        "{contents:?}"
+    );
+    for (key, value) in &contents {
+        assert!(key.starts_with("bizgraph:v1:"), "{key}");
+        for token in [ADMIN, "demo-employee", "demo-system"] {
+            assert!(
+                !key.contains(token) && !value.contains(token),
+                "{key} holds {token}"
+            );
+        }
+    }
+    let metrics = replicas.a.page("/metrics").await;
+    assert!(
+        metrics.contains(r#"bizgraph_redis_calls_total{outcome="ok"}"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_taken_by_one_replica_reaches_a_subscriber_on_the_other_once() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let replicas = spawn_replicas(&redis).await;
+    let on_b = TestApp {
+        gateway: replicas.b.clone(),
+        sandbox: graph_sandbox::spawn(
+            TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            SandboxSettings::default(),
+        )
+        .await
+        .unwrap(),
+        http: replicas.a.http.clone(),
+    };
+    let mut subscriber = connect(
+        &on_b,
+        "graphql-transport-ws",
+        json!({"Authorization": format!("Bearer {ADMIN}")}),
+    )
+    .await;
+    assert_eq!(
+        next_message(&mut subscriber, Duration::from_secs(10)).await,
+        Some(json!({"type": "connection_ack"}))
+    );
+    send(
+        &mut subscriber,
+        json!({"id": "1", "type": "subscribe", "payload": {"query":
+            "subscription { migrationEvents { userId migrationExpireTime } }"}}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let body = delivery("100002", "2026-12-25T10:00:00Z");
+    assert_eq!(
+        replicas.post_delivery(&replicas.a.gateway, &body).await,
+        200
+    );
+    let event = next_message(&mut subscriber, Duration::from_secs(10))
+        .await
+        .expect("the event, through Redis");
+    assert_eq!(event["type"], "next", "{event}");
+    assert_eq!(
+        event["payload"]["data"]["migrationEvents"]["userId"],
+        "100002"
+    );
+
+    // Meta retries the same delivery, and the load balancer sends it to B.
+    assert_eq!(replicas.post_delivery(&replicas.b, &body).await, 200);
+    assert_eq!(
+        next_message(&mut subscriber, Duration::from_millis(700)).await,
+        None,
+        "a replayed delivery is not delivered again"
+    );
+}
+
+#[tokio::test]
+async fn a_throttle_seen_by_one_replica_holds_back_the_other() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let replicas = spawn_replicas(&redis).await;
+    replicas
+        .a
+        .control("faults", json!({"error_code": 4, "times": 1}))
+        .await;
+    let throttled = replicas
+        .query(&replicas.a.gateway, "{ viewer { name } }")
+        .await;
+    assert_eq!(
+        first_error_code(&throttled),
+        Some("RATE_LIMITED"),
+        "{throttled}"
+    );
+
+    let before = replicas.a.upstream_requests().await;
+    let held = replicas.query(&replicas.b, "{ viewer { id } }").await;
+    assert_eq!(first_error_code(&held), Some("RATE_LIMITED"), "{held}");
+    assert_eq!(
+        replicas.a.upstream_requests().await,
+        before,
+        "a held-back call reached Graph"
+    );
+    let contents = redis_contents(&redis).await;
+    assert!(
+        contents
+            .iter()
+            .any(|(key, _)| key.starts_with("bizgraph:v1:usage:token:")),
+        "{contents:?}"
+    );
+}
+
+#[tokio::test]
+async fn with_redis_stopped_both_replicas_keep_answering() {
+    let Some(mut redis) = RedisServer::start().await else {
+        return;
+    };
+    let replicas = spawn_replicas(&redis).await;
+    let b = replicas.b.clone();
+    let before = replicas.query(&b, BUSINESS).await;
+    assert_eq!(
+        before["data"]["business"]["name"], "Pomni Media",
+        "{before}"
+    );
+
+    redis.stop();
+
+    for _ in 0..5 {
+        for gateway in [&replicas.a.gateway, &b] {
+            let started = std::time::Instant::now();
+            let answer = replicas.query(gateway, BUSINESS).await;
+            assert_eq!(
+                answer["data"]["business"]["name"], "Pomni Media",
+                "{answer}"
+            );
+            assert!(started.elapsed() < Duration::from_secs(3));
+        }
+    }
+    let updated = replicas
+        .query(
+            &replicas.a.gateway,
+            r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Offline"}) { name } }"#,
+        )
+        .await;
+    assert_eq!(
+        updated["data"]["updateBusiness"]["name"], "Pomni Offline",
+        "{updated}"
+    );
+    let after = replicas.query(&replicas.a.gateway, BUSINESS).await;
+    assert_eq!(
+        after["data"]["business"]["name"], "Pomni Offline",
+        "{after}"
+    );
+    let metrics = replicas.a.page("/metrics").await;
+    assert!(
+        metrics.contains("bizgraph_redis_circuit_open 1")
+            || metrics.contains(r#"bizgraph_redis_calls_total{outcome="error"}"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_required_redis_that_stops_fails_requests_and_readiness() {
+    let Some(mut redis) = RedisServer::start().await else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
+        .await
+        .unwrap();
+    let mut settings = replica_settings(&sandbox.url(), &redis.url);
+    settings.redis.required = true;
+    let app = Application::build(settings).await.unwrap();
+    let gateway = format!("http://{}", app.addr());
+    app.spawn();
+    let http = reqwest::Client::new();
+    wait_until_healthy(&http, &gateway).await;
+    let ready = http.get(format!("{gateway}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(
+        ready.json::<Value>().await.unwrap(),
+        json!({"ready": true, "redis": "ok"})
+    );
+
+    redis.stop();
+    let mut refused = None;
+    for _ in 0..10 {
+        let response = http
+            .post(format!("{gateway}/graphql"))
+            .bearer_auth(ADMIN)
+            .json(&json!({"query": BUSINESS}))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 503 {
+            refused = Some(response.json::<Value>().await.unwrap());
+            break;
+        }
+    }
+    let refused = refused.expect("503 once the circuit is open");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "UPSTREAM_UNAVAILABLE",
+        "{refused}"
+    );
+    let ready = http.get(format!("{gateway}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(
+        ready.json::<Value>().await.unwrap(),
+        json!({"ready": false, "redis": "unavailable"})
+    );
+}
+
+#[tokio::test]
+async fn redis_without_a_shared_secret_or_a_required_redis_that_is_down_refuses_to_start() {
+    let mut settings = Settings::for_upstream("http://127.0.0.1:9");
+    settings.redis.url = Some(Secret::new("redis://127.0.0.1:9/"));
+    assert!(matches!(
+        Application::build(settings.clone()).await,
+        Err(StartError::RedisWithoutSecret)
+    ));
+
+    settings.cache.key_secret = Some(Secret::new(SHARED_SECRET));
+    settings.redis.required = true;
+    let refused = Application::build(settings.clone()).await;
+    assert!(
+        matches!(refused, Err(StartError::RedisUnavailable(_))),
+        "{:?}",
+        refused.err()
+    );
+
+    // Not required: the replica starts and serves while Redis is down.
+    settings.redis.required = false;
+    assert!(Application::build(settings).await.is_ok());
+}
