@@ -245,14 +245,14 @@ impl Business {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Page>> {
-        connection::resolve(
+        Box::pin(connection::resolve(
             ctx,
             self.parent(),
             "owned_pages",
             (first, after),
             plan_page,
             |p, _| Page(p),
-        )
+        ))
         .await
     }
 
@@ -264,14 +264,14 @@ impl Business {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<AdAccount>> {
-        connection::resolve(
+        Box::pin(connection::resolve(
             ctx,
             self.parent(),
             "owned_ad_accounts",
             (first, after),
             plan_ad_account,
             |a, _| AdAccount(a),
-        )
+        ))
         .await
     }
 
@@ -283,14 +283,14 @@ impl Business {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<App>> {
-        connection::resolve(
+        Box::pin(connection::resolve(
             ctx,
             self.parent(),
             "owned_apps",
             (first, after),
             plan_app,
             |a, _| App(a),
-        )
+        ))
         .await
     }
 
@@ -307,16 +307,22 @@ impl Business {
         after: Option<String>,
     ) -> Result<Conn<UserPermission>> {
         if business_users::current() {
-            return business_users::resolve_people(ctx, self.parent(), first, after).await;
+            return Box::pin(business_users::resolve_people(
+                ctx,
+                self.parent(),
+                first,
+                after,
+            ))
+            .await;
         }
-        connection::resolve(
+        Box::pin(connection::resolve(
             ctx,
             self.parent(),
             "userpermissions",
             (first, after),
             plan_user_permission,
             |row, _| UserPermission(row),
-        )
+        ))
         .await
     }
 
@@ -330,14 +336,14 @@ impl Business {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Project>> {
-        connection::resolve(
+        Box::pin(connection::resolve(
             ctx,
             self.parent(),
             PROJECTS_EDGE,
             (first, after),
             plan_project,
             Project::new,
-        )
+        ))
         .await
     }
 
@@ -358,14 +364,14 @@ impl Business {
     ) -> Result<Option<Conn<Invoice>>> {
         let range = InvoiceRange::new(start_date, end_date)?;
         let args = ConnectionArgs::new(first, after.as_deref())?.with_filters(range.filters());
-        connection::resolve_with(
+        Box::pin(connection::resolve_with(
             ctx,
             self.parent(),
             INVOICES_EDGE,
             args,
             plan_invoice,
             |invoice, _| Invoice(invoice),
-        )
+        ))
         .await
         .map(Some)
     }
@@ -374,13 +380,13 @@ impl Business {
     /// and finance roles read them; for anyone else this field is null with a `FORBIDDEN`
     /// error and the rest of the business still answers.
     async fn credit_cards(&self, ctx: &Context<'_>) -> Result<Option<Vec<CreditCard>>> {
-        connection::resolve_list(
+        Box::pin(connection::resolve_list(
             ctx,
             self.parent(),
             CREDIT_CARDS_EDGE,
             plan_credit_card,
             CreditCard,
-        )
+        ))
         .await
         .map(Some)
     }
@@ -389,13 +395,13 @@ impl Business {
     /// and finance roles read them; for anyone else this field is null with a `FORBIDDEN`
     /// error and the rest of the business still answers.
     async fn extended_credits(&self, ctx: &Context<'_>) -> Result<Option<Vec<ExtendedCredit>>> {
-        connection::resolve_list(
+        Box::pin(connection::resolve_list(
             ctx,
             self.parent(),
             EXTENDED_CREDITS_EDGE,
             plan_extended_credit,
             ExtendedCredit,
-        )
+        ))
         .await
         .map(Some)
     }
@@ -409,7 +415,7 @@ impl Business {
     async fn migration_readiness(&self, ctx: &Context<'_>) -> Result<MigrationReadiness> {
         let planned =
             readiness_planned(&self.fetched).then_some((&self.data, self.viewer.as_deref()));
-        migration_readiness(ctx, &self.data.id, planned).await
+        Box::pin(migration_readiness(ctx, &self.data.id, planned)).await
     }
 
     /// A preview of what the next allocation of each credit line (Meta's DCAF, every 30
@@ -421,7 +427,9 @@ impl Business {
     /// one Graph call (its `extendedcredits` and `owned_ad_accounts`, at most 1000 of them);
     /// needs the ADMIN role or a finance role (else null with a `FORBIDDEN` error).
     async fn credit_allocation(&self, ctx: &Context<'_>) -> Result<Option<Vec<CreditAllocation>>> {
-        allocation::resolve(ctx, self.parent()).await.map(Some)
+        Box::pin(allocation::resolve(ctx, self.parent()))
+            .await
+            .map(Some)
     }
 
     /// Your own persona in this business (Graph `business_persona`, read with the business;
@@ -429,12 +437,16 @@ impl Business {
     /// `me/business_users`); null for a system user, who has none.
     async fn viewer_persona(&self, ctx: &Context<'_>) -> Result<Option<Persona>> {
         if business_users::current() {
-            return business_users::read_viewer_member_persona(ctx, &self.data.id).await;
+            return Box::pin(business_users::read_viewer_member_persona(
+                ctx,
+                &self.data.id,
+            ))
+            .await;
         }
         match self.data.edges.list::<model::Persona>(VIEWER_PERSONA_EDGE) {
             Ok(Some(list)) => Ok(list.data.into_iter().next().map(Persona)),
             Ok(None) if self.fetched.contains(VIEWER_PERSONA_EDGE) => Ok(None),
-            Ok(None) => read_viewer_persona(ctx, &self.data.id).await,
+            Ok(None) => Box::pin(read_viewer_persona(ctx, &self.data.id)).await,
             Err(e) => Err(Upstream::of(ctx)?.fail(&e)),
         }
     }
@@ -449,7 +461,7 @@ impl BusinessQuery {
     /// A business by id, with everything selected below it read in one Graph call.
     async fn business(&self, ctx: &Context<'_>, id: ID) -> Option<Business> {
         let business = match ObjectId::parse("id", &id) {
-            Ok(id) => read_business(ctx, id.as_str()).await,
+            Ok(id) => Box::pin(read_business(ctx, id.as_str())).await,
             Err(error) => Err(error),
         };
         null_on_error(ctx, business)
@@ -474,9 +486,10 @@ impl BusinessQuery {
         }
         let fields = business_fields(ctx)?;
         let wanted: Vec<String> = ids.iter().map(|id| id.0.clone()).collect();
-        let found = Upstream::of(ctx)?
-            .nodes::<model::Business>(&wanted, &fields)
-            .await?;
+        let upstream = Upstream::of(ctx)?;
+        // Boxed: every field of the root objects is resolved in a future as large as the
+        // largest of them, which async-graphql moves into a box per field.
+        let found = Box::pin(upstream.nodes::<model::Business>(&wanted, &fields)).await?;
         // An id that could not be read becomes null with its own error at its index; the
         // others stay. (async-graphql would turn an item error into an error of the list.)
         Ok(wanted

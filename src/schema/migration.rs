@@ -863,7 +863,7 @@ impl MigrationQuery {
         ctx: &Context<'_>,
         user_id: Option<ID>,
     ) -> Result<MigrationStatus> {
-        migration_status(ctx, user_id.as_ref()).await
+        Box::pin(migration_status(ctx, user_id.as_ref())).await
     }
 
     /// `Business.migrationReadiness` by the business's id; it still answers once your token
@@ -875,6 +875,6 @@ impl MigrationQuery {
         business_id: ID,
     ) -> Result<MigrationReadiness> {
         let business = super::input::ObjectId::parse("businessId", &business_id)?;
-        migration_readiness(ctx, business.as_str(), None).await
+        Box::pin(migration_readiness(ctx, business.as_str(), None)).await
     }
 }

@@ -169,7 +169,7 @@ impl PersonaQuery {
     /// the people of its business.
     async fn persona(&self, ctx: &Context<'_>, id: ID) -> Option<Persona> {
         let persona = match ObjectId::parse("id", &id) {
-            Ok(id) => read_persona(ctx, id.as_str()).await,
+            Ok(id) => Box::pin(read_persona(ctx, id.as_str())).await,
             Err(error) => Err(error),
         };
         null_on_error(ctx, persona)

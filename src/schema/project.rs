@@ -131,14 +131,14 @@ impl Project {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<Page>> {
-        connection::resolve(
+        Box::pin(connection::resolve(
             ctx,
             self.parent(),
             "pages",
             (first, after),
             plan_page,
             |p, _| Page(p),
-        )
+        ))
         .await
     }
 
@@ -150,14 +150,14 @@ impl Project {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<AdAccount>> {
-        connection::resolve(
+        Box::pin(connection::resolve(
             ctx,
             self.parent(),
             "adaccounts",
             (first, after),
             plan_ad_account,
             |a, _| AdAccount(a),
-        )
+        ))
         .await
     }
 
@@ -169,14 +169,14 @@ impl Project {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Conn<App>> {
-        connection::resolve(
+        Box::pin(connection::resolve(
             ctx,
             self.parent(),
             "apps",
             (first, after),
             plan_app,
             |a, _| App(a),
-        )
+        ))
         .await
     }
 }
@@ -191,7 +191,7 @@ impl ProjectQuery {
     /// of its business. Several `project` fields in one query share one `?ids=` call.
     async fn project(&self, ctx: &Context<'_>, id: ID) -> Option<Project> {
         let project = match ObjectId::parse("id", &id) {
-            Ok(id) => read_project(ctx, id.as_str()).await,
+            Ok(id) => Box::pin(read_project(ctx, id.as_str())).await,
             Err(error) => Err(error),
         };
         null_on_error(ctx, project)

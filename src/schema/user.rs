@@ -79,14 +79,14 @@ impl User {
             edges: &self.data.edges,
             fetched: &self.fetched,
         };
-        connection::resolve(
+        Box::pin(connection::resolve(
             ctx,
             parent,
             "businesses",
             (first, after),
             plan_business,
             Business::new,
-        )
+        ))
         .await
     }
 }
@@ -100,13 +100,13 @@ impl UserQuery {
     /// The user the access token belongs to, with everything selected below it read in one
     /// Graph call.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<User> {
-        read_user(ctx, "me").await
+        Box::pin(read_user(ctx, "me")).await
     }
 
     /// A user by id.
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Option<User> {
         let user = match UserId::parse("id", &id) {
-            Ok(id) => read_user(ctx, id.as_str()).await,
+            Ok(id) => Box::pin(read_user(ctx, id.as_str())).await,
             Err(error) => Err(error),
         };
         null_on_error(ctx, user)
