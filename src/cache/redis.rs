@@ -9,8 +9,9 @@
 //!   answer stored meanwhile is never left outside its tag's set).
 //! - `bizgraph:v1:bytes:<key>` is the keyed area (persisted queries).
 //!
-//! Answers are stored as Graph sent them, uncompressed: no compression crate is in the
-//! dependency tree, and Graph's answers of a few kilobytes are small next to Redis's memory.
+//! An answer body past [`COMPRESS_FROM`] bytes is stored deflated (`flate2`) when that makes
+//! it smaller: Graph's JSON shrinks several times, and Redis's memory is shared by every
+//! replica.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,26 @@ use crate::shared_redis::{KEY_PREFIX, RedisUnavailable, SharedRedis};
 /// The value format: a version byte, the tags' length (4 bytes, big-endian), the tags
 /// joined by newlines, then the body.
 const FORMAT: u8 = 1;
+/// The same, with the body deflated.
+const FORMAT_DEFLATED: u8 = 2;
+/// Bodies from this size on are stored deflated when that makes them smaller.
+const COMPRESS_FROM: usize = 2048;
+
+fn deflate(body: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok()
+}
+
+fn inflate(body: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(body)
+        .read_to_end(&mut out)
+        .ok()?;
+    Some(out)
+}
 
 /// Deletes every key in the sets named by `KEYS`, and the sets.
 const INVALIDATE_SCRIPT: &str = r"
@@ -81,18 +102,26 @@ fn encode(answer: &CachedAnswer, tags: &[CacheTag]) -> Vec<u8> {
         .map(CacheTag::as_str)
         .collect::<Vec<_>>()
         .join("\n");
-    let mut value = Vec::with_capacity(5 + tags.len() + answer.body.len());
-    value.push(FORMAT);
+    let deflated = (answer.body.len() >= COMPRESS_FROM)
+        .then(|| deflate(&answer.body))
+        .flatten()
+        .filter(|d| d.len() < answer.body.len());
+    let (format, body) = match &deflated {
+        Some(deflated) => (FORMAT_DEFLATED, deflated.as_slice()),
+        None => (FORMAT, answer.body.as_slice()),
+    };
+    let mut value = Vec::with_capacity(5 + tags.len() + body.len());
+    value.push(format);
     value.extend_from_slice(&u32::try_from(tags.len()).unwrap_or(u32::MAX).to_be_bytes());
     value.extend_from_slice(tags.as_bytes());
-    value.extend_from_slice(&answer.body);
+    value.extend_from_slice(body);
     value
 }
 
 /// An answer and its tags from a Redis value; `None` for a value of another format.
 pub(crate) fn decode(value: &[u8]) -> Option<(CachedAnswer, Vec<CacheTag>)> {
     let (&format, rest) = value.split_first()?;
-    if format != FORMAT || rest.len() < 4 {
+    if !matches!(format, FORMAT | FORMAT_DEFLATED) || rest.len() < 4 {
         return None;
     }
     let (len, rest) = rest.split_at(4);
@@ -107,12 +136,12 @@ pub(crate) fn decode(value: &[u8]) -> Option<(CachedAnswer, Vec<CacheTag>)> {
         .filter(|tag| !tag.is_empty())
         .map(|tag| CacheTag(tag.to_owned()))
         .collect();
-    Some((
-        CachedAnswer {
-            body: body.to_vec(),
-        },
-        tags,
-    ))
+    let body = if format == FORMAT_DEFLATED {
+        inflate(body)?
+    } else {
+        body.to_vec()
+    };
+    Some((CachedAnswer { body }, tags))
 }
 
 fn millis(ttl: Duration) -> u64 {
@@ -278,5 +307,24 @@ mod tests {
             "{redis_key}"
         );
         assert!(!redis_key.contains("EAAsecret") && !redis_key.contains("businesses"));
+    }
+
+    #[test]
+    fn a_large_answer_is_stored_deflated_and_read_back_whole() {
+        let body: Vec<u8> = (0..400)
+            .map(|i| format!("{{\"id\":\"{i}\",\"name\":\"Pomni Media\"}},"))
+            .collect::<String>()
+            .into_bytes();
+        let answer = CachedAnswer { body };
+        let tags = vec![CacheTag::node("200001")];
+        let value = encode(&answer, &tags);
+        assert_eq!(value[0], FORMAT_DEFLATED);
+        assert!(value.len() * 3 < answer.body.len(), "{} bytes", value.len());
+        assert_eq!(decode(&value), Some((answer, tags.clone())));
+        // A small one stays as it is.
+        let small = CachedAnswer {
+            body: b"{}".to_vec(),
+        };
+        assert_eq!(encode(&small, &tags)[0], FORMAT);
     }
 }
