@@ -1,6 +1,6 @@
 //! Replicas on one Redis (`--redis-url`): two gateways, each built as `serve` builds one
-//! (`Application::build` with a Redis URL), on a `redis-server` of the test's own and one
-//! sandbox. A write through one is read through the other, a webhook taken by one reaches a
+//! (`Application::build` with a Redis URL), or two `bizgraph serve` processes, on a
+//! `redis-server` of the test's own and one sandbox. A write through one is read through the other, a webhook taken by one reaches a
 //! subscriber on the other once, Redis stopping costs no answer, and Redis holds no token.
 //!
 //! The tests start `redis-server` (Debian's package) on a free loopback port and skip, saying
@@ -477,4 +477,111 @@ async fn redis_without_a_shared_secret_or_a_required_redis_that_is_down_refuses_
     // Not required: the replica starts and serves while Redis is down.
     settings.redis.required = false;
     assert!(Application::build(settings).await.is_ok());
+}
+
+/// A `bizgraph serve` process in front of `sandbox_url` on the Redis at `redis_url`, killed
+/// when dropped, and its base URL.
+async fn replica_process(sandbox_url: &str, redis_url: &str) -> (tokio::process::Child, String) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bizgraph"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--graph-url",
+            sandbox_url,
+        ])
+        .args([
+            "--redis-url",
+            redis_url,
+            "--cache-key-secret",
+            SHARED_SECRET,
+        ])
+        .env("BIZGRAPH_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                return rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('/')
+                    .to_owned();
+            }
+        }
+        panic!("the replica ended before it listened");
+    })
+    .await
+    .expect("the replica prints its address");
+    // Keep reading its output so that it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+#[tokio::test]
+async fn two_gateway_processes_on_one_redis_see_each_others_writes() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
+        .await
+        .unwrap();
+    let (_a, a) = replica_process(&sandbox.url(), &redis.url).await;
+    let (_b, b) = replica_process(&sandbox.url(), &redis.url).await;
+    let http = reqwest::Client::new();
+    wait_until_healthy(&http, &a).await;
+    wait_until_healthy(&http, &b).await;
+    let query = |url: String, q: &'static str| {
+        let http = http.clone();
+        async move {
+            post_graphql(
+                &http,
+                &format!("{url}/graphql"),
+                Some(ADMIN),
+                &json!({"query": q}),
+            )
+            .await
+        }
+    };
+    // B reads (and caches, in its memory and in Redis); A then finds it in Redis.
+    let before = query(b.clone(), BUSINESS).await;
+    assert_eq!(
+        before["data"]["business"]["name"], "Pomni Media",
+        "{before}"
+    );
+    let through_a = query(a.clone(), BUSINESS).await;
+    assert_eq!(
+        through_a["extensions"]["cost"],
+        json!({"cacheHits": 1, "graphCalls": 0}),
+        "{through_a}"
+    );
+    let updated = query(
+        a.clone(),
+        r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Processes"}) { name } }"#,
+    )
+    .await;
+    assert_eq!(
+        updated["data"]["updateBusiness"]["name"], "Pomni Processes",
+        "{updated}"
+    );
+    // B's memory level is dropped through pub/sub; its next read is the new name.
+    let mut after = Value::Null;
+    for _ in 0..50 {
+        after = query(b.clone(), BUSINESS).await;
+        if after["data"]["business"]["name"] == "Pomni Processes" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        after["data"]["business"]["name"], "Pomni Processes",
+        "{after}"
+    );
 }
