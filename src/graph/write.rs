@@ -57,6 +57,10 @@ impl WriteAnswer {
     }
 }
 
+/// How long a business waits once it reaches its invitation limit (per rolling 24 hours, in
+/// either people dialect: docs/graph-api.md §8.2, §8.7).
+const INVITATION_LIMIT_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// `POST /me/businesses`: a new business with the caller as its first admin.
 #[derive(Debug, Clone)]
 pub(crate) struct CreateBusiness {
@@ -202,7 +206,7 @@ impl GraphWrite for InvitePerson {
     fn own_limit(&self) -> Option<Duration> {
         // Code 17 here is the business's invitation limit, per rolling 24 hours: "resume 24
         // hours later", with no figure of its own (docs/graph-api.md §8.2).
-        Some(Duration::from_secs(24 * 60 * 60))
+        Some(INVITATION_LIMIT_WAIT)
     }
 }
 
@@ -339,7 +343,7 @@ impl GraphWrite for InviteBusinessUser {
 
     fn own_limit(&self) -> Option<Duration> {
         // The same business invitation limit as `userpermissions` (docs/graph-api.md §8.7).
-        Some(Duration::from_secs(24 * 60 * 60))
+        Some(INVITATION_LIMIT_WAIT)
     }
 }
 

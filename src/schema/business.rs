@@ -13,7 +13,7 @@ use super::assets::{
 use super::business_users;
 use super::connection::{self, Conn, ConnectionArgs, ParentEdges, plan_connection, plan_list};
 use super::enums::Vertical;
-use super::error::{invalid_argument, null_on_error};
+use super::error::{has_code, invalid_argument, null_on_error};
 use super::funding::{
     CREDIT_CARDS_EDGE, CreditCard, EXTENDED_CREDITS_EDGE, ExtendedCredit, plan_credit_card,
     plan_extended_credit,
@@ -152,15 +152,6 @@ async fn read_business(ctx: &Context<'_>, id: &str) -> Result<Business> {
 
 /// A business's edges that need more than membership to read (a finance role, or ADMIN).
 const ROLE_GUARDED_EDGES: &[&str] = &[INVOICES_EDGE, CREDIT_CARDS_EDGE, EXTENDED_CREDITS_EDGE];
-
-/// Whether a GraphQL error carries `code`.
-fn has_code(error: &async_graphql::Error, code: ErrorCode) -> bool {
-    error
-        .extensions
-        .as_ref()
-        .and_then(|e| e.get("code"))
-        .is_some_and(|value| *value == async_graphql::Value::from(code.as_str()))
-}
 
 #[Object]
 impl Business {

@@ -18,6 +18,15 @@ pub(crate) fn invalid_argument(argument: &str, problem: &str) -> Error {
         .extend_with(|_, e| e.set("argument", argument))
 }
 
+/// Whether a GraphQL error carries `extensions.code` = `code`.
+pub(crate) fn has_code(error: &Error, code: ErrorCode) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .is_some_and(|value| *value == async_graphql::Value::from(code.as_str()))
+}
+
 /// What callers may read of Graph's own error texts (`--upstream-error-messages`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum UpstreamMessages {

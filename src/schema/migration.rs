@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 
 use super::assets::Actor;
-use super::error::{coded, invalid_argument};
+use super::error::{coded, has_code, invalid_argument};
 use super::input::UserId;
 use super::upstream::{RequestContext, Upstream};
 use crate::error::ErrorCode;
@@ -148,9 +148,6 @@ impl Audience {
 /// businesses (when that read fails, the subscriber hears only about itself).
 async fn audience(auth: &RequestContext) -> Result<Audience> {
     let upstream = Upstream::on(auth)?;
-    let mut id = FieldSet::new();
-    id.scalar("id");
-    let me: model::User = upstream.node("me", &id).await?;
     let mut fields = FieldSet::new();
     fields.scalar("id");
     let page = EdgeArgs {
@@ -162,30 +159,34 @@ async fn audience(auth: &RequestContext) -> Result<Audience> {
     let rows = businesses.edge("userpermissions", &page);
     rows.scalar("id");
     rows.object("user").scalar("id");
-    let mut people = HashSet::new();
-    match upstream.node::<model::User>("me", &fields).await {
-        Ok(user) => {
-            let businesses = user
-                .edges
-                .list::<model::Business>("businesses")
-                .ok()
-                .flatten()
-                .map(|list| list.data)
-                .unwrap_or_default();
-            for business in businesses {
-                let rows = business
-                    .edges
-                    .list::<model::UserPermission>("userpermissions")
-                    .ok()
-                    .flatten()
-                    .map(|list| list.data)
-                    .unwrap_or_default();
-                people.extend(rows.into_iter().filter_map(|row| row.user.map(|u| u.id)));
-            }
-        }
+    // One call in the common case; the bare `me` read only when the people cannot be read,
+    // to tell a token Graph refuses from a business whose people are out of reach.
+    let me: model::User = match upstream.node("me", &fields).await {
+        Ok(me) => me,
         Err(error) => {
             tracing::debug!(error = %error.message, "a subscriber's people could not be read");
+            let mut id = FieldSet::new();
+            id.scalar("id");
+            upstream.node("me", &id).await?
         }
+    };
+    let mut people = HashSet::new();
+    let businesses = me
+        .edges
+        .list::<model::Business>("businesses")
+        .ok()
+        .flatten()
+        .map(|list| list.data)
+        .unwrap_or_default();
+    for business in businesses {
+        let rows = business
+            .edges
+            .list::<model::UserPermission>("userpermissions")
+            .ok()
+            .flatten()
+            .map(|list| list.data)
+            .unwrap_or_default();
+        people.extend(rows.into_iter().filter_map(|row| row.user.map(|u| u.id)));
     }
     Ok(Audience {
         me: me.id,
@@ -769,11 +770,7 @@ pub(crate) async fn migration_readiness(
                 .known_assets(&me)
                 .get(id)
                 .is_some_and(|known| known.kind == "BUSINESS")
-                && error
-                    .extensions
-                    .as_ref()
-                    .and_then(|e| e.get("code"))
-                    .is_some_and(|code| *code == async_graphql::Value::from("NOT_FOUND")) =>
+                && has_code(&error, ErrorCode::NotFound) =>
         {
             (Vec::new(), Vec::new(), Vec::new())
         }

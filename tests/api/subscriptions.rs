@@ -339,3 +339,34 @@ async fn a_connection_without_a_token_is_closed_and_shutdown_sends_a_close_frame
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn an_oversized_websocket_message_closes_that_socket_only() {
+    let app = spawn_app_with_webhooks(|_| {}).await;
+    let mut socket = connect(
+        &app,
+        "graphql-transport-ws",
+        json!({"Authorization": "Bearer demo-admin"}),
+    )
+    .await;
+    assert_eq!(
+        next_message(&mut socket, WAIT).await,
+        Some(json!({"type": "connection_ack"}))
+    );
+    // Past the 256 KiB a GraphQL request body may have.
+    let huge = format!("{{ viewer {{ name }} }} #{}", "x".repeat(300 * 1024));
+    let _ = socket
+        .send(Message::Text(
+            json!({"id": "1", "type": "subscribe", "payload": {"query": huge}})
+                .to_string()
+                .into(),
+        ))
+        .await;
+    let answer = next_message(&mut socket, WAIT).await;
+    assert!(
+        answer.as_ref().is_none_or(|a| a.get("closed").is_some()),
+        "the socket is closed, not answered: {answer:?}"
+    );
+    let viewer = app.admin("{ viewer { name } }").await;
+    assert_eq!(viewer["data"]["viewer"]["name"], "Alex Rivera", "{viewer}");
+}

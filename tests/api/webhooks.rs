@@ -206,3 +206,22 @@ async fn the_sandbox_subscribes_through_the_handshake_and_its_deliveries_are_acc
     assert_eq!(delivered["state"], "delivered", "{delivered}");
     assert_eq!(delivered["attempts"][0]["status"], 200, "{delivered}");
 }
+
+#[tokio::test]
+async fn an_oversized_delivery_is_refused_and_the_gateway_keeps_answering() {
+    let app = spawn_app_with_webhooks(|_| {}).await;
+    // Past the 1 MiB a delivery of 1000 changes needs at most.
+    let body = vec![b' '; 1024 * 1024 + 1];
+    let (status, _) = post(&app, &body, Some(&sign(APP_SECRET, &body))).await;
+    assert_eq!(status, 413);
+    let (status, answer) = post(
+        &app,
+        &delivery("100002", "2026-12-25T10:00:00Z"),
+        Some(&sign(
+            APP_SECRET,
+            &delivery("100002", "2026-12-25T10:00:00Z"),
+        )),
+    )
+    .await;
+    assert_eq!((status, answer["new"].clone()), (200, json!(1)));
+}
