@@ -134,6 +134,10 @@ pub(crate) struct UserPermission {
     /// When an invitation lapses (today's dialect only).
     #[serde(default, deserialize_with = "graph_time")]
     pub expiration_time: Option<DateTime<Utc>>,
+    /// A member's finance role, `FINANCE_EDITOR` or `FINANCE_ANALYST` (today's dialect only:
+    /// a business user's `finance_permission`; the seed's rows have none).
+    #[serde(skip)]
+    pub finance_role: Option<String>,
 }
 
 /// A member of a business on today's API (`business_users`, `GET /{business_user_id}`): a
@@ -166,6 +170,9 @@ pub(crate) struct BusinessUser {
     /// `["FB"]` or `["MWA"]`.
     #[serde(default)]
     pub invited_user_type: Option<Vec<String>>,
+    /// `FINANCE_EDITOR` or `FINANCE_ANALYST`; absent without a finance role.
+    #[serde(default)]
+    pub finance_permission: Option<String>,
     /// The business.
     #[serde(default)]
     pub business: Option<Box<Business>>,
@@ -213,6 +220,7 @@ impl From<BusinessUser> for UserPermission {
             invited_user_type: member.invited_user_type,
             invite_link: None,
             expiration_time: None,
+            finance_role: member.finance_permission,
         }
     }
 }
@@ -272,6 +280,7 @@ impl From<RoleRequest> for UserPermission {
             invited_user_type: request.invited_user_type,
             invite_link: request.invite_link,
             expiration_time: request.expiration_time,
+            finance_role: None,
         }
     }
 }

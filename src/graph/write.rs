@@ -365,16 +365,19 @@ impl PeopleNode {
     }
 }
 
-/// `POST /{business_user_id}` or `POST /{business_role_request_id}` with `role`: a member's
-/// new role, or the role an invitation offers.
+/// `POST /{business_user_id}` or `POST /{business_role_request_id}` with `role` and/or
+/// `tasks`: a member's new role or tasks (a finance role among them), or what an invitation
+/// offers.
 #[derive(Debug, Clone)]
 pub(crate) struct ChangeBusinessUserRole {
     /// The business (its cached people are forgotten).
     pub business: String,
     /// The member or invitation.
     pub person: PeopleNode,
-    /// Graph's spelling of the new role.
-    pub role: &'static str,
+    /// Graph's spelling of the new role, if it changes.
+    pub role: Option<&'static str>,
+    /// The new tasks, in Graph's names, if they change: the whole list, as Graph replaces it.
+    pub tasks: Option<Vec<String>>,
 }
 
 impl GraphWrite for ChangeBusinessUserRole {
@@ -383,7 +386,18 @@ impl GraphWrite for ChangeBusinessUserRole {
     }
 
     fn params(&self) -> Vec<(String, String)> {
-        vec![("role".to_owned(), self.role.to_owned())]
+        let mut params = Vec::new();
+        if let Some(role) = self.role {
+            params.push(("role".to_owned(), role.to_owned()));
+        }
+        if let Some(tasks) = &self.tasks {
+            // A JSON array, as the official SDKs send list parameters.
+            params.push((
+                "tasks".to_owned(),
+                serde_json::Value::from(tasks.clone()).to_string(),
+            ));
+        }
+        params
     }
 
     fn also_touches(&self) -> Vec<String> {
@@ -770,7 +784,8 @@ mod tests {
         let change = ChangeBusinessUserRole {
             business: "200001".to_owned(),
             person: PeopleNode::Invitation("720004".to_owned()),
-            role: "ADMIN",
+            role: Some("ADMIN"),
+            tasks: None,
         };
         assert_eq!(
             (change.method(), change.node(), change.edge()),
@@ -779,6 +794,18 @@ mod tests {
         assert_eq!(
             change.params(),
             vec![("role".to_owned(), "ADMIN".to_owned())]
+        );
+        let tasks = ChangeBusinessUserRole {
+            role: None,
+            tasks: Some(vec!["EMPLOYEE".to_owned(), "FINANCE_VIEW".to_owned()]),
+            ..change.clone()
+        };
+        assert_eq!(
+            tasks.params(),
+            vec![(
+                "tasks".to_owned(),
+                r#"["EMPLOYEE","FINANCE_VIEW"]"#.to_owned()
+            )]
         );
         assert_eq!(change.also_touches(), vec!["200001".to_owned()]);
         let remove = RemoveBusinessUser {

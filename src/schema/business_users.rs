@@ -25,12 +25,15 @@ use super::business::plan_business;
 use super::connection::{
     Conn, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ParentEdges, Totals, edge_key, plan_nodes,
 };
-use super::error::invalid_argument;
+use super::enums::FinanceRole;
+use super::error::{coded, invalid_argument};
 use super::people::UserPermission;
 use super::persona::Persona;
 use super::upstream::Upstream;
 use crate::config::PeopleApi;
-use crate::graph::{EdgeArgs, FieldSet, GraphList, PageRequest, model};
+use crate::error::ErrorCode;
+use crate::graph::write::{ChangeBusinessUserRole, PeopleNode};
+use crate::graph::{EdgeArgs, FieldSet, GraphError, GraphList, PageRequest, model};
 
 /// The business's members on today's API.
 pub(crate) const MEMBERS_EDGE: &str = "business_users";
@@ -103,6 +106,7 @@ pub(crate) fn plan_member(set: &mut FieldSet, field: SelectionField<'_>) -> Resu
             "email" => set.scalar("email"),
             "tasks" => set.scalar("tasks"),
             "invitedUserType" => set.scalar("invited_user_type"),
+            "financeRole" => set.scalar("finance_permission"),
             // The business-scoped user: the business user's id and name.
             "user" if child.selection_set().any(|f| f.name() == "name") => set.scalar("name"),
             "persona" => plan_member_persona(set, child)?,
@@ -536,6 +540,97 @@ pub(crate) async fn find_invitation(
                 &format!("business {business} has no pending invitation of {email}"),
             )
         })
+}
+
+/// Business user tasks that are a finance role (the SDK names both spellings).
+const FINANCE_TASKS: [&str; 4] = [
+    "FINANCE_ANALYST",
+    "FINANCE_EDIT",
+    "FINANCE_EDITOR",
+    "FINANCE_VIEW",
+];
+
+/// `tasks` with the finance role `role` in place of any finance task they held: the whole
+/// list a business user update sends, since Graph replaces it.
+pub(crate) fn with_finance_role(tasks: Vec<String>, role: FinanceRole) -> Vec<String> {
+    let mut tasks: Vec<String> = tasks
+        .into_iter()
+        .filter(|task| !FINANCE_TASKS.contains(&task.as_str()))
+        .collect();
+    tasks.extend(role.tasks().iter().map(|task| (*task).to_owned()));
+    tasks
+}
+
+/// Whether a failed read of `userId` as a business user says it is none: another kind of
+/// node (Graph's code 100 for a field its type lacks, such as a user's or a system user's
+/// `tasks`) or nothing this token can see (code 100, subcode 33).
+fn is_not_a_business_user(error: &GraphError) -> bool {
+    error.api().is_some_and(|api| api.code == 100)
+}
+
+/// The error for a `userId` that names no business user of `business`.
+fn not_a_member(user: &str, business: &str, why: &str) -> async_graphql::Error {
+    invalid_argument(
+        "userId",
+        &format!(
+            "{user} {why}; with today's people API a finance role is a business user's task, so \
+             userId must be the id `people` of business {business} shows as `user.id` (a \
+             system user's finance role is set in Business Manager, or through this gateway \
+             with --people-api seed where Graph still takes finance_permissions)"
+        ),
+    )
+}
+
+/// `grantFinancePermission` with today's people API (docs/graph-api.md §8.7): Graph takes no
+/// writes on `finance_permissions`; a finance role is a business user's tasks. Reads the
+/// business user's tasks and business (one call), then posts the tasks with the role's
+/// finance tasks in place of any it had (one call).
+pub(crate) async fn grant_finance_role(
+    ctx: &Context<'_>,
+    business: &str,
+    member: &str,
+    role: FinanceRole,
+) -> Result<()> {
+    let mut fields = FieldSet::new();
+    fields.scalar("id");
+    fields.scalar("tasks");
+    fields.object("business").scalar("id");
+    let upstream = Upstream::of(ctx)?;
+    let mut read = upstream
+        .node_outcomes::<model::BusinessUser>(&[member.to_owned()], &fields)
+        .await?;
+    let found = match read.remove(member) {
+        Some(Ok(found)) => found,
+        Some(Err(error)) if is_not_a_business_user(&error) => {
+            return Err(not_a_member(
+                member,
+                business,
+                "is not a business user this token can see",
+            ));
+        }
+        Some(Err(error)) => return Err(upstream.fail(&error)),
+        None => {
+            return Err(coded(
+                ErrorCode::NotFound,
+                format!("Graph's answer had no object {member}"),
+            ));
+        }
+    };
+    let of_business = found.business.as_ref().map(|b| b.id.as_str());
+    if of_business != Some(business) {
+        let why = match of_business {
+            Some(other) => format!("is a business user of business {other}"),
+            None => "is a business user of no business Graph names".to_owned(),
+        };
+        return Err(not_a_member(member, business, &why));
+    }
+    let write = ChangeBusinessUserRole {
+        business: business.to_owned(),
+        person: PeopleNode::Member(member.to_owned()),
+        role: None,
+        tasks: Some(with_finance_role(found.tasks.unwrap_or_default(), role)),
+    };
+    upstream.update(&write, 0).await
 }
 
 /// The token's own business user in `business`, as the `Persona` the current field selects:

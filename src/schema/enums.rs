@@ -163,6 +163,24 @@ impl FinanceRole {
             FinanceRole::FinanceEditor => "FINANCE_EDITOR",
         }
     }
+
+    /// From Graph's spelling; `None` for a role Graph added after this gateway was built.
+    pub fn from_graph(name: &str) -> Option<FinanceRole> {
+        match name {
+            "FINANCE_ANALYST" => Some(FinanceRole::FinanceAnalyst),
+            "FINANCE_EDITOR" => Some(FinanceRole::FinanceEditor),
+            _ => None,
+        }
+    }
+
+    /// The business user tasks that stand for the role on today's API: an editor
+    /// (`FINANCE_EDIT`) views too (`FINANCE_VIEW`).
+    pub fn tasks(self) -> &'static [&'static str] {
+        match self {
+            FinanceRole::FinanceAnalyst => &["FINANCE_VIEW"],
+            FinanceRole::FinanceEditor => &["FINANCE_EDIT", "FINANCE_VIEW"],
+        }
+    }
 }
 
 /// Where a person is in a business.

@@ -7,6 +7,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SelectionField};
 
 use super::assets::{AdAccount, plan_ad_account};
 use super::business::{Business, plan_business};
+use super::business_users;
 use super::enums::FinanceRole;
 use super::error::invalid_argument;
 use super::input::{ObjectId, TimezoneId, UserId};
@@ -253,8 +254,15 @@ pub(crate) struct FundingMutation;
 
 #[Object]
 impl FundingMutation {
-    /// Gives a person or system user of the business a finance role: reading invoices needs
-    /// one, being an ADMIN is not enough.
+    /// Gives a person or system user of the business a finance role, replacing the one they
+    /// had: reading invoices needs one, being an ADMIN is not enough. Seed people API: posts
+    /// to `finance_permissions`; `userId` is the user's id. Today's people API: Graph takes no
+    /// writes there, a finance role is a business user's tasks (FINANCE_EDITOR is
+    /// `FINANCE_EDIT` and `FINANCE_VIEW`, FINANCE_ANALYST `FINANCE_VIEW` alone), so `userId`
+    /// is the member's business user id (the `user.id` that `people` shows) and the gateway
+    /// reads their tasks and writes them back with the role's (two Graph calls). A system user
+    /// is not a business user: `INVALID_ARGUMENT` there, their finance role is set in
+    /// Business Manager.
     async fn grant_finance_permission(
         &self,
         ctx: &Context<'_>,
@@ -264,6 +272,10 @@ impl FundingMutation {
     ) -> Result<bool> {
         let business = ObjectId::parse("businessId", &business_id)?;
         let user = UserId::parse("userId", &user_id)?;
+        if business_users::current() {
+            business_users::grant_finance_role(ctx, business.as_str(), user.as_str(), role).await?;
+            return Ok(true);
+        }
         let write = GrantFinancePermission {
             business: business.as_str().to_owned(),
             user: user.as_str().to_owned(),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::assets::{Actor, plan_actor};
 use super::business_users;
-use super::enums::{BusinessRole, PermissionStatus};
+use super::enums::{BusinessRole, FinanceRole, PermissionStatus};
 use super::error::{coded, invalid_argument};
 use super::input::{Email, ObjectId, PersonRef, UserId};
 use super::persona::{Persona, plan_persona, read_persona};
@@ -166,6 +166,18 @@ impl UserPermission {
             .and_then(|kind| InvitedUserType::from_graph(kind))
     }
 
+    /// The person's finance role in the business (reading invoices needs one; see
+    /// `grantFinancePermission`). Today's people API only, members only (a business user's
+    /// `finance_permission`): null without a finance role, for an invitation, and with the
+    /// seed's, whose people rows do not carry it (its finance roles are a separate list only
+    /// ADMINs and finance people may read).
+    async fn finance_role(&self) -> Option<FinanceRole> {
+        self.0
+            .finance_role
+            .as_deref()
+            .and_then(FinanceRole::from_graph)
+    }
+
     /// Where an invitation is accepted. Today's people API, invitations only: null for
     /// members and with the seed's.
     async fn invite_link(&self) -> Option<&str> {
@@ -238,7 +250,8 @@ async fn change_role_current(
     let write = ChangeBusinessUserRole {
         business: business.to_owned(),
         person: node,
-        role: role.as_graph(),
+        role: Some(role.as_graph()),
+        tasks: None,
     };
     Upstream::of(ctx)?
         .update(&write, PEOPLE_READ_BACK_CALLS)

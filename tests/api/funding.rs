@@ -1,9 +1,15 @@
 //! Funding through the gateway: credit cards and credit lines with exact money, who may read
-//! them, and ad accounts created on a credit line, with their errors.
+//! them (a finance role granted in either people dialect, `seed::` and `current::`), and ad
+//! accounts created on a credit line, with their errors.
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, first_error_code, first_error_message, spawn_app};
+use bizgraph::config::PeopleApi;
+
+use crate::helpers::{
+    TestApp, first_error_code, first_error_message, in_both_dialects, person_id, spawn_app,
+    spawn_in,
+};
 
 const CREATE: &str = r#"mutation($input: CreateAdAccountInput!) {
     createAdAccount(businessId: "200001", input: $input) {
@@ -311,3 +317,35 @@ async fn graph_refuses_a_sequential_line_and_a_line_of_another_business() {
         "{listed}"
     );
 }
+
+async fn an_employee_reads_funding_once_granted_a_finance_role(api: PeopleApi) {
+    let app = spawn_in(api).await;
+    let query = r#"{ business(id: "200001") { creditCards { id } } }"#;
+    let refused = app.graphql(Some("demo-employee"), query, json!({})).await;
+    assert_eq!(first_error_code(&refused), Some("FORBIDDEN"), "{refused}");
+
+    // The employee's id as `people` shows it in this dialect.
+    let granted = app
+        .admin(&format!(
+            r#"mutation {{ grantFinancePermission(businessId: "200001", userId: "{}", role: FINANCE_ANALYST) }}"#,
+            person_id(api, "100002")
+        ))
+        .await;
+    assert_eq!(
+        granted["data"],
+        json!({"grantFinancePermission": true}),
+        "{granted}"
+    );
+    let read = app.graphql(Some("demo-employee"), query, json!({})).await;
+    assert!(read.get("errors").is_none(), "{read}");
+    let cards = read["data"]["business"]["creditCards"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{read}"));
+    assert!(!cards.is_empty(), "{read}");
+
+    // An analyst reads funding but, as before, creates no ad account: that is an ADMIN's.
+    let created = create(&app, "demo-employee", json!({})).await;
+    assert_eq!(first_error_code(&created), Some("FORBIDDEN"), "{created}");
+}
+
+in_both_dialects!(an_employee_reads_funding_once_granted_a_finance_role);

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use bizgraph::config::PeopleApi;
 use bizgraph::{Application, Settings};
 use graph_sandbox::{RunningSandbox, SandboxSettings};
 use serde_json::{Value, json};
@@ -333,4 +334,54 @@ pub async fn closed_by_gateway(stream: &mut TcpStream) -> Option<Vec<u8>> {
     };
     tokio::time::timeout(BOUND, reading).await.ok()?;
     Some(received)
+}
+
+/// Runs each story, an `async fn(PeopleApi)`, once per people dialect: `seed::<story>` and
+/// `current::<story>` (`--people-api seed|current`), so that one story proves both.
+macro_rules! in_both_dialects {
+    ($($story:ident),* $(,)?) => {
+        mod seed {
+            $(#[tokio::test]
+            async fn $story() {
+                super::$story(::bizgraph::config::PeopleApi::Seed).await
+            })*
+        }
+        mod current {
+            $(#[tokio::test]
+            async fn $story() {
+                super::$story(::bizgraph::config::PeopleApi::Current).await
+            })*
+        }
+    };
+}
+pub(crate) use in_both_dialects;
+
+/// A gateway speaking people dialect `api` in front of a default sandbox.
+pub async fn spawn_in(api: PeopleApi) -> TestApp {
+    spawn_in_configured(api, |_| {}).await
+}
+
+/// A gateway speaking people dialect `api`, configured further by `configure`.
+pub async fn spawn_in_configured(api: PeopleApi, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_configured(|settings| {
+        settings.upstream.people_api = api;
+        configure(settings);
+    })
+    .await
+}
+
+/// The id `people` shows as `user.id` for a seeded user of Pomni Media or Kinger Labs in
+/// dialect `api`: the user's own with the seed's people API, their business user's with
+/// today's (docs/sandbox-contract.md: the row's id plus 10000).
+pub fn person_id(api: PeopleApi, user: &str) -> &'static str {
+    let (seed, current) = match user {
+        "100001" => ("100001", "710001"),
+        "100002" => ("100002", "710002"),
+        "100004" => ("100004", "710006"),
+        other => panic!("no seeded person {other}"),
+    };
+    match api {
+        PeopleApi::Seed => seed,
+        PeopleApi::Current => current,
+    }
 }

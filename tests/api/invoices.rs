@@ -1,5 +1,5 @@
 //! Invoices through the gateway: inclusive date ranges at month edges, paging through a year,
-//! the finance-role rule, exact sums, the one Graph call a business's invoices with their
+//! the finance-role rule (its stories in both people dialects, `seed::` and `current::`), exact sums, the one Graph call a business's invoices with their
 //! campaigns cost, and bad ranges refused before any Graph call.
 
 use std::str::FromStr;
@@ -7,7 +7,12 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, first_error_code, first_error_message, spawn_app};
+use bizgraph::config::PeopleApi;
+
+use crate::helpers::{
+    TestApp, first_error_code, first_error_message, in_both_dialects, person_id, spawn_app,
+    spawn_in,
+};
 
 /// The finance person of Pomni Media (FINANCE_EDITOR in the seed).
 const FINANCE: &str = "demo-system";
@@ -135,9 +140,8 @@ async fn paging_through_a_year_gives_every_invoice_once() {
     assert_eq!(pages, 4);
 }
 
-#[tokio::test]
-async fn an_admin_reads_invoices_only_with_a_finance_role() {
-    let app = spawn_app().await;
+async fn an_admin_reads_invoices_only_with_a_finance_role(api: PeopleApi) {
+    let app = spawn_in(api).await;
     let query = r#"{ business(id: "200001") {
         name invoices(startDate: "2024-01-01", endDate: "2024-01-31") { nodes { id } }
     } }"#;
@@ -163,11 +167,14 @@ async fn an_admin_reads_invoices_only_with_a_finance_role() {
     );
     assert_eq!(refused["errors"][0]["extensions"]["graphApi"]["code"], 200);
 
-    let granted = app
-        .admin(
-            r#"mutation { grantFinancePermission(businessId: "200001", userId: "100001", role: FINANCE_ANALYST) }"#,
-        )
-        .await;
+    // The admin's id as `people` shows it in this dialect.
+    let granted = grant(
+        &app,
+        "demo-admin",
+        person_id(api, "100001"),
+        "FINANCE_ANALYST",
+    )
+    .await;
     assert_eq!(
         granted["data"],
         json!({"grantFinancePermission": true}),
@@ -182,14 +189,173 @@ async fn an_admin_reads_invoices_only_with_a_finance_role() {
     );
 
     // An EMPLOYEE cannot grant a role, not even to themselves.
-    let employee = app
-        .graphql(
-            Some("demo-employee"),
-            r#"mutation { grantFinancePermission(businessId: "200001", userId: "100002", role: FINANCE_ANALYST) }"#,
-            json!({}),
-        )
-        .await;
+    let employee = grant(
+        &app,
+        "demo-employee",
+        person_id(api, "100002"),
+        "FINANCE_ANALYST",
+    )
+    .await;
     assert_eq!(first_error_code(&employee), Some("FORBIDDEN"), "{employee}");
+    assert_eq!(employee["data"], Value::Null, "{employee}");
+}
+
+/// `grantFinancePermission` in Pomni Media, as the holder of `token`.
+async fn grant(app: &TestApp, token: &str, user: &str, role: &str) -> Value {
+    app.graphql(
+        Some(token),
+        r#"mutation($u: ID!, $r: FinanceRole!) {
+            grantFinancePermission(businessId: "200001", userId: $u, role: $r)
+        }"#,
+        json!({"u": user, "r": role}),
+    )
+    .await
+}
+
+/// Alex's `{financeRole, tasks}` as Pomni Media's people show them.
+async fn alex_in_people(app: &TestApp, api: PeopleApi) -> Value {
+    let answer = app
+        .admin(r#"{ business(id: "200001") { people(first: 50) { nodes { user { id } financeRole tasks } } } }"#)
+        .await;
+    let people = answer["data"]["business"]["people"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"));
+    let alex = people
+        .iter()
+        .find(|p| p["user"]["id"] == person_id(api, "100001"))
+        .unwrap_or_else(|| panic!("no Alex in {answer}"));
+    json!({"financeRole": alex["financeRole"], "tasks": alex["tasks"]})
+}
+
+async fn a_granted_finance_role_replaces_the_last_and_shows_where_the_dialect_can_say(
+    api: PeopleApi,
+) {
+    let app = spawn_in(api).await;
+    let calls = |before: u64, after: u64| after - before;
+    let mut shown = Vec::new();
+    for role in ["FINANCE_EDITOR", "FINANCE_ANALYST"] {
+        let before = app.upstream_requests().await;
+        let granted = grant(&app, "demo-admin", person_id(api, "100001"), role).await;
+        assert_eq!(
+            granted["data"],
+            json!({"grantFinancePermission": true}),
+            "{granted}"
+        );
+        let spent = calls(before, app.upstream_requests().await);
+        // Seed: one post to `finance_permissions`. Today's: the business user's tasks read,
+        // then written back with the role's.
+        assert_eq!(
+            spent,
+            match api {
+                PeopleApi::Seed => 1,
+                PeopleApi::Current => 2,
+            }
+        );
+        shown.push(alex_in_people(&app, api).await);
+    }
+    match api {
+        // The seed's people rows carry neither tasks nor a finance role.
+        PeopleApi::Seed => assert_eq!(
+            shown,
+            vec![json!({"financeRole": null, "tasks": null}); 2],
+            "{shown:?}"
+        ),
+        // An editor edits and views; an analyst afterwards only views (FINANCE_EDIT gone).
+        PeopleApi::Current => assert_eq!(
+            shown,
+            [
+                json!({"financeRole": "FINANCE_EDITOR",
+                       "tasks": ["ADMIN", "DEVELOPER", "EMPLOYEE", "FINANCE_EDIT", "FINANCE_VIEW", "MANAGE"]}),
+                json!({"financeRole": "FINANCE_ANALYST",
+                       "tasks": ["ADMIN", "DEVELOPER", "EMPLOYEE", "FINANCE_VIEW", "MANAGE"]}),
+            ],
+            "{shown:?}"
+        ),
+    }
+    // Either way Alex now reads the invoices.
+    let read = app
+        .admin(r#"{ business(id: "200001") { invoices(startDate: "2024-01-01", endDate: "2024-01-31") { nodes { id } } } }"#)
+        .await;
+    assert_eq!(
+        read["data"]["business"]["invoices"]["nodes"],
+        json!([{"id": "910001"}]),
+        "{read}"
+    );
+}
+
+async fn bad_grant_arguments_are_refused_before_any_graph_call(api: PeopleApi) {
+    let app = spawn_in(api).await;
+    for (business, user, argument) in [
+        ("not-a-business", person_id(api, "100001"), "businessId"),
+        ("200001", "alex", "userId"),
+        ("200001", "", "userId"),
+    ] {
+        let answer = app
+            .refused_before_upstream(
+                "demo-admin",
+                r#"mutation($b: ID!, $u: ID!) {
+                    grantFinancePermission(businessId: $b, userId: $u, role: FINANCE_EDITOR)
+                }"#,
+                json!({"b": business, "u": user}),
+            )
+            .await;
+        assert_eq!(
+            first_error_code(&answer),
+            Some("INVALID_ARGUMENT"),
+            "{answer}"
+        );
+        assert_eq!(
+            answer["errors"][0]["extensions"]["argument"], argument,
+            "{answer}"
+        );
+    }
+}
+
+in_both_dialects!(
+    an_admin_reads_invoices_only_with_a_finance_role,
+    a_granted_finance_role_replaces_the_last_and_shows_where_the_dialect_can_say,
+    bad_grant_arguments_are_refused_before_any_graph_call,
+);
+
+/// The POST requests the sandbox's journal holds.
+async fn posts(app: &TestApp) -> usize {
+    app.upstream_journal()
+        .await
+        .iter()
+        .filter(|entry| entry["method"] == "POST")
+        .count()
+}
+
+#[tokio::test]
+async fn todays_api_takes_a_finance_role_only_for_a_business_user_of_the_business() {
+    let app = spawn_in(PeopleApi::Current).await;
+    for (user, says) in [
+        // A user id (what the seed dialect takes): not a business user.
+        ("100001", "is not a business user this token can see"),
+        // The system user: not a business user either.
+        ("100003", "is not a business user this token can see"),
+        // Nothing at all.
+        ("999999999", "is not a business user this token can see"),
+        // Kinger Labs' admin: a business user, of another business.
+        ("710006", "is a business user of business 200002"),
+    ] {
+        let answer = grant(&app, "demo-admin", user, "FINANCE_EDITOR").await;
+        assert_eq!(
+            first_error_code(&answer),
+            Some("INVALID_ARGUMENT"),
+            "{user}: {answer}"
+        );
+        assert_eq!(answer["errors"][0]["extensions"]["argument"], "userId");
+        let message = first_error_message(&answer);
+        assert!(
+            message.starts_with(&format!("userId: {user} {says}"))
+                && message.contains("`user.id`")
+                && message.contains("system user"),
+            "{message}"
+        );
+    }
+    // Nothing was written.
+    assert_eq!(posts(&app).await, 0);
 }
 
 #[tokio::test]

@@ -10,25 +10,9 @@ use bizgraph::config::PeopleApi;
 use bizgraph::{Application, Settings};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, first_error_code, post_graphql, spawn_app_configured};
-
-/// Runs each story once per dialect: `seed::<story>` and `current::<story>`.
-macro_rules! in_both_dialects {
-    ($($story:ident),* $(,)?) => {
-        mod seed {
-            $(#[tokio::test]
-            async fn $story() {
-                super::$story(super::PeopleApi::Seed).await
-            })*
-        }
-        mod current {
-            $(#[tokio::test]
-            async fn $story() {
-                super::$story(super::PeopleApi::Current).await
-            })*
-        }
-    };
-}
+use crate::helpers::{
+    TestApp, first_error_code, in_both_dialects, post_graphql, spawn_in, spawn_in_configured,
+};
 
 in_both_dialects!(
     the_team_and_the_viewers_persona,
@@ -41,19 +25,6 @@ in_both_dialects!(
     the_last_admin_stays,
     past_the_invitation_limit_the_caller_waits_a_day,
 );
-
-/// A gateway speaking `api` in front of a default sandbox.
-async fn spawn_in(api: PeopleApi) -> TestApp {
-    spawn_in_configured(api, |_| {}).await
-}
-
-async fn spawn_in_configured(api: PeopleApi, configure: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn_app_configured(|settings| {
-        settings.upstream.people_api = api;
-        configure(settings);
-    })
-    .await
-}
 
 /// What a dialect's answer holds in place of a seed member's status: today's API has none.
 fn member_status(api: PeopleApi, seed: &str) -> Value {

@@ -8,11 +8,11 @@ use serde_json::{Value, json};
 
 use super::NodeRef;
 use super::business::Role;
-use super::finance_permission::finance_role_of;
+use super::finance_permission::{FinanceRole, finance_role_of, is_finance_task, set_finance_role};
 use super::persona::Persona;
 use super::user_permission::{
     InvitedUserType, Membership, Status, TASKS, check_not_last_admin, known_email, remove_member,
-    require_admin, role_of, set_role, update_row,
+    require_admin, role_of, set_role, update_row, without_finance_tasks,
 };
 use crate::answer::{ReadCtx, embedded};
 use crate::wire::auth::Viewer;
@@ -117,7 +117,7 @@ pub(crate) fn field(
         }
         "pending_email" => return Ok(text(persona.and_then(|p| p.pending_email.as_deref()))),
         "role" => json!(row.role.as_str()),
-        "tasks" => json!(row.tasks()),
+        "tasks" => json!(member_tasks(world, row)),
         "finance_permission" => {
             let user = row.user_id.unwrap_or_default();
             return Ok(finance_role_of(world, row.business_id, user).map(|r| json!(r.as_str())));
@@ -130,6 +130,27 @@ pub(crate) fn field(
         _ => return Err(unknown()),
     };
     Ok(Some(value))
+}
+
+/// A member's tasks: their row's (the ones set, else the role's) but the finance ones, and
+/// the tasks of the finance role they hold in `finance_permissions`, in the SDK's order: one
+/// store for both dialects (docs/graph-api.md §8.7).
+pub(crate) fn member_tasks(world: &World, row: &Membership) -> Vec<&'static str> {
+    let finance = row
+        .user_id
+        .and_then(|user| finance_role_of(world, row.business_id, user))
+        .map(FinanceRole::tasks)
+        .unwrap_or_default();
+    let held: Vec<&'static str> = row
+        .tasks()
+        .into_iter()
+        .filter(|task| !is_finance_task(task))
+        .chain(finance.iter().copied())
+        .collect();
+    TASKS
+        .into_iter()
+        .filter(|task| held.contains(task))
+        .collect()
 }
 
 /// A `tasks` parameter: a JSON array or a comma list of the SDK's tasks, kept in the SDK's
@@ -272,10 +293,15 @@ pub(crate) fn update(
             if let Some(role) = update.role {
                 set_role(member, role);
             }
-            if let Some(tasks) = update.tasks.clone() {
-                member.tasks = Some(tasks);
+            if let Some(tasks) = &update.tasks {
+                // The finance tasks are the finance role, kept in `finance_permissions`.
+                member.tasks = without_finance_tasks(tasks);
             }
         });
+        if let (Some(tasks), Some(user)) = (&update.tasks, row.user_id) {
+            let role = FinanceRole::of_tasks(tasks);
+            set_finance_role(world, row.business_id, user, role, viewer.user_id);
+        }
     }
     if profile_change {
         update_profile(world, &row, viewer.user_id, update);

@@ -37,6 +37,29 @@ impl FinanceRole {
         }
     }
 
+    /// The business user tasks that stand for the role on today's API (docs/graph-api.md
+    /// §8.7): an editor views too [guess: Graph does not publish the mapping].
+    pub(crate) fn tasks(self) -> &'static [&'static str] {
+        match self {
+            FinanceRole::Analyst => &["FINANCE_VIEW"],
+            FinanceRole::Editor => &["FINANCE_EDIT", "FINANCE_VIEW"],
+        }
+    }
+
+    /// The role a list of business user tasks holds: `FINANCE_EDIT` (or the SDK's
+    /// `FINANCE_EDITOR`) makes an editor, else `FINANCE_VIEW` (or `FINANCE_ANALYST`) an
+    /// analyst, else none [guess].
+    pub(crate) fn of_tasks(tasks: &[&str]) -> Option<FinanceRole> {
+        let has = |names: &[&str]| tasks.iter().any(|t| names.contains(t));
+        if has(&["FINANCE_EDIT", "FINANCE_EDITOR"]) {
+            Some(FinanceRole::Editor)
+        } else if has(&["FINANCE_VIEW", "FINANCE_ANALYST"]) {
+            Some(FinanceRole::Analyst)
+        } else {
+            None
+        }
+    }
+
     fn parse(value: &str) -> Result<FinanceRole, GraphError> {
         match scalar_param(value).as_str() {
             "FINANCE_ANALYST" => Ok(FinanceRole::Analyst),
@@ -46,6 +69,15 @@ impl FinanceRole {
             )),
         }
     }
+}
+
+/// Whether a business user task is a finance one: those are the finance role, kept in
+/// `finance_permissions`, not in the member's row.
+pub(crate) fn is_finance_task(task: &str) -> bool {
+    matches!(
+        task,
+        "FINANCE_ANALYST" | "FINANCE_EDIT" | "FINANCE_EDITOR" | "FINANCE_VIEW"
+    )
 }
 
 /// One person's finance role in one business: a row of `finance_permissions`.
@@ -204,27 +236,7 @@ pub(crate) fn grant(
             "Param user must be an active person or system user of business {business_id}"
         )));
     }
-    let now = world.now();
-    let existing = world
-        .finance_grants
-        .values()
-        .find(|g| g.business_id == business_id && g.user_id == user_id)
-        .map(|g| g.id);
-    let id = match existing {
-        Some(id) => id,
-        None => world.next_finance_grant_id(),
-    };
-    world.finance_grants.insert(
-        id,
-        FinanceGrant {
-            id,
-            business_id,
-            user_id,
-            role,
-            granted_by: Some(viewer.user_id),
-            updated_time: now,
-        },
-    );
+    set_finance_role(world, business_id, user_id, Some(role), viewer.user_id);
     // [guess] Graph answers edge writes with a bare success.
     Ok(json!({ "success": true }))
 }
@@ -257,4 +269,41 @@ pub(crate) fn forget(world: &mut World, business_id: u64, user_id: u64) {
     world
         .finance_grants
         .retain(|_, g| !(g.business_id == business_id && g.user_id == user_id));
+}
+
+/// Gives a user the finance role `role` in a business (replacing the one they had), or takes
+/// it away (`None`): the one store behind `finance_permissions` and a business user's finance
+/// tasks (docs/graph-api.md §8.7). The caller checked the rules.
+pub(crate) fn set_finance_role(
+    world: &mut World,
+    business_id: u64,
+    user_id: u64,
+    role: Option<FinanceRole>,
+    by: u64,
+) {
+    let existing = world
+        .finance_grants
+        .values()
+        .find(|g| g.business_id == business_id && g.user_id == user_id)
+        .map(|g| g.id);
+    let Some(role) = role else {
+        forget(world, business_id, user_id);
+        return;
+    };
+    let id = match existing {
+        Some(id) => id,
+        None => world.next_finance_grant_id(),
+    };
+    let now = world.now();
+    world.finance_grants.insert(
+        id,
+        FinanceGrant {
+            id,
+            business_id,
+            user_id,
+            role,
+            granted_by: Some(by),
+            updated_time: now,
+        },
+    );
 }

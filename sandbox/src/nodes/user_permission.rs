@@ -12,6 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
 use super::business::Role;
+use super::finance_permission::{FinanceRole, is_finance_task, set_finance_role};
 use super::persona::Persona;
 use super::{Node, NodeRef, unknown_field};
 use crate::answer::{ReadCtx, embedded};
@@ -442,6 +443,17 @@ pub(crate) fn write(
     Ok(json!({ "success": true }))
 }
 
+/// The tasks a member's row keeps of `tasks`: all but the finance ones (the finance role,
+/// docs/graph-api.md §8.7); `None`, the role's own, when no other is left [guess].
+pub(crate) fn without_finance_tasks(tasks: &[&'static str]) -> Option<Vec<&'static str>> {
+    let kept: Vec<&'static str> = tasks
+        .iter()
+        .copied()
+        .filter(|task| !is_finance_task(task))
+        .collect();
+    (!kept.is_empty()).then_some(kept)
+}
+
 /// A new role; the tasks set for the old one are dropped, so that the role's own show
 /// (docs/graph-api.md §8.7) [guess].
 pub(crate) fn set_role(row: &mut Membership, role: Role) {
@@ -633,12 +645,23 @@ pub(crate) fn accept_invitation(world: &mut World, acceptance: Acceptance) -> Pe
             updated_time: now,
         },
     );
+    let mut offered_finance = None;
     update_row(world, row_id, acceptance.user_id, now, |row| {
         row.user_id = Some(acceptance.user_id);
         row.status = Status::Active;
         row.persona = Some(persona_id);
         row.business_user_id = Some(business_user_id);
+        // Finance tasks an invitation offered become the member's finance role, kept in
+        // `finance_permissions` (docs/graph-api.md §8.7) [guess].
+        if let Some(tasks) = row.tasks.take() {
+            offered_finance = FinanceRole::of_tasks(&tasks).map(|role| (role, row.created_by));
+            row.tasks = without_finance_tasks(&tasks);
+        }
     });
+    if let Some((role, inviter)) = offered_finance {
+        let by = inviter.unwrap_or(acceptance.user_id);
+        set_finance_role(world, business_id, acceptance.user_id, Some(role), by);
+    }
     Ok(persona_id)
 }
 

@@ -382,7 +382,8 @@ async fn a_role_change_through_either_dialect_shows_in_both() {
         read.body,
         json!({"role": "ADMIN", "tasks": ["EMPLOYEE", "FINANCE_VIEW"]})
     );
-    // The seed's edge changes the role back; the tasks set for the old role go with it.
+    // The seed's edge changes the role back; the tasks set for the old role go with it, the
+    // finance role (FINANCE_VIEW) stays.
     let demoted = sandbox
         .post_as(
             demo::ADMIN_TOKEN,
@@ -394,23 +395,214 @@ async fn a_role_change_through_either_dialect_shows_in_both() {
     let read = node(&sandbox, demo::ADMIN_TOKEN, "710002", "role,tasks").await;
     assert_eq!(
         read.body,
-        json!({"role": "EMPLOYEE", "tasks": ["EMPLOYEE"]})
+        json!({"role": "EMPLOYEE", "tasks": ["EMPLOYEE", "FINANCE_VIEW"]})
     );
     // A finance role granted through the seed's edge is the business user's
-    // `finance_permission`.
+    // `finance_permission` and its finance tasks.
     let granted = sandbox
         .post_as(
             demo::ADMIN_TOKEN,
-            "/v25.0/200001/finance_permissions",
+            FINANCE,
             &[
                 ("user", demo::EMPLOYEE_USER_ID),
+                ("finance_permission", "FINANCE_EDITOR"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.body, success());
+    let read = node(
+        &sandbox,
+        demo::ADMIN_TOKEN,
+        "710002",
+        "tasks,finance_permission",
+    )
+    .await;
+    assert_eq!(
+        read.body,
+        json!({"tasks": ["EMPLOYEE", "FINANCE_EDIT", "FINANCE_VIEW"],
+               "finance_permission": "FINANCE_EDITOR"})
+    );
+}
+
+const FINANCE: &str = "/v25.0/200001/finance_permissions";
+
+/// The finance role of user `user` in Pomni Media, as `finance_permissions` lists it.
+async fn listed_finance_role(sandbox: &TestSandbox, user: &str) -> Option<String> {
+    let rows = list(sandbox, FINANCE, "user,finance_permission").await;
+    rows.as_array()
+        .expect("a list")
+        .iter()
+        .find(|row| row["user"]["id"] == user)
+        .map(|row| {
+            row["finance_permission"]
+                .as_str()
+                .expect("a role")
+                .to_owned()
+        })
+}
+
+/// Whether Alex may read Pomni Media's invoices of January 2024.
+async fn alex_reads_invoices(sandbox: &TestSandbox) -> bool {
+    let reply = sandbox
+        .get_as(
+            demo::ADMIN_TOKEN,
+            "/v25.0/200001/business_invoices",
+            &[("start_date", "2024-01-01"), ("end_date", "2024-02-01")],
+        )
+        .await;
+    match reply.status {
+        200 => true,
+        403 => false,
+        other => panic!("{other}: {:?}", reply.body),
+    }
+}
+
+#[tokio::test]
+async fn finance_tasks_of_a_business_user_are_its_finance_role() {
+    let sandbox = spawn_sandbox().await;
+    let alex = "710001";
+    let sandbox = &sandbox;
+    let tasks_of = |fields: &'static str| async move {
+        node(sandbox, demo::ADMIN_TOKEN, alex, fields).await.body
+    };
+    assert!(!alex_reads_invoices(sandbox).await);
+    assert_eq!(
+        tasks_of("tasks").await,
+        json!({"tasks": ["ADMIN", "DEVELOPER", "EMPLOYEE", "MANAGE"]})
+    );
+
+    // FINANCE_VIEW among the tasks: an analyst, in both dialects, who reads invoices.
+    let view = sandbox
+        .post_as(
+            demo::ADMIN_TOKEN,
+            &format!("/v25.0/{alex}"),
+            &[("tasks", "ADMIN,DEVELOPER,EMPLOYEE,MANAGE,FINANCE_VIEW")],
+        )
+        .await;
+    assert_eq!(view.body, success());
+    assert_eq!(
+        tasks_of("tasks,finance_permission").await,
+        json!({"tasks": ["ADMIN", "DEVELOPER", "EMPLOYEE", "FINANCE_VIEW", "MANAGE"],
+               "finance_permission": "FINANCE_ANALYST"})
+    );
+    assert_eq!(
+        listed_finance_role(sandbox, demo::ADMIN_USER_ID)
+            .await
+            .as_deref(),
+        Some("FINANCE_ANALYST")
+    );
+    assert!(alex_reads_invoices(sandbox).await);
+
+    // FINANCE_EDIT: an editor, who views too.
+    let edit = sandbox
+        .post_as(
+            demo::ADMIN_TOKEN,
+            &format!("/v25.0/{alex}"),
+            &[("tasks", "ADMIN,FINANCE_EDIT")],
+        )
+        .await;
+    assert_eq!(edit.body, success());
+    assert_eq!(
+        tasks_of("tasks,finance_permission").await,
+        json!({"tasks": ["ADMIN", "FINANCE_EDIT", "FINANCE_VIEW"],
+               "finance_permission": "FINANCE_EDITOR"})
+    );
+    assert_eq!(
+        listed_finance_role(sandbox, demo::ADMIN_USER_ID)
+            .await
+            .as_deref(),
+        Some("FINANCE_EDITOR")
+    );
+
+    // Tasks without a finance one take the role away: no row, no invoices.
+    let none = sandbox
+        .post_as(
+            demo::ADMIN_TOKEN,
+            &format!("/v25.0/{alex}"),
+            &[("tasks", "ADMIN,MANAGE")],
+        )
+        .await;
+    assert_eq!(none.body, success());
+    assert_eq!(
+        tasks_of("tasks").await,
+        json!({"tasks": ["ADMIN", "MANAGE"]})
+    );
+    assert_eq!(
+        listed_finance_role(sandbox, demo::ADMIN_USER_ID).await,
+        None
+    );
+    assert!(!alex_reads_invoices(sandbox).await);
+
+    // Revoking through `finance_permissions` shows in the tasks too.
+    let granted = sandbox
+        .post_as(
+            demo::ADMIN_TOKEN,
+            FINANCE,
+            &[
+                ("user", demo::ADMIN_USER_ID),
                 ("finance_permission", "FINANCE_ANALYST"),
             ],
         )
         .await;
     assert_eq!(granted.body, success());
-    let read = node(&sandbox, demo::ADMIN_TOKEN, "710002", "finance_permission").await;
-    assert_eq!(read.body, json!({"finance_permission": "FINANCE_ANALYST"}));
+    assert_eq!(
+        tasks_of("tasks").await,
+        json!({"tasks": ["ADMIN", "FINANCE_VIEW", "MANAGE"]})
+    );
+    let revoked = sandbox
+        .delete_with(demo::ADMIN_TOKEN, FINANCE, &[("user", demo::ADMIN_USER_ID)])
+        .await;
+    assert_eq!(revoked.body, success());
+    assert_eq!(
+        tasks_of("tasks").await,
+        json!({"tasks": ["ADMIN", "MANAGE"]})
+    );
+}
+
+#[tokio::test]
+async fn finance_tasks_an_invitation_offers_become_the_members_finance_role() {
+    let sandbox = spawn_sandbox().await;
+    let invited = sandbox
+        .post_as(
+            demo::ADMIN_TOKEN,
+            USERS,
+            &[
+                ("email", "fin@pomni.example"),
+                ("role", "EMPLOYEE"),
+                ("tasks", "EMPLOYEE,FINANCE_VIEW"),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status, 200, "{:?}", invited.body);
+    // Offered, not yet held: the invitation shows what it offers.
+    let pending = list(&sandbox, PENDING, "email,tasks").await;
+    assert_eq!(pending[1]["tasks"], json!(["EMPLOYEE", "FINANCE_VIEW"]));
+    let accepted = sandbox
+        .control(
+            "/__sandbox/invitations/accept",
+            json!({"business_id": "200001", "email": "fin@pomni.example",
+                   "first_name": "Fin", "last_name": "Ance"}),
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{:?}", accepted.body);
+    let user = accepted.body["user_id"]
+        .as_str()
+        .expect("a user")
+        .to_owned();
+    assert_eq!(
+        listed_finance_role(&sandbox, &user).await.as_deref(),
+        Some("FINANCE_ANALYST")
+    );
+    let members = list(&sandbox, USERS, "email,tasks,finance_permission").await;
+    let member = members
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|m| m["email"] == "fin@pomni.example")
+        .cloned()
+        .expect("the new member");
+    assert_eq!(member["tasks"], json!(["EMPLOYEE", "FINANCE_VIEW"]));
+    assert_eq!(member["finance_permission"], json!("FINANCE_ANALYST"));
 }
 
 #[tokio::test]
