@@ -121,6 +121,9 @@ pub(crate) struct World {
     pub invitations_sent: BTreeMap<u64, Vec<DateTime<Utc>>>,
     /// Invitations a business may send per rolling 24 hours.
     pub invitations_per_day: u32,
+    /// Whether project writes are refused as today's Graph refuses them (docs/graph-api.md
+    /// §8.4); off by default, so the demo shows the seed's writes.
+    pub projects_read_only: bool,
     pub usage: Usage,
     pub stats: Stats,
     pub fault: Option<Fault>,
@@ -154,6 +157,7 @@ impl World {
             extended_credits: BTreeMap::new(),
             invitations_sent: BTreeMap::new(),
             invitations_per_day: user_permission::DEFAULT_INVITATIONS_PER_DAY,
+            projects_read_only: false,
             usage: Usage::default(),
             stats: Stats::default(),
             fault: None,

@@ -12,11 +12,14 @@ use super::assets::{
 };
 use super::business::{Business, plan_business};
 use super::connection::{self, Conn, ParentEdges, plan_connection};
-use super::error::null_on_error;
+use super::error::{coded, null_on_error};
 use super::input::{ObjectId, ProjectName, project_asset};
 use super::upstream::{Upstream, read_back};
-use crate::graph::write::{CreateProject, DeleteProject, ProjectAssetWrite, WriteMethod};
-use crate::graph::{FieldSet, model};
+use crate::error::ErrorCode;
+use crate::graph::write::{
+    CreateProject, DeleteProject, GraphWrite, ProjectAssetWrite, WriteAnswer, WriteMethod,
+};
+use crate::graph::{FieldSet, GraphError, model};
 
 /// Graph's edge listing a business's projects.
 pub(crate) const PROJECTS_EDGE: &str = "businessprojects";
@@ -198,14 +201,65 @@ impl ProjectQuery {
     }
 }
 
+/// What a project write answers when today's Graph refuses it: projects are read-only there.
+const READ_ONLY_PROJECTS: &str = "Graph no longer takes project writes: Meta made business \
+    projects read-only in 2024 and replaced them with business asset groups; group the assets \
+    with a business asset group in Business Manager (Business settings, Accounts, Business \
+    asset groups). Reading projects still works.";
+
+/// Whether Graph refused a write as an operation the object does not support: code 100,
+/// subcode 33, "Unsupported post request" or "Unsupported delete request". Graph answers the
+/// same for an object that does not exist or that the token cannot see, so the caller checks
+/// that the object reads before it says projects are read-only.
+fn is_unsupported_write(error: &GraphError) -> bool {
+    error.api().is_some_and(|api| {
+        api.code == 100
+            && api.subcode == Some(33)
+            && (api.message.starts_with("Unsupported post request")
+                || api.message.starts_with("Unsupported delete request"))
+    })
+}
+
+/// Sends a project write. Today's Graph refuses every project write (docs/graph-api.md §8.4)
+/// with its "Unsupported post/delete request"; when the object written to still reads (one
+/// more call, only then), that is `FAILED_PRECONDITION` naming business asset groups, the
+/// replacement. Any other refusal, this one on an object that does not read included, is
+/// Graph's own error.
+async fn write_project(
+    ctx: &Context<'_>,
+    write: &dyn GraphWrite,
+    read_back_calls: usize,
+) -> Result<WriteAnswer> {
+    let upstream = Upstream::of(ctx)?;
+    let error = match upstream.write_outcome(write, read_back_calls).await? {
+        Ok(answer) => return Ok(answer),
+        Err(error) => error,
+    };
+    if is_unsupported_write(&error) {
+        let mut fields = FieldSet::new();
+        fields.scalar("id");
+        let reads = upstream
+            .node::<serde_json::Value>(write.node(), &fields)
+            .await
+            .is_ok();
+        if reads {
+            return Err(coded(ErrorCode::FailedPrecondition, READ_ONLY_PROJECTS));
+        }
+    }
+    Err(upstream.fail(&error))
+}
+
 /// Project mutations; only ADMINs of the project's business may make them (`FORBIDDEN`
-/// otherwise).
+/// otherwise). Today's Graph made projects read-only in 2024: against it, each of these is
+/// `FAILED_PRECONDITION` with a message naming the replacement, business asset groups in
+/// Business Manager; reading projects still works.
 #[derive(Default)]
 pub(crate) struct ProjectMutation;
 
 #[Object]
 impl ProjectMutation {
     /// Creates an empty project in the business, then reads it back with the selected fields.
+    /// `FAILED_PRECONDITION` where Graph's projects are read-only (use business asset groups).
     async fn create_project(
         &self,
         ctx: &Context<'_>,
@@ -217,9 +271,11 @@ impl ProjectMutation {
             business: business.as_str().to_owned(),
             name: ProjectName::parse("name", &name)?.into_string(),
         };
-        let created = Upstream::of(ctx)?
-            .create(&write, PROJECT_READ_BACK_CALLS)
-            .await?;
+        let upstream = Upstream::of(ctx)?;
+        let created = write_project(ctx, &write, PROJECT_READ_BACK_CALLS)
+            .await?
+            .created()
+            .map_err(|e| upstream.fail(&e))?;
         read_back(
             || format!("project {} was created", created.id),
             read_project(ctx, &created.id),
@@ -228,12 +284,13 @@ impl ProjectMutation {
     }
 
     /// Deletes a project. Its assets stay with the business, free to join another project.
+    /// `FAILED_PRECONDITION` where Graph's projects are read-only (use business asset groups).
     async fn delete_project(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let id = ObjectId::parse("id", &id)?;
         let write = DeleteProject {
             id: id.as_str().to_owned(),
         };
-        Upstream::of(ctx)?.delete(&write).await?;
+        write_project(ctx, &write, 0).await?;
         Ok(true)
     }
 
@@ -241,7 +298,8 @@ impl ProjectMutation {
     /// `adAccountId` (with or without `act_`) and `appId`. An asset is in at most one project;
     /// one that is in another project must be removed from there first (`INVALID_ARGUMENT`).
     /// Adding an asset the project already holds changes nothing. Answers the project as it
-    /// is now.
+    /// is now. `FAILED_PRECONDITION` where Graph's projects are read-only (use business asset
+    /// groups).
     async fn add_project_asset(
         &self,
         ctx: &Context<'_>,
@@ -255,9 +313,7 @@ impl ProjectMutation {
             &project_id,
             [&page_id, &ad_account_id, &app_id],
         )?;
-        Upstream::of(ctx)?
-            .post_edge(&write, PROJECT_READ_BACK_CALLS)
-            .await?;
+        write_project(ctx, &write, PROJECT_READ_BACK_CALLS).await?;
         read_back(
             || {
                 format!(
@@ -272,7 +328,8 @@ impl ProjectMutation {
     }
 
     /// Removes one asset from the project (exactly one of `pageId`, `adAccountId`, `appId`);
-    /// it stays with the business. Answers the project as it is now.
+    /// it stays with the business. Answers the project as it is now. `FAILED_PRECONDITION`
+    /// where Graph's projects are read-only (use business asset groups).
     async fn remove_project_asset(
         &self,
         ctx: &Context<'_>,
@@ -286,9 +343,7 @@ impl ProjectMutation {
             &project_id,
             [&page_id, &ad_account_id, &app_id],
         )?;
-        Upstream::of(ctx)?
-            .delete_edge(&write, PROJECT_READ_BACK_CALLS)
-            .await?;
+        write_project(ctx, &write, PROJECT_READ_BACK_CALLS).await?;
         read_back(
             || {
                 format!(

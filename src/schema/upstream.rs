@@ -232,6 +232,20 @@ impl<'a> Upstream<'a> {
             .map_err(|e| self.fail(&e))
     }
 
+    /// Sends a write as the others do, but answers Graph's refusal as Graph's own error
+    /// inside, for callers that tell one refusal from another (the outer error: the budget).
+    /// The caller turns that error into the GraphQL one through [`Upstream::fail`].
+    pub(crate) async fn write_outcome(
+        &self,
+        write: &dyn GraphWrite,
+        read_back_calls: usize,
+    ) -> Result<Result<WriteAnswer, GraphError>> {
+        self.client
+            .ensure_calls_left(1 + read_back_calls)
+            .map_err(|e| self.fail(&e))?;
+        Ok(self.client.apply(self.token, write).await)
+    }
+
     /// Creates an object on an edge (`POST /{parent}/{edge}`); answers its id.
     pub(crate) async fn create(
         &self,

@@ -380,3 +380,96 @@ async fn bad_arguments_are_refused_before_any_graph_call() {
         );
     }
 }
+
+/// Makes the sandbox's projects read-only, as today's Graph's are.
+async fn make_projects_read_only(app: &TestApp) {
+    let on = app
+        .control("projects/read_only", json!({"read_only": true}))
+        .await;
+    assert_eq!(on, json!({"ok": true}));
+}
+
+#[tokio::test]
+async fn against_todays_read_only_projects_every_write_names_business_asset_groups() {
+    let app = spawn_app().await;
+    make_projects_read_only(&app).await;
+    // Each write with the Graph calls it costs: the refused write, then (on the first refusal
+    // of each object) the read that tells a read-only project from a missing one; the
+    // gateway's cache answers that read for the same object afterwards.
+    let writes = [
+        (
+            r#"mutation { createProject(businessId: "200001", name: "Spring") { id } }"#,
+            2,
+        ),
+        (r#"mutation { deleteProject(id: "800001") }"#, 2),
+        (
+            r#"mutation { addProjectAsset(projectId: "800001", pageId: "300002") { id } }"#,
+            1,
+        ),
+        (
+            r#"mutation { removeProjectAsset(projectId: "800001", adAccountId: "400001") { id } }"#,
+            1,
+        ),
+    ];
+    for (write, calls) in writes {
+        let before = app.upstream_requests().await;
+        let answer = app.admin(write).await;
+        assert_eq!(
+            first_error_code(&answer),
+            Some("FAILED_PRECONDITION"),
+            "{write}: {answer}"
+        );
+        let message = first_error_message(&answer);
+        assert!(
+            message.contains("read-only") && message.contains("business asset group"),
+            "{message}"
+        );
+        assert_eq!(answer["data"], Value::Null, "{answer}");
+        assert_eq!(app.upstream_requests().await - before, calls, "{write}");
+    }
+    // Reading projects still works, and nothing changed.
+    let read = app
+        .admin(r#"{ business(id: "200001") { projects(first: 10) { nodes { name } } } }"#)
+        .await;
+    assert_eq!(
+        names(&read["data"]["business"]["projects"]),
+        ["Brand Campaigns", "Dashboard Launch"],
+        "{read}"
+    );
+}
+
+#[tokio::test]
+async fn other_refusals_of_a_project_write_keep_their_own_codes() {
+    let app = spawn_app().await;
+    // Graph's "Unsupported delete request" for a project that does not exist is NOT_FOUND,
+    // read-only or not: the object does not read.
+    for read_only in [false, true] {
+        if read_only {
+            make_projects_read_only(&app).await;
+        }
+        let gone = app
+            .admin(r#"mutation { deleteProject(id: "899999") }"#)
+            .await;
+        assert_eq!(first_error_code(&gone), Some("NOT_FOUND"), "{gone}");
+        assert!(
+            !first_error_message(&gone).contains("asset group"),
+            "{gone}"
+        );
+    }
+    // Another code 100 on a writable project (an asset of another business) stays
+    // INVALID_ARGUMENT with Graph's message.
+    app.control("projects/read_only", json!({"read_only": false}))
+        .await;
+    let other = app
+        .admin(r#"mutation { addProjectAsset(projectId: "800001", pageId: "300003") { id } }"#)
+        .await;
+    assert_eq!(
+        first_error_code(&other),
+        Some("INVALID_ARGUMENT"),
+        "{other}"
+    );
+    assert!(
+        !first_error_message(&other).contains("asset group"),
+        "{other}"
+    );
+}

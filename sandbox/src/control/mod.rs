@@ -115,6 +115,10 @@ pub(crate) fn routes() -> Router<Sandbox> {
             post(people::invitation_limit).fallback(wrong_method),
         )
         .route(
+            "/__sandbox/projects/read_only",
+            post(world::projects_read_only).fallback(wrong_method),
+        )
+        .route(
             "/__sandbox/managed_accounts",
             post(migration::create_managed_account).fallback(wrong_method),
         )

@@ -1,6 +1,7 @@
 //! The control plane's endpoints about the world as a whole (docs/sandbox-contract.md):
 //! reset, stats and journal, test users, businesses and pages added without Graph's
-//! validation, the sandbox clock, and fault injection.
+//! validation, the sandbox clock, fault injection, and whether projects are read-only as on
+//! today's Graph.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -224,5 +225,23 @@ pub(super) async fn arm_fault(
             latency_ms: request.latency_ms,
         });
     });
+    Ok(axum::Json(json!({ "ok": true })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectsReadOnly {
+    read_only: bool,
+}
+
+/// `POST /__sandbox/projects/read_only`: whether project writes are refused as today's Graph
+/// refuses them (docs/graph-api.md §8.4). A world setting, as the invitation limit, so that a
+/// reset puts the seed's writable projects back.
+pub(super) async fn projects_read_only(
+    State(sandbox): State<Sandbox>,
+    body: Bytes,
+) -> Result<axum::Json<Value>, ControlError> {
+    let request: ProjectsReadOnly = parse(&body)?;
+    sandbox.with_world(|world| world.projects_read_only = request.read_only);
     Ok(axum::Json(json!({ "ok": true })))
 }

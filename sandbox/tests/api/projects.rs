@@ -366,3 +366,84 @@ async fn the_seed_has_two_pomni_projects_holding_assets() {
         .await;
     assert_eq!(kinger.body["data"], json!([]));
 }
+
+#[tokio::test]
+async fn read_only_projects_refuse_every_write_as_todays_graph_and_still_read() {
+    let sandbox = spawn_sandbox().await;
+    let on = sandbox
+        .control("/__sandbox/projects/read_only", json!({"read_only": true}))
+        .await;
+    assert_eq!(on.body, json!({"ok": true}));
+    let project = demo::POMNI_BRAND_PROJECT_ID;
+    let unsupported = |method: &str, id: &str| {
+        format!(
+            "Unsupported {method} request. Object with ID '{id}' does not exist, cannot be \
+             loaded due to missing permissions, or does not support this operation."
+        )
+    };
+    let refusals = [
+        (
+            create(&sandbox, demo::ADMIN_TOKEN, &[("name", "Spring")]).await,
+            unsupported("post", "200001"),
+        ),
+        (
+            sandbox
+                .delete_as(demo::ADMIN_TOKEN, &format!("/v25.0/{project}"))
+                .await,
+            unsupported("delete", project),
+        ),
+        (
+            sandbox
+                .post_as(
+                    demo::ADMIN_TOKEN,
+                    &format!("/v25.0/{project}/pages"),
+                    &[("page_id", demo::POMNI_CLIPS_PAGE_ID)],
+                )
+                .await,
+            unsupported("post", project),
+        ),
+        (
+            sandbox
+                .delete_with(
+                    demo::ADMIN_TOKEN,
+                    &format!("/v25.0/{project}/adaccounts"),
+                    &[("adaccount_id", "act_400001")],
+                )
+                .await,
+            unsupported("delete", project),
+        ),
+        // Before the caller's role: an EMPLOYEE meets the same answer.
+        (
+            create(&sandbox, demo::EMPLOYEE_TOKEN, &[("name", "Spring")]).await,
+            unsupported("post", "200001"),
+        ),
+    ];
+    for (reply, message) in refusals {
+        assert_eq!(reply.status, 400, "{:?}", reply.body);
+        assert_eq!(reply.body["error"]["code"], 100, "{:?}", reply.body);
+        assert_eq!(reply.body["error"]["error_subcode"], 33, "{:?}", reply.body);
+        let said = reply.body["error"]["message"].as_str().expect("a message");
+        assert!(said.starts_with(&message), "{said}");
+    }
+    // Reading still works, and nothing changed.
+    let listed = sandbox
+        .get_as(demo::ADMIN_TOKEN, PROJECTS, &[("fields", "name")])
+        .await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(2));
+
+    // Off again, the seed's writes are back; a reset puts the default (writable) back too.
+    sandbox
+        .control("/__sandbox/projects/read_only", json!({"read_only": false}))
+        .await;
+    new_project(&sandbox, "Spring").await;
+    sandbox
+        .control("/__sandbox/projects/read_only", json!({"read_only": true}))
+        .await;
+    sandbox.control("/__sandbox/reset", json!({})).await;
+    new_project(&sandbox, "Summer").await;
+    let bad = sandbox
+        .control("/__sandbox/projects/read_only", json!({"readonly": true}))
+        .await;
+    assert_eq!(bad.status, 400, "{:?}", bad.body);
+}
