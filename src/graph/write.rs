@@ -287,12 +287,18 @@ pub(crate) struct UpdatePersona {
     pub last_name: Option<String>,
     /// A new email, checked.
     pub email: Option<String>,
+    /// A new job title, trimmed; empty clears it (today's people API only: a business user's
+    /// `title`).
+    pub title: Option<String>,
 }
 
 impl UpdatePersona {
     /// Whether the update changes anything at all.
     pub(crate) fn is_empty(&self) -> bool {
-        self.first_name.is_none() && self.last_name.is_none() && self.email.is_none()
+        self.first_name.is_none()
+            && self.last_name.is_none()
+            && self.email.is_none()
+            && self.title.is_none()
     }
 }
 
@@ -306,6 +312,7 @@ impl GraphWrite for UpdatePersona {
             ("first_name", &self.first_name),
             ("last_name", &self.last_name),
             ("email", &self.email),
+            ("title", &self.title),
         ]
         .into_iter()
         .filter_map(|(name, value)| value.as_ref().map(|v| (name.to_owned(), v.clone())))
@@ -323,6 +330,10 @@ pub(crate) struct InviteBusinessUser {
     pub email: String,
     /// Graph's spelling of the role offered.
     pub role: &'static str,
+    /// The tasks offered, in Graph's names, when given.
+    pub tasks: Option<Vec<String>>,
+    /// `FB` or `MWA` (a managed Meta account), when given.
+    pub invited_user_type: Option<&'static str>,
 }
 
 impl GraphWrite for InviteBusinessUser {
@@ -335,10 +346,24 @@ impl GraphWrite for InviteBusinessUser {
     }
 
     fn params(&self) -> Vec<(String, String)> {
-        vec![
+        let mut params = vec![
             ("email".to_owned(), self.email.clone()),
             ("role".to_owned(), self.role.to_owned()),
-        ]
+        ];
+        // Lists as JSON arrays, as the official SDKs send them.
+        if let Some(tasks) = &self.tasks {
+            params.push((
+                "tasks".to_owned(),
+                serde_json::Value::from(tasks.clone()).to_string(),
+            ));
+        }
+        if let Some(kind) = self.invited_user_type {
+            params.push((
+                "invited_user_type".to_owned(),
+                serde_json::json!([kind]).to_string(),
+            ));
+        }
+        params
     }
 
     fn own_limit(&self) -> Option<Duration> {
@@ -755,11 +780,19 @@ mod tests {
             first_name: None,
             last_name: Some("Chen-Li".to_owned()),
             email: None,
+            title: None,
         };
         assert_eq!(
             persona.params(),
             vec![("last_name".to_owned(), "Chen-Li".to_owned())]
         );
+        let titled = UpdatePersona {
+            last_name: None,
+            title: Some(String::new()),
+            ..persona
+        };
+        assert!(!titled.is_empty());
+        assert_eq!(titled.params(), vec![("title".to_owned(), String::new())]);
     }
 
     #[test]
@@ -768,6 +801,8 @@ mod tests {
             business: "200001".to_owned(),
             email: "kim@pomni.example".to_owned(),
             role: "EMPLOYEE",
+            tasks: None,
+            invited_user_type: None,
         };
         assert_eq!(
             (invite.node(), invite.edge(), invite.params()),
@@ -779,6 +814,18 @@ mod tests {
                     ("role".to_owned(), "EMPLOYEE".to_owned()),
                 ]
             )
+        );
+        let managed = InviteBusinessUser {
+            tasks: Some(vec!["EMPLOYEE".to_owned()]),
+            invited_user_type: Some("MWA"),
+            ..invite.clone()
+        };
+        assert_eq!(
+            managed.params()[2..],
+            [
+                ("tasks".to_owned(), r#"["EMPLOYEE"]"#.to_owned()),
+                ("invited_user_type".to_owned(), r#"["MWA"]"#.to_owned()),
+            ]
         );
         assert_eq!(invite.own_limit(), Some(Duration::from_secs(86_400)));
         let change = ChangeBusinessUserRole {

@@ -38,6 +38,14 @@ pub(crate) enum InvitedUserType {
 }
 
 impl InvitedUserType {
+    /// Graph's spelling.
+    fn as_graph(self) -> &'static str {
+        match self {
+            InvitedUserType::Facebook => "FB",
+            InvitedUserType::ManagedMetaAccount => "MWA",
+        }
+    }
+
     fn from_graph(name: &str) -> Option<InvitedUserType> {
         match name {
             "FB" => Some(InvitedUserType::Facebook),
@@ -239,6 +247,7 @@ async fn change_role_current(
     business: &str,
     person: Person,
     role: BusinessRole,
+    tasks: Option<Vec<String>>,
 ) -> Result<UserPermission> {
     let node = match &person {
         Person::User(id) => PeopleNode::Member(id.clone()),
@@ -251,7 +260,7 @@ async fn change_role_current(
         business: business.to_owned(),
         person: node,
         role: Some(role.as_graph()),
-        tasks: None,
+        tasks,
     };
     Upstream::of(ctx)?
         .update(&write, PEOPLE_READ_BACK_CALLS)
@@ -267,6 +276,70 @@ async fn change_role_current(
             .await
         }
     }
+}
+
+/// Today's tasks of a business user or invitation, as the official SDKs spell them
+/// (`BusinessUser.Tasks`): what a `tasks` argument may hold.
+const TASKS: [&str; 15] = [
+    "ADMIN",
+    "ADS_RIGHTS_REVIEWER",
+    "DEFAULT",
+    "DEVELOPER",
+    "EMPLOYEE",
+    "FINANCE_ANALYST",
+    "FINANCE_EDIT",
+    "FINANCE_EDITOR",
+    "FINANCE_VIEW",
+    "MANAGE",
+    "PARTNER_CENTER_ADMIN",
+    "PARTNER_CENTER_ANALYST",
+    "PARTNER_CENTER_EDUCATION",
+    "PARTNER_CENTER_MARKETING",
+    "PARTNER_CENTER_OPERATIONS",
+];
+
+/// A checked `tasks` argument: not empty, each one of Graph's tasks, without repeats (kept in
+/// the order given).
+fn tasks_argument(argument: &str, tasks: Option<Vec<String>>) -> Result<Option<Vec<String>>> {
+    let Some(tasks) = tasks else { return Ok(None) };
+    if tasks.is_empty() {
+        return Err(invalid_argument(
+            argument,
+            "must name at least one task (leave it out to keep the role's)",
+        ));
+    }
+    let mut checked: Vec<String> = Vec::with_capacity(tasks.len());
+    for (index, task) in tasks.iter().enumerate() {
+        let task = task.trim();
+        if !TASKS.contains(&task) {
+            return Err(invalid_argument(
+                argument,
+                &format!(
+                    "[{index}] {task:?} is not one of Graph's tasks ({})",
+                    TASKS.join(", ")
+                ),
+            ));
+        }
+        if !checked.iter().any(|t| t == task) {
+            checked.push(task.to_owned());
+        }
+    }
+    Ok(Some(checked))
+}
+
+/// Refuses an argument the seed's people API cannot express, before any Graph call: never
+/// dropped without a word.
+fn seed_cannot_express(argument: &str, given: bool, what: &str) -> Result<()> {
+    if given && !business_users::current() {
+        return Err(invalid_argument(
+            argument,
+            &format!(
+                "the seed's people API (--people-api seed) has no {what}; leave it out, or run \
+                 the gateway with --people-api current (today's business_users)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The checked `userId`/`email` as the write names its person.
@@ -301,6 +374,29 @@ fn name_part(argument: &str, raw: Option<&str>) -> Result<Option<String>> {
     Ok(Some(name.to_owned()))
 }
 
+/// A job title: trimmed, no control characters, at most 100 characters; empty clears it.
+fn title_part(argument: &str, raw: Option<&str>) -> Result<Option<String>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let title = raw.trim();
+    if title.chars().any(char::is_control) {
+        return Err(invalid_argument(
+            argument,
+            "must not contain control characters",
+        ));
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(invalid_argument(
+            argument,
+            &format!("must be at most {MAX_TITLE_CHARS} characters"),
+        ));
+    }
+    Ok(Some(title.to_owned()))
+}
+
+/// The longest job title taken. [guess] Graph does not publish one; Business Manager's form
+/// stops well before.
+const MAX_TITLE_CHARS: usize = 100;
+
 /// What to change in a persona; fields left out stay as they are.
 #[derive(InputObject)]
 pub(crate) struct UpdatePersonaInput {
@@ -310,6 +406,9 @@ pub(crate) struct UpdatePersonaInput {
     pub last_name: Option<String>,
     /// A new email; it stays pending, and the old one shown, until its owner verifies it.
     pub email: Option<String>,
+    /// A new job title; an empty one clears it. Today's people API only (a business user's
+    /// `title`): the seed's persona updates take none (`INVALID_ARGUMENT`, no Graph call).
+    pub title: Option<String>,
 }
 
 /// People and persona mutations. Only ADMINs of a business may invite, change roles and
@@ -321,22 +420,37 @@ pub(crate) struct PeopleMutation;
 impl PeopleMutation {
     /// Invites `email` to the business as `role`, then reads the invitation back (INVITED):
     /// the business's people are read and the row found by its email (with today's people
-    /// API, its `pending_users` of that email). Past the business's invitation limit, `RATE_LIMITED` with `retryAfterSeconds`
-    /// of a day.
+    /// API, its `pending_users` of that email). Past the business's invitation limit,
+    /// `RATE_LIMITED` with `retryAfterSeconds` of a day. Today's people API only (the seed's
+    /// cannot express them: `INVALID_ARGUMENT` there, no Graph call): `tasks` offers these
+    /// tasks (Graph's names, e.g. `EMPLOYEE`, `FINANCE_VIEW`; a finance task becomes the
+    /// member's finance role once accepted) and `invitedUserType` invites a managed Meta
+    /// account (`MANAGED_META_ACCOUNT`) rather than a Facebook account.
     async fn invite_person(
         &self,
         ctx: &Context<'_>,
         business_id: ID,
         email: String,
         role: BusinessRole,
+        tasks: Option<Vec<String>>,
+        invited_user_type: Option<InvitedUserType>,
     ) -> Result<UserPermission> {
         let business = ObjectId::parse("businessId", &business_id)?;
         let email = Email::parse("email", &email)?;
+        let tasks = tasks_argument("tasks", tasks)?;
+        seed_cannot_express("tasks", tasks.is_some(), "tasks")?;
+        seed_cannot_express(
+            "invitedUserType",
+            invited_user_type.is_some(),
+            "invited user type (every invitation is for a Facebook account)",
+        )?;
         if business_users::current() {
             let write = InviteBusinessUser {
                 business: business.as_str().to_owned(),
                 email: email.as_str().to_owned(),
                 role: role.as_graph(),
+                tasks,
+                invited_user_type: invited_user_type.map(InvitedUserType::as_graph),
             };
             Upstream::of(ctx)?
                 .post_edge(&write, PEOPLE_READ_BACK_CALLS)
@@ -368,7 +482,11 @@ impl PeopleMutation {
     /// `FAILED_PRECONDITION`. Graph names a row's user only while the person is ACTIVE, so
     /// for a suspended member the change is made but its read-back fails (and says so). With
     /// today's people API, `userId` is the member's business user id (`UserPermission.id`),
-    /// and an invitation is found by its email first (one more Graph call).
+    /// and an invitation is found by its email first (one more Graph call). `tasks` (today's
+    /// people API only; `INVALID_ARGUMENT` with the seed's, no Graph call) sets the person's
+    /// tasks with the role, the whole list, in Graph's names; a finance task among them is
+    /// the member's finance role (`FINANCE_EDIT`, `FINANCE_VIEW`) and leaving finance tasks
+    /// out takes it away. Without `tasks`, the new role's own tasks apply.
     async fn change_role(
         &self,
         ctx: &Context<'_>,
@@ -376,14 +494,17 @@ impl PeopleMutation {
         user_id: Option<ID>,
         email: Option<String>,
         role: BusinessRole,
+        tasks: Option<Vec<String>>,
     ) -> Result<UserPermission> {
         let business = ObjectId::parse("businessId", &business_id)?;
         let person = person_of(PersonRef::parse(
             user_id.as_ref().map(|id| id.as_str()),
             email.as_deref(),
         )?);
+        let tasks = tasks_argument("tasks", tasks)?;
+        seed_cannot_express("tasks", tasks.is_some(), "tasks")?;
         if business_users::current() {
-            return change_role_current(ctx, business.as_str(), person, role).await;
+            return change_role_current(ctx, business.as_str(), person, role, tasks).await;
         }
         let write = ChangeRole {
             business: business.as_str().to_owned(),
@@ -470,13 +591,15 @@ impl PeopleMutation {
                 .as_deref()
                 .map(|raw| Email::parse("input.email", raw).map(|e| e.as_str().to_owned()))
                 .transpose()?,
+            title: title_part("input.title", input.title.as_deref())?,
         };
         if write.is_empty() {
             return Err(invalid_argument(
                 "input",
-                "give at least one of firstName, lastName, email",
+                "give at least one of firstName, lastName, email, title",
             ));
         }
+        seed_cannot_express("input.title", write.title.is_some(), "job titles")?;
         Upstream::of(ctx)?
             .update(&write, PERSONA_READ_BACK_CALLS)
             .await?;

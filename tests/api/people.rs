@@ -24,6 +24,8 @@ in_both_dialects!(
     an_employee_may_not_change_the_team,
     the_last_admin_stays,
     past_the_invitation_limit_the_caller_waits_a_day,
+    tasks_titles_and_managed_accounts_are_taken_today_and_refused_by_name_on_the_seed,
+    bad_tasks_and_titles_are_refused_before_any_graph_call,
 );
 
 /// What a dialect's answer holds in place of a seed member's status: today's API has none.
@@ -722,4 +724,131 @@ async fn todays_people_below_a_business_read_elsewhere_take_one_read_of_their_ow
         ]}),
         "{answer}"
     );
+}
+
+/// Asserts that `answer` is `INVALID_ARGUMENT` about `argument`, its message saying `says`.
+fn refused_argument(answer: &Value, argument: &str, says: &str) {
+    assert_eq!(
+        first_error_code(answer),
+        Some("INVALID_ARGUMENT"),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["errors"][0]["extensions"]["argument"], argument,
+        "{answer}"
+    );
+    let message = answer["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(says), "{message}");
+}
+
+async fn tasks_titles_and_managed_accounts_are_taken_today_and_refused_by_name_on_the_seed(
+    api: PeopleApi,
+) {
+    let app = spawn_in(api).await;
+    let (sam, alex_persona) = match api {
+        PeopleApi::Seed => ("100002", "600001"),
+        PeopleApi::Current => ("710002", "710001"),
+    };
+    let invite = r#"mutation { invitePerson(businessId: "200001", email: "kim@pomni.example",
+        role: EMPLOYEE, tasks: ["EMPLOYEE", "FINANCE_VIEW"], invitedUserType: MANAGED_META_ACCOUNT)
+        { email role status tasks invitedUserType } }"#;
+    let invite_mwa_only = r#"mutation { invitePerson(businessId: "200001",
+        email: "kim@pomni.example", role: EMPLOYEE, invitedUserType: MANAGED_META_ACCOUNT) { id } }"#;
+    let change = format!(
+        r#"mutation {{ changeRole(businessId: "200001", userId: "{sam}", role: EMPLOYEE,
+            tasks: ["EMPLOYEE", "FINANCE_EDIT"]) {{ role tasks financeRole }} }}"#
+    );
+    let title = format!(
+        r#"mutation {{ updatePersona(id: "{alex_persona}", input: {{title: "  Head of Growth "}})
+            {{ firstName title }} }}"#
+    );
+    match api {
+        PeopleApi::Seed => {
+            for (query, argument) in [
+                (invite, "tasks"),
+                (invite_mwa_only, "invitedUserType"),
+                (change.as_str(), "tasks"),
+                (title.as_str(), "input.title"),
+            ] {
+                let answer = app
+                    .refused_before_upstream("demo-admin", query, json!({}))
+                    .await;
+                refused_argument(&answer, argument, "--people-api seed");
+            }
+            // Nothing was changed: no Kim, Sam's role as it was.
+            assert_eq!(team(&app).await.len(), team_size(api));
+        }
+        PeopleApi::Current => {
+            let invited = app.admin(invite).await;
+            assert_eq!(
+                invited["data"]["invitePerson"],
+                json!({"email": "kim@pomni.example", "role": "EMPLOYEE", "status": "INVITED",
+                       "tasks": ["EMPLOYEE", "FINANCE_VIEW"],
+                       "invitedUserType": "MANAGED_META_ACCOUNT"}),
+                "{invited}"
+            );
+            // The tasks, a finance one among them, replace the role's; FINANCE_EDIT makes an
+            // editor, who views too.
+            let changed = app.admin(&change).await;
+            assert_eq!(
+                changed["data"]["changeRole"],
+                json!({"role": "EMPLOYEE", "tasks": ["EMPLOYEE", "FINANCE_EDIT", "FINANCE_VIEW"],
+                       "financeRole": "FINANCE_EDITOR"}),
+                "{changed}"
+            );
+            let titled = app.admin(&title).await;
+            assert_eq!(
+                titled["data"]["updatePersona"],
+                json!({"firstName": "Alex", "title": "Head of Growth"}),
+                "{titled}"
+            );
+            // An empty title clears it.
+            let cleared = app
+                .admin(&format!(
+                    r#"mutation {{ updatePersona(id: "{alex_persona}", input: {{title: ""}}) {{ title }} }}"#
+                ))
+                .await;
+            assert_eq!(
+                cleared["data"]["updatePersona"],
+                json!({"title": null}),
+                "{cleared}"
+            );
+        }
+    }
+}
+
+async fn bad_tasks_and_titles_are_refused_before_any_graph_call(api: PeopleApi) {
+    let app = spawn_in(api).await;
+    let sam = match api {
+        PeopleApi::Seed => "100002",
+        PeopleApi::Current => "710002",
+    };
+    let cases = [
+        (
+            r#"mutation { invitePerson(businessId: "200001", email: "kim@pomni.example", role: EMPLOYEE, tasks: ["EMPLOYEE", "SUPERUSER"]) { id } }"#.to_owned(),
+            "tasks",
+            "[1] \"SUPERUSER\" is not one of Graph's tasks",
+        ),
+        (
+            format!(r#"mutation {{ changeRole(businessId: "200001", userId: "{sam}", role: EMPLOYEE, tasks: []) {{ id }} }}"#),
+            "tasks",
+            "must name at least one task",
+        ),
+        (
+            r#"mutation { updatePersona(id: "600001", input: {title: "Head\nof Growth"}) { id } }"#.to_owned(),
+            "input.title",
+            "control characters",
+        ),
+        (
+            format!(r#"mutation {{ updatePersona(id: "600001", input: {{title: "{}"}}) {{ id }} }}"#, "t".repeat(101)),
+            "input.title",
+            "at most 100 characters",
+        ),
+    ];
+    for (query, argument, says) in cases {
+        let answer = app
+            .refused_before_upstream("demo-admin", &query, json!({}))
+            .await;
+        refused_argument(&answer, argument, says);
+    }
 }
