@@ -1,5 +1,6 @@
 // Checks that Meta's official Node SDK (facebook-nodejs-business-sdk) works against the sandbox,
-// with today's people edges (docs/graph-api.md §8.7) beside a few reads and errors.
+// with today's people edges (docs/graph-api.md §8.7), `me/business_users` and finance tasks
+// beside a few reads and errors.
 //
 // Run the sandbox, then this script, with the SDK where Node finds it:
 //
@@ -128,6 +129,24 @@ async function main() {
   await expectError(() => new BusinessUser('710001', {}, null, employee).delete([]), 200);
 
   FacebookAdsApi.setDefaultApi(admin);
+  // me/business_users (User.getBusinessUsers): the token's own business users, one per
+  // business; limit=1 makes the cursor follow Graph's paging.
+  const mine = await all(new User('me').getBusinessUsers(['business', 'role'], { limit: 1 }));
+  assert.deepEqual(
+    mine.map((u) => [u.id, u.business.id, u.role]),
+    [
+      ['710001', '200001', 'ADMIN'],
+      ['710007', '200002', 'EMPLOYEE'],
+    ],
+  );
+  assert.ok(mine[0] instanceof BusinessUser);
+
+  // FINANCE_EDIT among a business user's tasks is the FINANCE_EDITOR role (which views too).
+  await new BusinessUser('710001').update([], { tasks: ['ADMIN', 'FINANCE_EDIT'] });
+  const alex = await new BusinessUser('710001').get(['tasks', 'finance_permission']);
+  assert.deepEqual(alex.tasks, ['ADMIN', 'FINANCE_EDIT', 'FINANCE_VIEW']);
+  assert.equal(alex.finance_permission, 'FINANCE_EDITOR');
+
   const stats = await (await fetch(`${sandbox}/__sandbox/stats`)).json();
   console.log(`facebook-nodejs-business-sdk: all checks passed (${stats.requests} Graph requests)`);
 }

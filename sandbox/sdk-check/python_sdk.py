@@ -80,6 +80,7 @@ def main(sandbox):
     assert error.api_error_type() == "OAuthException"
 
     check_people_on_todays_api(sandbox)
+    check_own_business_users_and_finance_tasks(sandbox)
 
     stats = json.load(urllib.request.urlopen(f"{sandbox}/__sandbox/stats"))
     print(f"facebook-business SDK: all checks passed ({stats['requests']} Graph requests)")
@@ -155,6 +156,38 @@ def check_people_on_todays_api(sandbox):
     BusinessUser("710002", api=employee).api_update(params={"clear_pending_email": True})
     assert "pending_email" not in BusinessUser("710002", api=employee).api_get(fields=["pending_email"])
     expect_error(lambda: BusinessUser("710001", api=employee).api_delete(), 200)
+
+
+def check_own_business_users_and_finance_tasks(sandbox):
+    """`me/business_users` (User.get_business_users): the token's own business users, one per
+    business; and finance roles as a business user's tasks (docs/graph-api.md §8.7)."""
+    FacebookAdsApi.init(access_token="demo-admin", api_version="v25.0")
+    mine = list(User(fbid="me").get_business_users(fields=["business", "role", "name"], params={"limit": 1}))
+    assert all(isinstance(u, BusinessUser) for u in mine)
+    # Alex: ADMIN of Pomni Media, EMPLOYEE of Kinger Labs, and ADMIN of the business created
+    # above, one business user each (the SDK's cursor follows Graph's paging with limit=1).
+    assert [(u["business"]["name"], u["role"]) for u in mine] == [
+        ("Pomni Media", "ADMIN"),
+        ("Kinger Labs", "EMPLOYEE"),
+        ("SDK Co", "ADMIN"),
+    ], mine
+    assert [u["id"] for u in mine[:2]] == ["710001", "710007"], mine
+    assert mine[0]["name"] == "Alex Rivera (Pomni)", mine[0]
+
+    # FINANCE_VIEW among Alex's tasks is the finance role invoices need.
+    invoices = FacebookRequest(node_id="200001", method="GET", endpoint="/business_invoices").add_params(
+        {"start_date": "2024-01-01", "end_date": "2024-02-01"}
+    )
+    expect_error(lambda: invoices.execute(), 200)
+    alex = BusinessUser("710001")
+    alex.api_update(params={"tasks": ["ADMIN", "DEVELOPER", "EMPLOYEE", "MANAGE", "FINANCE_VIEW"]})
+    read = BusinessUser("710001").api_get(fields=["tasks", "finance_permission"])
+    assert read["finance_permission"] == "FINANCE_ANALYST", read
+    assert "FINANCE_VIEW" in read["tasks"] and "FINANCE_EDIT" not in read["tasks"], read
+    listed = FacebookRequest(node_id="200001", method="GET", endpoint="/business_invoices").add_params(
+        {"start_date": "2024-01-01", "end_date": "2024-02-01"}
+    ).execute().json()["data"]
+    assert [i["id"] for i in listed] == ["910001"], listed
 
 
 if __name__ == "__main__":
