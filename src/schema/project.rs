@@ -12,7 +12,7 @@ use super::assets::{
 };
 use super::business::{Business, plan_business};
 use super::connection::{self, Conn, ParentEdges, plan_connection};
-use super::error::{coded, null_on_error};
+use super::error::{coded, has_code, null_on_error};
 use super::input::{ObjectId, ProjectName, project_asset};
 use super::upstream::{Upstream, read_back};
 use crate::error::ErrorCode;
@@ -238,12 +238,20 @@ async fn write_project(
     if is_unsupported_write(&error) {
         let mut fields = FieldSet::new();
         fields.scalar("id");
-        let reads = upstream
+        match upstream
             .node::<serde_json::Value>(write.node(), &fields)
             .await
-            .is_ok();
-        if reads {
-            return Err(coded(ErrorCode::FailedPrecondition, READ_ONLY_PROJECTS));
+        {
+            Ok(_) => return Err(coded(ErrorCode::FailedPrecondition, READ_ONLY_PROJECTS)),
+            // A read that could not be made tells nothing: say so rather than "not found".
+            Err(unread)
+                if has_code(&unread, ErrorCode::UpstreamBudgetExceeded)
+                    || has_code(&unread, ErrorCode::UpstreamUnavailable)
+                    || has_code(&unread, ErrorCode::RateLimited) =>
+            {
+                return Err(unread);
+            }
+            Err(_) => {}
         }
     }
     Err(upstream.fail(&error))

@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, first_error_code, first_error_message, spawn_app};
+use crate::helpers::{
+    TestApp, first_error_code, first_error_message, spawn_app, spawn_app_configured,
+};
 
 /// The `fields=` parameter of the sandbox's last Graph request.
 async fn last_fields(app: &TestApp) -> String {
@@ -471,5 +473,19 @@ async fn other_refusals_of_a_project_write_keep_their_own_codes() {
     assert!(
         !first_error_message(&other).contains("asset group"),
         "{other}"
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_whose_check_is_over_the_budget_says_so_rather_than_not_found() {
+    let app = spawn_app_configured(|settings| settings.limits.max_graph_calls = 1).await;
+    make_projects_read_only(&app).await;
+    let answer = app
+        .admin(r#"mutation { deleteProject(id: "800001") }"#)
+        .await;
+    assert_eq!(
+        first_error_code(&answer),
+        Some("UPSTREAM_BUDGET_EXCEEDED"),
+        "{answer}"
     );
 }
