@@ -593,3 +593,75 @@ async fn bad_ranges_are_refused_before_upstream() {
         "{literal}"
     );
 }
+
+#[tokio::test]
+async fn a_finance_role_granted_in_one_dialect_is_the_one_the_other_sees() {
+    let today = spawn_in(PeopleApi::Current).await;
+    // A second gateway on the same sandbox, speaking the seed's dialect.
+    let mut settings = bizgraph::Settings::for_upstream(today.sandbox.url());
+    settings.upstream.people_api = PeopleApi::Seed;
+    let seed = bizgraph::Application::build(settings).await.unwrap();
+    let seed_url = format!("http://{}/graphql", seed.addr());
+    seed.spawn();
+    crate::helpers::wait_until_healthy(&today.http, &seed_url.replace("/graphql", "")).await;
+    let through_seed = |token: &'static str, query: String| {
+        let http = today.http.clone();
+        let url = seed_url.clone();
+        async move {
+            crate::helpers::post_graphql(&http, &url, Some(token), &json!({"query": query})).await
+        }
+    };
+    let sams_finance = || async {
+        let answer = today
+            .admin(r#"{ business(id: "200001") { people(first: 50) { nodes { user { id } financeRole tasks } } } }"#)
+            .await;
+        answer["data"]["business"]["people"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{answer}"))
+            .iter()
+            .find(|p| p["user"]["id"] == "710002")
+            .map(|p| json!({"financeRole": p["financeRole"], "tasks": p["tasks"]}))
+            .unwrap_or_else(|| panic!("no Sam in {answer}"))
+    };
+
+    // Granted through the seed's `finance_permissions`, with Sam's user id...
+    let granted = through_seed(
+        "demo-admin",
+        r#"mutation { grantFinancePermission(businessId: "200001", userId: "100002", role: FINANCE_EDITOR) }"#.to_owned(),
+    )
+    .await;
+    assert_eq!(
+        granted["data"],
+        json!({"grantFinancePermission": true}),
+        "{granted}"
+    );
+    // ...it is Sam's business user's finance role and tasks today.
+    assert_eq!(
+        sams_finance().await,
+        json!({"financeRole": "FINANCE_EDITOR", "tasks": ["EMPLOYEE", "FINANCE_EDIT", "FINANCE_VIEW"]})
+    );
+
+    // Lowered today, through Sam's business user's tasks, with the id `people` shows...
+    let lowered = grant(&today, "demo-admin", "710002", "FINANCE_ANALYST").await;
+    assert_eq!(
+        lowered["data"],
+        json!({"grantFinancePermission": true}),
+        "{lowered}"
+    );
+    assert_eq!(
+        sams_finance().await,
+        json!({"financeRole": "FINANCE_ANALYST", "tasks": ["EMPLOYEE", "FINANCE_VIEW"]})
+    );
+    // ...Sam still reads the invoices through either gateway.
+    let query = r#"{ business(id: "200001") { invoices(startDate: "2024-01-01", endDate: "2024-01-31") { nodes { id } } } }"#;
+    for answer in [
+        through_seed("demo-employee", query.to_owned()).await,
+        today.graphql(Some("demo-employee"), query, json!({})).await,
+    ] {
+        assert_eq!(
+            answer["data"]["business"]["invoices"]["nodes"],
+            json!([{"id": "910001"}]),
+            "{answer}"
+        );
+    }
+}
