@@ -422,9 +422,9 @@ impl PeopleMutation {
     /// the business's people are read and the row found by its email (with today's people
     /// API, its `pending_users` of that email). Past the business's invitation limit,
     /// `RATE_LIMITED` with `retryAfterSeconds` of a day. Today's people API only (the seed's
-    /// cannot express them: `INVALID_ARGUMENT` there, no Graph call): `tasks` offers these
-    /// tasks (Graph's names, e.g. `EMPLOYEE`, `FINANCE_VIEW`; a finance task becomes the
-    /// member's finance role once accepted) and `invitedUserType` invites a managed Meta
+    /// cannot express them: `INVALID_ARGUMENT` there, no Graph call): `tasks` names the
+    /// tasks the invitation offers (Graph's names, e.g. `EMPLOYEE`, `FINANCE_VIEW`; a finance
+    /// task becomes the member's finance role once accepted) and `invitedUserType` invites a managed Meta
     /// account (`MANAGED_META_ACCOUNT`) rather than a Facebook account.
     async fn invite_person(
         &self,
@@ -572,9 +572,10 @@ impl PeopleMutation {
         Ok(true)
     }
 
-    /// Changes your own persona's names or email, then reads it back. A new email is pending:
-    /// the persona keeps showing the old one until you verify the new one. With today's
-    /// people API, `id` is your business user id (`Persona.id` there).
+    /// Changes your own persona's names, email or (today's people API only) job title, then
+    /// reads it back. A new email is pending: the persona keeps showing the old one until you
+    /// verify the new one. With today's people API, `id` is your business user id
+    /// (`Persona.id` there).
     async fn update_persona(
         &self,
         ctx: &Context<'_>,
