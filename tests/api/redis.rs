@@ -1,7 +1,10 @@
 //! Replicas on one Redis (`--redis-url`): two gateways, each built as `serve` builds one
 //! (`Application::build` with a Redis URL), or two `bizgraph serve` processes, on a
-//! `redis-server` of the test's own and one sandbox. A write through one is read through the other, a webhook taken by one reaches a
-//! subscriber on the other once, Redis stopping costs no answer, and Redis holds no token.
+//! `redis-server` of the test's own and one sandbox. A write through one is read through the
+//! other (by processes: with exactly one upstream call once the invalidation arrives), a
+//! webhook taken by one reaches a subscriber on the other once and its retry to the other is
+//! answered as not new, a throttle seen by one holds back the other, Redis stopping costs no
+//! answer, and Redis holds no token.
 //!
 //! The tests start `redis-server` (Debian's package) on a free loopback port and skip, saying
 //! why, where it is not installed.
@@ -16,7 +19,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::helpers::{TestApp, first_error_code, post_graphql, wait_until_healthy};
-use crate::subscriptions::{connect, next_message, send};
+use crate::subscriptions::{Socket, connect_to, next_message, send};
 use crate::webhooks::{APP_SECRET, VERIFY_TOKEN, delivery, sign};
 
 const SHARED_SECRET: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -124,7 +127,8 @@ async fn spawn_replicas(redis: &RedisServer) -> Replicas {
     let a = spawn_replica(&http, &sandbox.url(), &redis.url).await;
     let b = spawn_replica(&http, &sandbox.url(), &redis.url).await;
     // Each replica subscribes to the invalidation and event channels in the background.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_subscribers(redis, "bizgraph:v1:invalidations", 2).await;
+    wait_for_subscribers(redis, "bizgraph:v1:events", 2).await;
     Replicas {
         a: TestApp {
             gateway: a,
@@ -146,19 +150,125 @@ impl Replicas {
         .await
     }
 
-    async fn post_delivery(&self, gateway: &str, body: &[u8]) -> u16 {
-        self.a
-            .http
-            .post(format!("{gateway}/webhooks/meta"))
-            .header("content-type", "application/json")
-            .header("x-hub-signature-256", sign(APP_SECRET, body))
-            .body(body.to_vec())
+    async fn post_delivery(&self, gateway: &str, body: &[u8]) -> (u16, Value) {
+        post_delivery(&self.a.http, gateway, body).await
+    }
+}
+
+/// POSTs a delivery signed with the test app secret to `gateway`; its status and answer.
+async fn post_delivery(http: &reqwest::Client, gateway: &str, body: &[u8]) -> (u16, Value) {
+    let response = http
+        .post(format!("{gateway}/webhooks/meta"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sign(APP_SECRET, body))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// What a delivery of `received` changes, `new` of them new, answers.
+fn delivery_answer(received: u64, new: u64) -> (u16, Value) {
+    (200, json!({"received": received, "new": new, "ignored": 0}))
+}
+
+/// Waits until `count` connections listen on the Redis channel `channel` (each replica
+/// subscribes in the background once it starts); gives up after about 20 s.
+async fn wait_for_subscribers(redis: &RedisServer, channel: &str, count: i64) {
+    let mut connection = redis.connection().await.expect("redis answers");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, listening): (String, i64) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(channel)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        if listening >= count {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{listening} of {count} replicas listen on {channel} after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the gateway's `/metrics` has the line `line`; gives up after about 20 s.
+async fn wait_for_metric(http: &reqwest::Client, gateway: &str, line: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = http
+            .get(format!("{gateway}/metrics"))
             .send()
             .await
             .unwrap()
-            .status()
-            .as_u16()
+            .text()
+            .await
+            .unwrap();
+        if metrics.lines().any(|l| l == line) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {line:?} in {gateway}/metrics after 20 s:\n{metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A graphql-transport-ws socket to `gateway` as the demo admin, subscribed to migration
+/// events once the gateway counts the subscription as running.
+async fn subscribe_to_events(http: &reqwest::Client, gateway: &str) -> Socket {
+    let mut subscriber = connect_to(
+        gateway,
+        "graphql-transport-ws",
+        json!({"Authorization": format!("Bearer {ADMIN}")}),
+    )
+    .await;
+    assert_eq!(
+        next_message(&mut subscriber, Duration::from_secs(10)).await,
+        Some(json!({"type": "connection_ack"}))
+    );
+    send(
+        &mut subscriber,
+        json!({"id": "1", "type": "subscribe", "payload": {"query":
+            "subscription { migrationEvents { userId migrationExpireTime } }"}}),
+    )
+    .await;
+    wait_for_metric(http, gateway, "bizgraph_subscriptions_active 1").await;
+    subscriber
+}
+
+/// The user id and expiry of the next migration event on `subscriber`.
+async fn next_event(subscriber: &mut Socket) -> (String, String) {
+    let event = next_message(subscriber, Duration::from_secs(20))
+        .await
+        .expect("an event within 20 s");
+    assert_eq!(event["type"], "next", "{event}");
+    let data = &event["payload"]["data"]["migrationEvents"];
+    let field = |name: &str| {
+        data[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{event}"))
+            .to_owned()
+    };
+    let expiry = chrono::DateTime::parse_from_rfc3339(&field("migrationExpireTime"))
+        .unwrap()
+        .to_utc()
+        .to_rfc3339();
+    (field("userId"), expiry)
+}
+
+/// The same instant as `expiry`, written as `next_event` writes it.
+fn instant(expiry: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(expiry)
+        .unwrap()
+        .to_utc()
+        .to_rfc3339()
 }
 
 /// Every key in Redis and what it holds, as text.
@@ -236,8 +346,14 @@ async fn a_write_through_one_replica_is_read_through_the_other_and_redis_holds_n
     );
     // The invalidation reaches B's memory level through pub/sub; B then reads the new name
     // from upstream or from what A read back after its write, never the old answer.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let after = replicas.query(&b, BUSINESS).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut after = replicas.query(&b, BUSINESS).await;
+    while after["data"]["business"]["name"] != "Pomni Studio"
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        after = replicas.query(&b, BUSINESS).await;
+    }
     assert_eq!(after["data"]["business"]["name"], "Pomni Studio", "{after}");
 
     let contents = redis_contents(&redis).await;
@@ -269,54 +385,61 @@ async fn a_webhook_taken_by_one_replica_reaches_a_subscriber_on_the_other_once()
         return;
     };
     let replicas = spawn_replicas(&redis).await;
-    let on_b = TestApp {
-        gateway: replicas.b.clone(),
-        sandbox: graph_sandbox::spawn(
-            TcpListener::bind("127.0.0.1:0").await.unwrap(),
-            SandboxSettings::default(),
-        )
-        .await
-        .unwrap(),
-        http: replicas.a.http.clone(),
-    };
-    let mut subscriber = connect(
-        &on_b,
-        "graphql-transport-ws",
-        json!({"Authorization": format!("Bearer {ADMIN}")}),
-    )
-    .await;
-    assert_eq!(
-        next_message(&mut subscriber, Duration::from_secs(10)).await,
-        Some(json!({"type": "connection_ack"}))
-    );
-    send(
+    wait_for_subscribers(&redis, "bizgraph:v1:events", 2).await;
+    let mut subscriber = subscribe_to_events(&replicas.a.http, &replicas.b).await;
+    webhook_reaches_the_other_replica_once(
+        &replicas.a.http,
+        &replicas.a.gateway,
+        &replicas.b,
         &mut subscriber,
-        json!({"id": "1", "type": "subscribe", "payload": {"query":
-            "subscription { migrationEvents { userId migrationExpireTime } }"}}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let body = delivery("100002", "2026-12-25T10:00:00Z");
+    // A replica that started after the first delivery has no record of it of its own: Redis
+    // says it is a retry.
+    let c = spawn_replica(&replicas.a.http, &replicas.a.sandbox.url(), &redis.url).await;
+    let first = delivery("100002", "2026-12-25T10:00:00Z");
     assert_eq!(
-        replicas.post_delivery(&replicas.a.gateway, &body).await,
-        200
+        replicas.post_delivery(&c, &first).await,
+        delivery_answer(1, 0)
     );
-    let event = next_message(&mut subscriber, Duration::from_secs(10))
-        .await
-        .expect("the event, through Redis");
-    assert_eq!(event["type"], "next", "{event}");
+}
+
+/// A delivery to `a` reaches `subscriber` (on `b`) once; Meta's retry of it, sent to `b`, is
+/// answered as not new and is not delivered again; a later change is the next event.
+async fn webhook_reaches_the_other_replica_once(
+    http: &reqwest::Client,
+    a: &str,
+    b: &str,
+    subscriber: &mut Socket,
+) {
+    let first = delivery("100002", "2026-12-25T10:00:00Z");
+    assert_eq!(post_delivery(http, a, &first).await, delivery_answer(1, 1));
     assert_eq!(
-        event["payload"]["data"]["migrationEvents"]["userId"],
-        "100002"
+        next_event(subscriber).await,
+        ("100002".to_owned(), instant("2026-12-25T10:00:00Z"))
     );
 
-    // Meta retries the same delivery, and the load balancer sends it to B.
-    assert_eq!(replicas.post_delivery(&replicas.b, &body).await, 200);
+    // Meta retries the same delivery, and the load balancer sends it to B: B answers that
+    // nothing in it is new, before and whatever it publishes.
+    assert_eq!(post_delivery(http, b, &first).await, delivery_answer(1, 0));
+    wait_for_metric(
+        http,
+        b,
+        r#"bizgraph_webhook_changes_total{result="duplicate"} 1"#,
+    )
+    .await;
+
+    // An extension, later: the next event the subscriber gets. Had the first change been
+    // published again (by either replica), it would have come before this one.
+    let extension = delivery("100002", "2027-01-08T10:00:00Z");
     assert_eq!(
-        next_message(&mut subscriber, Duration::from_millis(700)).await,
-        None,
-        "a replayed delivery is not delivered again"
+        post_delivery(http, b, &extension).await,
+        delivery_answer(1, 1)
+    );
+    assert_eq!(
+        next_event(subscriber).await,
+        ("100002".to_owned(), instant("2027-01-08T10:00:00Z"))
     );
 }
 
@@ -397,10 +520,24 @@ async fn with_redis_stopped_both_replicas_keep_answering() {
         after["data"]["business"]["name"], "Pomni Offline",
         "{after}"
     );
+    // A delivery is taken all the same, checked for retries by the replica alone.
+    let body = delivery("100002", "2026-12-25T10:00:00Z");
+    assert_eq!(
+        replicas.post_delivery(&replicas.a.gateway, &body).await,
+        delivery_answer(1, 1)
+    );
+    assert_eq!(
+        replicas.post_delivery(&replicas.a.gateway, &body).await,
+        delivery_answer(1, 0)
+    );
     let metrics = replicas.a.page("/metrics").await;
     assert!(
         metrics.contains("bizgraph_redis_circuit_open 1")
             || metrics.contains(r#"bizgraph_redis_calls_total{outcome="error"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("bizgraph_webhook_changes_checked_here_only_total 1\n"),
         "{metrics}"
     );
 }
@@ -448,6 +585,10 @@ async fn a_required_redis_that_stops_fails_requests_and_readiness() {
         refused["errors"][0]["extensions"]["code"], "UPSTREAM_UNAVAILABLE",
         "{refused}"
     );
+    // A delivery is refused, so that Meta sends it again once Redis is back.
+    let (status, refused) =
+        post_delivery(&http, &gateway, &delivery("100002", "2026-12-25T10:00:00Z")).await;
+    assert_eq!(status, 503, "{refused}");
     let ready = http.get(format!("{gateway}/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
     assert_eq!(
