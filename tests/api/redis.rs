@@ -620,8 +620,8 @@ async fn redis_without_a_shared_secret_or_a_required_redis_that_is_down_refuses_
     assert!(Application::build(settings).await.is_ok());
 }
 
-/// A `bizgraph serve` process in front of `sandbox_url` on the Redis at `redis_url`, killed
-/// when dropped, and its base URL.
+/// A `bizgraph serve` process in front of `sandbox_url` on the Redis at `redis_url`, taking
+/// webhooks with the test secrets, killed when dropped, and its base URL.
 async fn replica_process(sandbox_url: &str, redis_url: &str) -> (tokio::process::Child, String) {
     use tokio::io::{AsyncBufReadExt, BufReader};
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bizgraph"))
@@ -637,6 +637,12 @@ async fn replica_process(sandbox_url: &str, redis_url: &str) -> (tokio::process:
             redis_url,
             "--cache-key-secret",
             SHARED_SECRET,
+        ])
+        .args([
+            "--webhook-verify-token",
+            VERIFY_TOKEN,
+            "--app-secret",
+            APP_SECRET,
         ])
         .env("BIZGRAPH_LOG", "warn")
         .stdout(Stdio::piped())
@@ -665,64 +671,115 @@ async fn replica_process(sandbox_url: &str, redis_url: &str) -> (tokio::process:
     (child, url)
 }
 
+/// Two `bizgraph serve` processes, A and B, on one Redis and one sandbox, each listening on
+/// the invalidation and event channels.
+struct ReplicaProcesses {
+    /// Replica A, and the sandbox.
+    a: TestApp,
+    b: String,
+    _children: [tokio::process::Child; 2],
+}
+
+impl ReplicaProcesses {
+    async fn start(redis: &RedisServer) -> ReplicaProcesses {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
+            .await
+            .unwrap();
+        let (child_a, a) = replica_process(&sandbox.url(), &redis.url).await;
+        let (child_b, b) = replica_process(&sandbox.url(), &redis.url).await;
+        let http = reqwest::Client::new();
+        wait_until_healthy(&http, &a).await;
+        wait_until_healthy(&http, &b).await;
+        wait_for_subscribers(redis, "bizgraph:v1:invalidations", 2).await;
+        wait_for_subscribers(redis, "bizgraph:v1:events", 2).await;
+        ReplicaProcesses {
+            a: TestApp {
+                gateway: a,
+                sandbox,
+                http,
+            },
+            b,
+            _children: [child_a, child_b],
+        }
+    }
+
+    async fn query(&self, gateway: &str, query: &str) -> Value {
+        post_graphql(
+            &self.a.http,
+            &format!("{gateway}/graphql"),
+            Some(ADMIN),
+            &json!({"query": query}),
+        )
+        .await
+    }
+}
+
 #[tokio::test]
-async fn two_gateway_processes_on_one_redis_see_each_others_writes() {
+async fn a_write_through_one_process_is_read_through_the_other_with_one_upstream_call() {
     let Some(redis) = RedisServer::start().await else {
         return;
     };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
-        .await
-        .unwrap();
-    let (_a, a) = replica_process(&sandbox.url(), &redis.url).await;
-    let (_b, b) = replica_process(&sandbox.url(), &redis.url).await;
-    let http = reqwest::Client::new();
-    wait_until_healthy(&http, &a).await;
-    wait_until_healthy(&http, &b).await;
-    let query = |url: String, q: &'static str| {
-        let http = http.clone();
-        async move {
-            post_graphql(
-                &http,
-                &format!("{url}/graphql"),
-                Some(ADMIN),
-                &json!({"query": q}),
-            )
-            .await
-        }
-    };
-    // B reads (and caches, in its memory and in Redis); A then finds it in Redis.
-    let before = query(b.clone(), BUSINESS).await;
+    let processes = ReplicaProcesses::start(&redis).await;
+    let (a, b) = (processes.a.gateway.clone(), processes.b.clone());
+    // B reads, and keeps the answer in its memory and in Redis; A then finds it in Redis.
+    let before = processes.query(&b, BUSINESS).await;
     assert_eq!(
         before["data"]["business"]["name"], "Pomni Media",
         "{before}"
     );
-    let through_a = query(a.clone(), BUSINESS).await;
+    let through_a = processes.query(&a, BUSINESS).await;
+    assert_eq!(through_a["data"], before["data"]);
     assert_eq!(
         through_a["extensions"]["cost"],
         json!({"cacheHits": 1, "graphCalls": 0}),
         "{through_a}"
     );
-    let updated = query(
-        a.clone(),
-        r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Processes"}) { name } }"#,
-    )
-    .await;
+
+    // A writes, and reads back a selection other than B's: nothing A stores afterwards answers
+    // B's read.
+    let updated = processes
+        .query(
+            &a,
+            r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Processes"}) { name vertical } }"#,
+        )
+        .await;
     assert_eq!(
         updated["data"]["updateBusiness"]["name"], "Pomni Processes",
         "{updated}"
     );
-    // B's memory level is dropped through pub/sub; its next read is the new name.
-    let mut after = Value::Null;
-    for _ in 0..50 {
-        after = query(b.clone(), BUSINESS).await;
-        if after["data"]["business"]["name"] == "Pomni Processes" {
+
+    // The invalidation reaches B's memory level through pub/sub, at some point: until then B
+    // answers the old name from memory without a call; from then on B reads the new name from
+    // Graph, with exactly one call.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let calls = processes.a.upstream_requests().await;
+        let read = processes.query(&b, BUSINESS).await;
+        let spent = processes.a.upstream_requests().await - calls;
+        if read["data"]["business"]["name"] == "Pomni Processes" {
+            assert_eq!(spent, 1, "{read}");
+            assert_eq!(
+                read["extensions"]["cost"],
+                json!({"cacheHits": 0, "graphCalls": 1}),
+                "{read}"
+            );
             break;
         }
+        assert_eq!(read["data"], before["data"], "{read}");
+        assert_eq!(spent, 0, "an old answer from B's memory: {read}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "B still answers the old name 20 s after the write: {read}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // And the new answer is now cached: the same read again costs nothing.
+    let calls = processes.a.upstream_requests().await;
+    let again = processes.query(&b, BUSINESS).await;
     assert_eq!(
-        after["data"]["business"]["name"], "Pomni Processes",
-        "{after}"
+        again["data"]["business"]["name"], "Pomni Processes",
+        "{again}"
     );
+    assert_eq!(processes.a.upstream_requests().await, calls);
 }
