@@ -783,3 +783,63 @@ async fn a_write_through_one_process_is_read_through_the_other_with_one_upstream
     );
     assert_eq!(processes.a.upstream_requests().await, calls);
 }
+
+#[tokio::test]
+async fn a_webhook_posted_to_one_process_reaches_a_websocket_subscriber_on_the_other_once() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let processes = ReplicaProcesses::start(&redis).await;
+    let http = processes.a.http.clone();
+    let mut subscriber = subscribe_to_events(&http, &processes.b).await;
+    webhook_reaches_the_other_replica_once(
+        &http,
+        &processes.a.gateway,
+        &processes.b,
+        &mut subscriber,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_throttle_reached_through_one_process_holds_the_other_without_an_upstream_call() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let processes = ReplicaProcesses::start(&redis).await;
+    // Graph answers A's next call with code 4, "application request limit reached".
+    processes
+        .a
+        .control("faults", json!({"error_code": 4, "times": 1}))
+        .await;
+    let throttled = processes
+        .query(&processes.a.gateway, "{ viewer { name } }")
+        .await;
+    assert_eq!(
+        first_error_code(&throttled),
+        Some("RATE_LIMITED"),
+        "{throttled}"
+    );
+    assert_eq!(
+        throttled["errors"][0]["extensions"]["graphApi"]["code"], 4,
+        "{throttled}"
+    );
+
+    let before = processes.a.upstream_requests().await;
+    let held = processes.query(&processes.b, "{ viewer { id } }").await;
+    assert_eq!(first_error_code(&held), Some("RATE_LIMITED"), "{held}");
+    assert_eq!(
+        processes.a.upstream_requests().await,
+        before,
+        "B sent a call Graph throttles: {held}"
+    );
+    // Another token is not held back.
+    let employee = post_graphql(
+        &processes.a.http,
+        &format!("{}/graphql", processes.b),
+        Some("demo-employee"),
+        &json!({"query": "{ viewer { name } }"}),
+    )
+    .await;
+    assert_eq!(employee["data"]["viewer"]["name"], "Sam Chen", "{employee}");
+}
