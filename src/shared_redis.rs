@@ -3,10 +3,11 @@
 //! one connection per subscription for pub/sub.
 //!
 //! Redis is an optimisation and a messenger, never a dependency of an answer (unless
-//! `--redis-required`): every call is bounded by [`CALL_TIMEOUT`], and after
-//! [`CIRCUIT_FAILURES`] failures in a row the client stops asking for [`CIRCUIT_COOL_DOWN`]
-//! (a call then fails at once, as `skipped`). Failures are logged once per window and counted
-//! in `/metrics` (`bizgraph_redis_calls{outcome}`, `bizgraph_redis_circuit_open`).
+//! `--redis-required`): every call is bounded by a timeout (`--redis-timeout-ms`, 200 ms), and
+//! after some failures in a row (`--redis-circuit-failures`, 3) the client stops asking for a
+//! while (`--redis-cool-down-secs`, 5 s; a call then fails at once, as `skipped`). Failures are
+//! logged once per window and counted in `/metrics` (`bizgraph_redis_calls{outcome}`,
+//! `bizgraph_redis_circuit_open`).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -22,12 +23,32 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::log_window::log_window;
 
-/// The most one Redis call may take before it counts as failed.
-pub(crate) const CALL_TIMEOUT: Duration = Duration::from_millis(200);
-/// Failures in a row that open the circuit.
-pub(crate) const CIRCUIT_FAILURES: u32 = 3;
-/// How long an open circuit keeps calls from being sent.
-pub(crate) const CIRCUIT_COOL_DOWN: Duration = Duration::from_secs(5);
+/// How long a Redis call may take and when the client stops asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RedisLimits {
+    /// The most one call, or connecting, may take before it counts as failed.
+    pub(crate) timeout: Duration,
+    /// Failures in a row that open the circuit (at least 1).
+    pub(crate) circuit_failures: u32,
+    /// How long an open circuit keeps calls from being sent.
+    pub(crate) cool_down: Duration,
+}
+
+impl From<&crate::config::RedisSettings> for RedisLimits {
+    fn from(settings: &crate::config::RedisSettings) -> Self {
+        RedisLimits {
+            timeout: settings.timeout,
+            circuit_failures: settings.circuit_failures.max(1),
+            cool_down: settings.cool_down,
+        }
+    }
+}
+
+impl Default for RedisLimits {
+    fn default() -> Self {
+        RedisLimits::from(&crate::config::RedisSettings::default())
+    }
+}
 /// The pause before a lost subscription connects again.
 const RESUBSCRIBE_PAUSE: Duration = Duration::from_millis(500);
 
@@ -49,8 +70,8 @@ pub(crate) enum RedisUnavailable {
     #[error("redis failed: {0}")]
     Failed(String),
     /// Redis did not answer within the call timeout.
-    #[error("redis did not answer within {} ms", CALL_TIMEOUT.as_millis())]
-    TimedOut,
+    #[error("redis did not answer within {} ms", .0.as_millis())]
+    TimedOut(Duration),
     /// The circuit is open: Redis failed recently and is not asked for a while.
     #[error("redis is not asked for a while after failing")]
     CircuitOpen,
@@ -85,6 +106,7 @@ struct Circuit {
 pub(crate) struct SharedRedis {
     client: redis::Client,
     manager: ConnectionManager,
+    limits: RedisLimits,
     circuit: Arc<Circuit>,
     metrics: RedisMetrics,
 }
@@ -97,19 +119,20 @@ impl std::fmt::Debug for SharedRedis {
 }
 
 impl SharedRedis {
-    /// A client for the Redis at `url`. Nothing is connected yet: the first call connects
-    /// (so a gateway starts while Redis is down); `connect_now` checks at once.
-    pub(crate) fn new(url: &str) -> Result<SharedRedis, redis::RedisError> {
+    /// A client for the Redis at `url`, within `limits`. Nothing is connected yet: the first
+    /// call connects (so a gateway starts while Redis is down); `ping` checks at once.
+    pub(crate) fn new(url: &str, limits: &RedisLimits) -> Result<SharedRedis, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CALL_TIMEOUT))
-            .set_response_timeout(Some(CALL_TIMEOUT))
+            .set_connection_timeout(Some(limits.timeout))
+            .set_response_timeout(Some(limits.timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
         let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
         Ok(SharedRedis {
             client,
             manager,
+            limits: *limits,
             circuit: Arc::new(Circuit {
                 failures: AtomicU32::new(0),
                 open: AtomicBool::new(false),
@@ -150,7 +173,7 @@ impl SharedRedis {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         match *opened_at {
-            Some(at) if now.saturating_duration_since(at) < CIRCUIT_COOL_DOWN => true,
+            Some(at) if now.saturating_duration_since(at) < self.limits.cool_down => true,
             _ => {
                 // Half open: this call goes through; a failure opens the circuit again.
                 *opened_at = None;
@@ -158,7 +181,7 @@ impl SharedRedis {
                 self.metrics.circuit_open.set(0);
                 self.circuit
                     .failures
-                    .store(CIRCUIT_FAILURES - 1, Ordering::Release);
+                    .store(self.limits.circuit_failures - 1, Ordering::Release);
                 false
             }
         }
@@ -174,7 +197,7 @@ impl SharedRedis {
             self.metrics.count("skipped");
             return Err(RedisUnavailable::CircuitOpen);
         }
-        let outcome = tokio::time::timeout(CALL_TIMEOUT, call(self.manager.clone())).await;
+        let outcome = tokio::time::timeout(self.limits.timeout, call(self.manager.clone())).await;
         let failure = match outcome {
             Ok(Ok(value)) => {
                 self.metrics.count("ok");
@@ -187,11 +210,13 @@ impl SharedRedis {
             }
             Err(_elapsed) => {
                 self.metrics.count("timeout");
-                RedisUnavailable::TimedOut
+                RedisUnavailable::TimedOut(self.limits.timeout)
             }
         };
         let failures = self.circuit.failures.fetch_add(1, Ordering::AcqRel) + 1;
-        if failures >= CIRCUIT_FAILURES && !self.circuit.open.swap(true, Ordering::AcqRel) {
+        if failures >= self.limits.circuit_failures
+            && !self.circuit.open.swap(true, Ordering::AcqRel)
+        {
             *self
                 .circuit
                 .opened_at
@@ -267,26 +292,33 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_redis_that_is_not_there_opens_the_circuit_and_is_then_skipped() {
+    async fn a_redis_that_is_not_there_opens_the_circuit_after_the_failures_set_and_is_then_skipped()
+     {
+        let limits = RedisLimits {
+            circuit_failures: 2,
+            ..RedisLimits::default()
+        };
         // Port 9 (discard) on loopback: nothing listens there.
-        let redis = SharedRedis::new("redis://127.0.0.1:9/").unwrap_or_else(|e| panic!("{e}"));
-        for _ in 0..CIRCUIT_FAILURES {
-            assert!(redis.ping().await.is_err());
-        }
+        let redis =
+            SharedRedis::new("redis://127.0.0.1:9/", &limits).unwrap_or_else(|e| panic!("{e}"));
+        assert!(redis.ping().await.is_err());
+        assert!(!redis.is_unavailable(), "one failure of two");
+        assert!(redis.ping().await.is_err());
         assert!(redis.is_unavailable());
-        let started = Instant::now();
         assert!(matches!(
             redis.ping().await,
             Err(RedisUnavailable::CircuitOpen)
         ));
-        assert!(started.elapsed() < Duration::from_millis(50));
-        let skipped = redis
-            .metrics()
-            .calls
-            .get_or_create(&RedisCallLabels {
-                outcome: "skipped".to_owned(),
-            })
-            .get();
-        assert_eq!(skipped, 1);
+        let count = |outcome: &str| {
+            redis
+                .metrics()
+                .calls
+                .get_or_create(&RedisCallLabels {
+                    outcome: outcome.to_owned(),
+                })
+                .get()
+        };
+        assert_eq!(count("skipped"), 1, "the third call was not sent");
+        assert_eq!(count("error") + count("timeout"), 2);
     }
 }
