@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 
 use crate::log_window::log_window;
-use crate::shared_redis::{KEY_PREFIX, SharedRedis};
+use crate::shared_redis::{KEY_PREFIX, SharedRedis, slot_prefix};
 use crate::webhooks::MigrationEvent;
 
 /// How long a delivered change is remembered: Meta retries a failed delivery for 36 hours.
@@ -95,8 +95,7 @@ impl EventBus for InProcessBus {
 
 /// Takes one change across replicas and publishes it when this is the first delivery of it in
 /// the window: `KEYS[1]` is the change's key, `ARGV` the window in seconds, the channel and the
-/// event. One key per script, so that it runs on a Redis Cluster too. Answers 1 when taken
-/// here.
+/// event. One key per script, declared in `KEYS`. Answers 1 when taken here.
 const CLAIM_SCRIPT: &str = r"
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   redis.call('PUBLISH', ARGV[2], ARGV[3])
@@ -107,7 +106,7 @@ return 0
 
 /// An [`EventBus`] shared by the replicas on one Redis. A change is taken once in the
 /// de-duplication window across replicas, while its delivery is handled
-/// (`SET bizgraph:v1:event:<digest> NX EX 129600` decides which delivery is first), and then
+/// (`SET {bizgraph:v1:events}:<digest> NX EX 129600` decides which delivery is first), and then
 /// published on [`events_channel`] in the same script; every replica subscribes and hands what
 /// arrives to its local subscribers, each change once.
 pub(crate) struct RedisBus {
@@ -123,9 +122,10 @@ pub(crate) fn events_channel() -> String {
     format!("{KEY_PREFIX}:events")
 }
 
-/// The key that records a change as taken.
+/// The key that records a change as taken. Every such key is in one hash slot, so that the
+/// pipeline of one delivery's claims goes to one node of a Redis Cluster.
 pub(crate) fn event_key(digest: &str) -> String {
-    format!("{KEY_PREFIX}:event:{digest}")
+    format!("{}:{digest}", slot_prefix("events"))
 }
 
 /// Hands `event` to this process's subscribers unless it was handed already.

@@ -52,9 +52,17 @@ impl Default for RedisLimits {
 /// The pause before a lost subscription connects again.
 const RESUBSCRIBE_PAUSE: Duration = Duration::from_millis(500);
 
-/// What every key bizgraph writes starts with: the name and the format version of what is
-/// stored, so that a format change never reads another version's values.
+/// What every key and channel bizgraph uses starts with (inside the hash tag, for keys of a
+/// slot): the name and the format version of what is stored, so that a format change never
+/// reads another version's values.
 pub(crate) const KEY_PREFIX: &str = "bizgraph:v1";
+
+/// The start of every key of `area` that one command or script may touch together with
+/// another: a Redis Cluster hash tag, `{bizgraph:v1:<area>}`, so that all of them are in one
+/// hash slot and a multi-key command, transaction or script on them runs on a cluster.
+pub(crate) fn slot_prefix(area: &str) -> String {
+    format!("{{{KEY_PREFIX}:{area}}}")
+}
 
 /// Labels of a Redis call.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -287,9 +295,35 @@ fn log_subscription_lost(channel: &str, error: &str) {
     }
 }
 
+/// The part of `key` Redis Cluster hashes to choose its slot: the text between the first `{`
+/// and the first `}` after it when that is not empty, else the whole key.
+#[cfg(test)]
+pub(crate) fn hash_tag(key: &str) -> &str {
+    if let Some(open) = key.find('{')
+        && let Some(length) = key[open + 1..].find('}')
+        && length > 0
+    {
+        return &key[open + 1..open + 1 + length];
+    }
+    key
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hash_tag_is_read_as_redis_cluster_reads_it() {
+        assert_eq!(
+            hash_tag("{bizgraph:v1:answers}:tag:node:1"),
+            "bizgraph:v1:answers"
+        );
+        assert_eq!(hash_tag("{user1000}.following"), "user1000");
+        assert_eq!(hash_tag("foo{}{bar}"), "foo{}{bar}");
+        assert_eq!(hash_tag("foo{{bar}}zap"), "{bar");
+        assert_eq!(hash_tag("bizgraph:v1:bytes:apq"), "bizgraph:v1:bytes:apq");
+        assert_eq!(slot_prefix("usage"), "{bizgraph:v1:usage}");
+    }
 
     #[tokio::test]
     async fn a_redis_that_is_not_there_opens_the_circuit_after_the_failures_set_and_is_then_skipped()

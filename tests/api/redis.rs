@@ -30,12 +30,48 @@ const ADMIN: &str = "demo-admin";
 struct RedisServer {
     child: Child,
     url: String,
+    /// Its own directory (a cluster node writes its configuration there), removed when dropped.
+    dir: Option<std::path::PathBuf>,
 }
 
 impl RedisServer {
     /// A fresh server on a free loopback port, or `None` (with the reason printed) when
     /// `redis-server` is not installed.
     async fn start() -> Option<RedisServer> {
+        RedisServer::start_with(false).await
+    }
+
+    /// A fresh Redis Cluster of one node that serves every hash slot: it refuses, as every
+    /// cluster does, a command, transaction or script whose keys are in several slots.
+    async fn start_cluster() -> Option<RedisServer> {
+        let server = RedisServer::start_with(true).await?;
+        let mut connection = server.connection().await.expect("redis answers");
+        let () = redis::cmd("CLUSTER")
+            .arg("ADDSLOTSRANGE")
+            .arg(0)
+            .arg(16383)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let info: String = redis::cmd("CLUSTER")
+                .arg("INFO")
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            if info.contains("cluster_state:ok") {
+                return Some(server);
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the cluster is not ok after 20 s: {info}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    async fn start_with(cluster: bool) -> Option<RedisServer> {
         if Command::new("redis-server")
             .arg("--version")
             .stdout(Stdio::null())
@@ -52,9 +88,26 @@ impl RedisServer {
             let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             free.local_addr().unwrap().port()
         };
-        let child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        command
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--dir", "/tmp"])
+            .args(["--save", "", "--appendonly", "no"]);
+        let dir = if cluster {
+            let dir = std::env::temp_dir().join(format!(
+                "bizgraph-redis-cluster-{}-{port}",
+                std::process::id()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            command
+                .arg("--dir")
+                .arg(&dir)
+                .args(["--cluster-enabled", "yes"]);
+            Some(dir)
+        } else {
+            command.args(["--dir", "/tmp"]);
+            None
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -62,6 +115,7 @@ impl RedisServer {
         let server = RedisServer {
             child,
             url: format!("redis://127.0.0.1:{port}/"),
+            dir,
         };
         for _ in 0..200 {
             if server.connection().await.is_some() {
@@ -88,6 +142,9 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -360,11 +417,14 @@ async fn a_write_through_one_replica_is_read_through_the_other_and_redis_holds_n
     assert!(
         contents
             .iter()
-            .any(|(key, _)| key.starts_with("bizgraph:v1:v") && key.contains(":answer:")),
+            .any(|(key, _)| key.starts_with("{bizgraph:v1:answers}:v25.0:answer:")),
         "{contents:?}"
     );
     for (key, value) in &contents {
-        assert!(key.starts_with("bizgraph:v1:"), "{key}");
+        assert!(
+            key.starts_with("bizgraph:v1:") || key.starts_with("{bizgraph:v1:"),
+            "{key}"
+        );
         for token in [ADMIN, "demo-employee", "demo-system"] {
             assert!(
                 !key.contains(token) && !value.contains(token),
@@ -474,9 +534,97 @@ async fn a_throttle_seen_by_one_replica_holds_back_the_other() {
     assert!(
         contents
             .iter()
-            .any(|(key, _)| key.starts_with("bizgraph:v1:usage:token:")),
+            .any(|(key, _)| key.starts_with("{bizgraph:v1:usage}:token:")),
         "{contents:?}"
     );
+}
+
+#[tokio::test]
+async fn replicas_on_a_redis_cluster_share_answers_events_and_throttles_without_a_failed_call() {
+    let Some(redis) = RedisServer::start_cluster().await else {
+        return;
+    };
+    let replicas = spawn_replicas(&redis).await;
+    let (a, b) = (replicas.a.gateway.clone(), replicas.b.clone());
+    // Answers: stored with their tags (a transaction), found by the other replica, and
+    // invalidated by a write (the script).
+    let before = replicas.query(&b, BUSINESS).await;
+    assert_eq!(
+        before["data"]["business"]["name"], "Pomni Media",
+        "{before}"
+    );
+    let through_a = replicas.query(&a, BUSINESS).await;
+    assert_eq!(
+        through_a["extensions"]["cost"],
+        json!({"cacheHits": 1, "graphCalls": 0}),
+        "{through_a}"
+    );
+    let updated = replicas
+        .query(
+            &a,
+            r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Cluster"}) { name vertical } }"#,
+        )
+        .await;
+    assert_eq!(
+        updated["data"]["updateBusiness"]["name"], "Pomni Cluster",
+        "{updated}"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut after = replicas.query(&b, BUSINESS).await;
+    while after["data"]["business"]["name"] != "Pomni Cluster"
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        after = replicas.query(&b, BUSINESS).await;
+    }
+    assert_eq!(
+        after["data"]["business"]["name"], "Pomni Cluster",
+        "{after}"
+    );
+
+    // Events: claimed once across replicas.
+    let mut subscriber = subscribe_to_events(&replicas.a.http, &b).await;
+    webhook_reaches_the_other_replica_once(&replicas.a.http, &a, &b, &mut subscriber).await;
+
+    // Throttles: a token's and a business's usage read together.
+    replicas
+        .a
+        .control("faults", json!({"error_code": 4, "times": 1}))
+        .await;
+    let throttled = replicas.query(&a, "{ viewer { name } }").await;
+    assert_eq!(
+        first_error_code(&throttled),
+        Some("RATE_LIMITED"),
+        "{throttled}"
+    );
+    let held = replicas
+        .query(&b, r#"{ business(id: "200002") { name } }"#)
+        .await;
+    assert_eq!(first_error_code(&held), Some("RATE_LIMITED"), "{held}");
+
+    // Redis answered no call with an error: a key layout that a cluster refuses (CROSSSLOT)
+    // would show here.
+    for gateway in [&a, &b] {
+        let metrics = replicas
+            .a
+            .http
+            .get(format!("{gateway}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains(r#"bizgraph_redis_calls_total{outcome="ok"}"#),
+            "{metrics}"
+        );
+        // (A timeout may happen on a slow machine; a refused layout is an error.)
+        assert!(
+            !metrics.contains(r#"bizgraph_redis_calls_total{outcome="error"}"#),
+            "{gateway}: {metrics}"
+        );
+    }
 }
 
 #[tokio::test]
