@@ -243,17 +243,18 @@ impl SharedRedis {
     }
 
     /// Subscribes to `channel` for as long as the process runs, reconnecting after a loss,
-    /// and hands every message's payload to `deliver`. `resubscribed` runs after every
-    /// reconnection (messages may have been missed while the connection was down).
+    /// and hands every message's payload to `deliver`. `missed` runs whenever messages may
+    /// have been missed: when the subscription is first made (what was published before it, a
+    /// replica that started while Redis was down included), when it is lost, and when it is
+    /// made again.
     pub(crate) fn subscribe(
         &self,
         channel: String,
         deliver: impl Fn(Vec<u8>) + Send + Sync + 'static,
-        resubscribed: impl Fn() + Send + Sync + 'static,
+        missed: impl Fn() + Send + Sync + 'static,
     ) {
         let client = self.client.clone();
         tokio::spawn(async move {
-            let mut connected_before = false;
             loop {
                 let connecting = async {
                     let mut pubsub = client.get_async_pubsub().await?;
@@ -262,17 +263,14 @@ impl SharedRedis {
                 };
                 match tokio::time::timeout(Duration::from_secs(2), connecting).await {
                     Ok(Ok(pubsub)) => {
-                        if connected_before {
-                            resubscribed();
-                        }
-                        connected_before = true;
+                        missed();
                         let mut messages = pubsub.into_on_message();
                         while let Some(message) = messages.next().await {
                             deliver(message.get_payload_bytes().to_vec());
                         }
                         // The connection is lost: what is published until it is back is
                         // missed.
-                        resubscribed();
+                        missed();
                     }
                     Ok(Err(error)) => log_subscription_lost(&channel, &error.to_string()),
                     Err(_elapsed) => log_subscription_lost(&channel, "connecting timed out"),

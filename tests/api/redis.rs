@@ -71,23 +71,19 @@ impl RedisServer {
         }
     }
 
+    /// A fresh server on loopback port `port`.
+    async fn start_on(port: u16) -> Option<RedisServer> {
+        RedisServer::start_with_port(false, port).await
+    }
+
     async fn start_with(cluster: bool) -> Option<RedisServer> {
-        if Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_err()
-        {
-            eprintln!(
-                "skipped: redis-server is not installed (apt-get install redis-server; .ci/run \
-                 installs it)"
-            );
+        RedisServer::start_with_port(cluster, free_port()).await
+    }
+
+    async fn start_with_port(cluster: bool, port: u16) -> Option<RedisServer> {
+        if !redis_server_installed() {
             return None;
         }
-        let port = {
-            let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            free.local_addr().unwrap().port()
-        };
         let mut command = Command::new("redis-server");
         command
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
@@ -137,6 +133,28 @@ impl RedisServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether `redis-server` is installed; says why the test is skipped when it is not.
+fn redis_server_installed() -> bool {
+    let installed = Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok();
+    if !installed {
+        eprintln!(
+            "skipped: redis-server is not installed (apt-get install redis-server; .ci/run \
+             installs it)"
+        );
+    }
+    installed
+}
+
+/// A loopback port nothing listens on now.
+fn free_port() -> u16 {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    free.local_addr().unwrap().port()
 }
 
 impl Drop for RedisServer {
@@ -688,6 +706,66 @@ async fn with_redis_stopped_both_replicas_keep_answering() {
         metrics.contains("bizgraph_webhook_changes_checked_here_only_total 1\n"),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn a_replica_that_started_while_redis_was_down_forgets_its_memory_once_it_subscribes() {
+    if !redis_server_installed() {
+        return;
+    }
+    let port = free_port();
+    let url = format!("redis://127.0.0.1:{port}/");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    // Both replicas start, and serve, without Redis.
+    let a = spawn_replica(&http, &sandbox.url(), &url).await;
+    let b = spawn_replica(&http, &sandbox.url(), &url).await;
+    let query = |gateway: String, query: &'static str| {
+        let http = http.clone();
+        async move {
+            post_graphql(
+                &http,
+                &format!("{gateway}/graphql"),
+                Some(ADMIN),
+                &json!({"query": query}),
+            )
+            .await
+        }
+    };
+    let before = query(b.clone(), BUSINESS).await;
+    assert_eq!(
+        before["data"]["business"]["name"], "Pomni Media",
+        "{before}"
+    );
+    // A writes while Redis is down: its invalidation reaches no one.
+    let updated = query(
+        a.clone(),
+        r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Later"}) { name } }"#,
+    )
+    .await;
+    assert_eq!(
+        updated["data"]["updateBusiness"]["name"], "Pomni Later",
+        "{updated}"
+    );
+
+    // Redis starts; once B subscribes it forgets what it kept in memory meanwhile, so it does
+    // not serve the old name for the rest of the answer's 30 s lifetime.
+    let redis = RedisServer::start_on(port)
+        .await
+        .expect("redis-server starts");
+    wait_for_subscribers(&redis, "bizgraph:v1:invalidations", 2).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut after = query(b.clone(), BUSINESS).await;
+    while after["data"]["business"]["name"] != "Pomni Later"
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        after = query(b.clone(), BUSINESS).await;
+    }
+    assert_eq!(after["data"]["business"]["name"], "Pomni Later", "{after}");
 }
 
 #[tokio::test]
