@@ -150,6 +150,10 @@ pub struct ServeArgs {
     /// unavailable. Without it the gateway serves from memory and upstream while Redis is down.
     #[arg(long, env = "BIZGRAPH_REDIS_REQUIRED", requires = "redis_url")]
     pub redis_required: bool,
+    /// --redis-url names the nodes of a Redis Cluster (some or all, comma-separated): commands
+    /// go to the node that serves their keys, following the cluster's redirections.
+    #[arg(long, env = "BIZGRAPH_REDIS_CLUSTER", requires = "redis_url")]
+    pub redis_cluster: bool,
     /// Milliseconds one Redis call (and connecting to Redis) may take before it counts as
     /// failed; the request then goes on from memory and upstream.
     #[arg(
@@ -366,6 +370,8 @@ pub struct RedisSettings {
     pub url: Option<Secret>,
     /// Whether the gateway refuses to start, and fails requests, while Redis is unavailable.
     pub required: bool,
+    /// Whether `url` names the nodes of a Redis Cluster, comma-separated.
+    pub cluster: bool,
     /// The most one Redis call, or connecting, may take before it counts as failed.
     pub timeout: Duration,
     /// Failures in a row after which Redis is not asked for `cool_down` (at least 1).
@@ -388,6 +394,7 @@ impl Default for RedisSettings {
         RedisSettings {
             url: None,
             required: false,
+            cluster: false,
             timeout: Duration::from_millis(RedisSettings::DEFAULT_TIMEOUT_MS),
             circuit_failures: RedisSettings::DEFAULT_CIRCUIT_FAILURES,
             cool_down: Duration::from_secs(RedisSettings::DEFAULT_COOL_DOWN_SECS),
@@ -641,6 +648,7 @@ impl Settings {
             redis: RedisSettings {
                 url: args.redis_url.clone(),
                 required: args.redis_required,
+                cluster: args.redis_cluster,
                 timeout: Duration::from_millis(args.redis_timeout_ms.max(1)),
                 circuit_failures: args.redis_circuit_failures.max(1),
                 cool_down: Duration::from_secs(args.redis_cool_down_secs.max(1)),
@@ -720,6 +728,17 @@ mod tests {
             ),
             (Duration::from_millis(750), 10, Duration::from_secs(30))
         );
+        assert!(!settings.redis.cluster && !defaults.redis.cluster);
+        let cluster = Settings::from_args(
+            &serve_args(&[
+                "--redis-url",
+                "redis://127.0.0.1:7000/,redis://127.0.0.1:7001/",
+                "--redis-cluster",
+            ]),
+            "http://127.0.0.1:9".to_owned(),
+        );
+        assert!(cluster.redis.cluster);
+        assert!(Cli::try_parse_from(["bizgraph", "--redis-cluster"]).is_err());
         for zero in [
             "--redis-timeout-ms",
             "--redis-circuit-failures",

@@ -1,6 +1,9 @@
 //! The Redis that the replicas of one deployment share (`--redis-url`): one multiplexed,
 //! self-reconnecting connection (the `redis` crate's `ConnectionManager`) for commands, and
-//! one connection per subscription for pub/sub.
+//! one connection per subscription for pub/sub. With `--redis-cluster` the commands go
+//! through the crate's cluster client instead, which routes each by its keys' hash slot and
+//! follows the cluster's redirections; subscriptions go to the first node given (a cluster
+//! sends every published message to every node).
 //!
 //! Redis is an optimisation and a messenger, never a dependency of an answer (unless
 //! `--redis-required`): every call is bounded by a timeout (`--redis-timeout-ms`, 200 ms), and
@@ -19,7 +22,9 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
 
 use crate::log_window::log_window;
 
@@ -109,11 +114,84 @@ struct Circuit {
     opened_at: Mutex<Option<Instant>>,
 }
 
+/// A connection that Redis commands are sent on: to one Redis, or to a Redis Cluster.
+#[derive(Clone)]
+pub(crate) enum RedisConnection {
+    /// One Redis (or a proxy in front of several).
+    Single(ConnectionManager),
+    /// A Redis Cluster, each command routed by its keys' hash slot.
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for RedisConnection {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            RedisConnection::Single(connection) => connection.req_packed_command(cmd),
+            RedisConnection::Cluster(connection) => connection.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            RedisConnection::Single(connection) => {
+                connection.req_packed_commands(pipeline, offset, count)
+            }
+            RedisConnection::Cluster(connection) => {
+                connection.req_packed_commands(pipeline, offset, count)
+            }
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            RedisConnection::Single(connection) => connection.get_db(),
+            RedisConnection::Cluster(connection) => connection.get_db(),
+        }
+    }
+}
+
+/// Where commands go: one Redis's connection manager, or a cluster client whose connection is
+/// made by the first call (so that a gateway starts while the cluster is down).
+#[derive(Clone)]
+enum Commands {
+    Single(ConnectionManager),
+    Cluster {
+        client: Arc<ClusterClient>,
+        connection: Arc<tokio::sync::Mutex<Option<ClusterConnection>>>,
+    },
+}
+
+impl Commands {
+    async fn connection(&self) -> redis::RedisResult<RedisConnection> {
+        match self {
+            Commands::Single(manager) => Ok(RedisConnection::Single(manager.clone())),
+            Commands::Cluster { client, connection } => {
+                let mut connection = connection.lock().await;
+                if let Some(connected) = connection.as_ref() {
+                    return Ok(RedisConnection::Cluster(connected.clone()));
+                }
+                let connected = client.get_async_connection().await?;
+                *connection = Some(connected.clone());
+                Ok(RedisConnection::Cluster(connected))
+            }
+        }
+    }
+}
+
 /// A handle on the shared Redis. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct SharedRedis {
+    /// The Redis that subscriptions are made on (the first node of a cluster).
     client: redis::Client,
-    manager: ConnectionManager,
+    commands: Commands,
     limits: RedisLimits,
     circuit: Arc<Circuit>,
     metrics: RedisMetrics,
@@ -137,9 +215,46 @@ impl SharedRedis {
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
         let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
-        Ok(SharedRedis {
+        Ok(SharedRedis::on(client, Commands::Single(manager), limits))
+    }
+
+    /// A client for the Redis Cluster whose nodes (some or all) are `urls`, comma-separated,
+    /// within `limits`. Nothing is connected yet: the first call connects.
+    pub(crate) fn cluster(
+        urls: &str,
+        limits: &RedisLimits,
+    ) -> Result<SharedRedis, redis::RedisError> {
+        let nodes: Vec<&str> = urls
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .collect();
+        let Some(first) = nodes.first() else {
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::InvalidClientConfig,
+                "no Redis Cluster node given",
+            )));
+        };
+        let client = redis::Client::open(*first)?;
+        let cluster = ClusterClient::builder(nodes.iter().copied())
+            .connection_timeout(limits.timeout)
+            .response_timeout(limits.timeout)
+            .retries(1)
+            .build()?;
+        Ok(SharedRedis::on(
             client,
-            manager,
+            Commands::Cluster {
+                client: Arc::new(cluster),
+                connection: Arc::default(),
+            },
+            limits,
+        ))
+    }
+
+    fn on(client: redis::Client, commands: Commands, limits: &RedisLimits) -> SharedRedis {
+        SharedRedis {
+            client,
+            commands,
             limits: *limits,
             circuit: Arc::new(Circuit {
                 failures: AtomicU32::new(0),
@@ -147,7 +262,7 @@ impl SharedRedis {
                 opened_at: Mutex::new(None),
             }),
             metrics: RedisMetrics::default(),
-        })
+        }
     }
 
     /// The counters to register in `/metrics`.
@@ -198,14 +313,18 @@ impl SharedRedis {
     /// Runs one Redis call within the call timeout, unless the circuit is open.
     pub(crate) async fn call<T, F, Fut>(&self, call: F) -> Result<T, RedisUnavailable>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: FnOnce(RedisConnection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         if self.circuit_is_open(Instant::now()) {
             self.metrics.count("skipped");
             return Err(RedisUnavailable::CircuitOpen);
         }
-        let outcome = tokio::time::timeout(self.limits.timeout, call(self.manager.clone())).await;
+        let outcome = tokio::time::timeout(self.limits.timeout, async {
+            let connection = self.commands.connection().await?;
+            call(connection).await
+        })
+        .await;
         let failure = match outcome {
             Ok(Ok(value)) => {
                 self.metrics.count("ok");

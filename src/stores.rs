@@ -35,7 +35,8 @@ impl SharedStores {
         }
     }
 
-    /// Stores for replicas that share the Redis at `url`: answers in this process's memory
+    /// Stores for replicas that share the Redis at `url` (with `redis.cluster`, the nodes of a
+    /// Redis Cluster, comma-separated): answers in this process's memory
     /// (at most `cache_max_bytes`) first and in Redis second, Graph's usage and throttles in
     /// Redis (and in memory for while Redis is unavailable). Every Redis call is bounded and
     /// guarded by a circuit as `redis` says. Needs a Tokio runtime (it subscribes to other
@@ -46,8 +47,13 @@ impl SharedStores {
         redis: &RedisSettings,
         cache_max_bytes: u64,
     ) -> Result<SharedStores, StartError> {
-        let redis = SharedRedis::new(url, &RedisLimits::from(redis))
-            .map_err(|error| StartError::RedisUrl(error.to_string()))?;
+        let limits = RedisLimits::from(redis);
+        let redis = if redis.cluster {
+            SharedRedis::cluster(url, &limits)
+        } else {
+            SharedRedis::new(url, &limits)
+        }
+        .map_err(|error| StartError::RedisUrl(error.to_string()))?;
         Ok(SharedStores {
             answers: Arc::new(TieredAnswerStore::new(redis.clone(), cache_max_bytes)),
             usage: Arc::new(RedisUsageStore::new(redis.clone())),

@@ -184,9 +184,11 @@ struct Replicas {
 }
 
 async fn spawn_replica(http: &reqwest::Client, sandbox_url: &str, redis_url: &str) -> String {
-    let app = Application::build(replica_settings(sandbox_url, redis_url))
-        .await
-        .unwrap();
+    spawn_replica_with(http, replica_settings(sandbox_url, redis_url)).await
+}
+
+async fn spawn_replica_with(http: &reqwest::Client, settings: Settings) -> String {
+    let app = Application::build(settings).await.unwrap();
     let gateway = format!("http://{}", app.addr());
     app.spawn();
     wait_until_healthy(http, &gateway).await;
@@ -194,16 +196,27 @@ async fn spawn_replica(http: &reqwest::Client, sandbox_url: &str, redis_url: &st
 }
 
 async fn spawn_replicas(redis: &RedisServer) -> Replicas {
+    spawn_replicas_on(redis, &redis.url, false).await
+}
+
+/// Two replicas on the Redis at `url` (with `cluster`, the nodes of a Redis Cluster), which
+/// subscribe on `subscribed`.
+async fn spawn_replicas_on(subscribed: &RedisServer, url: &str, cluster: bool) -> Replicas {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
         .await
         .unwrap();
     let http = reqwest::Client::new();
-    let a = spawn_replica(&http, &sandbox.url(), &redis.url).await;
-    let b = spawn_replica(&http, &sandbox.url(), &redis.url).await;
+    let settings = || {
+        let mut settings = replica_settings(&sandbox.url(), url);
+        settings.redis.cluster = cluster;
+        settings
+    };
+    let a = spawn_replica_with(&http, settings()).await;
+    let b = spawn_replica_with(&http, settings()).await;
     // Each replica subscribes to the invalidation and event channels in the background.
-    wait_for_subscribers(redis, "bizgraph:v1:invalidations", 2).await;
-    wait_for_subscribers(redis, "bizgraph:v1:events", 2).await;
+    wait_for_subscribers(subscribed, "bizgraph:v1:invalidations", 2).await;
+    wait_for_subscribers(subscribed, "bizgraph:v1:events", 2).await;
     Replicas {
         a: TestApp {
             gateway: a,
@@ -558,11 +571,96 @@ async fn a_throttle_seen_by_one_replica_holds_back_the_other() {
 }
 
 #[tokio::test]
-async fn replicas_on_a_redis_cluster_share_answers_events_and_throttles_without_a_failed_call() {
+async fn replicas_on_a_one_node_redis_cluster_share_answers_events_and_throttles_without_an_error()
+{
     let Some(redis) = RedisServer::start_cluster().await else {
         return;
     };
     let replicas = spawn_replicas(&redis).await;
+    share_answers_events_and_throttles_without_a_redis_error(&replicas).await;
+}
+
+#[tokio::test]
+async fn replicas_with_the_cluster_client_on_a_three_node_redis_cluster_share_everything_without_an_error()
+ {
+    let Some(nodes) = start_three_node_cluster().await else {
+        return;
+    };
+    // The first node given serves none of bizgraph's slots for answers: a client that did not
+    // follow the cluster's redirections would be told MOVED.
+    let mut first = nodes[0].connection().await.expect("redis answers");
+    let slot: i64 = redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg("{bizgraph:v1:answers}")
+        .query_async(&mut first)
+        .await
+        .unwrap();
+    assert!(slot < 10923, "slot {slot} is on the first node");
+    let urls = nodes
+        .iter()
+        .map(|node| node.url.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let replicas = spawn_replicas_on(&nodes[0], &urls, true).await;
+    share_answers_events_and_throttles_without_a_redis_error(&replicas).await;
+}
+
+/// Three cluster nodes on loopback, serving the slots 10923-16383, 0-5460 and 5461-10922,
+/// once the cluster is ok; `None` without `redis-server`.
+async fn start_three_node_cluster() -> Option<Vec<RedisServer>> {
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        nodes.push(RedisServer::start_with(true).await?);
+    }
+    let ranges = [(10923, 16383), (0, 5460), (5461, 10922)];
+    for (node, (from, to)) in nodes.iter().zip(ranges) {
+        let mut connection = node.connection().await.expect("redis answers");
+        let () = redis::cmd("CLUSTER")
+            .arg("ADDSLOTSRANGE")
+            .arg(from)
+            .arg(to)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+    }
+    let mut first = nodes[0].connection().await.expect("redis answers");
+    for node in &nodes[1..] {
+        let port = node.url.trim_end_matches('/').rsplit(':').next().unwrap();
+        let () = redis::cmd("CLUSTER")
+            .arg("MEET")
+            .arg("127.0.0.1")
+            .arg(port)
+            .query_async(&mut first)
+            .await
+            .unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for node in &nodes {
+        let mut connection = node.connection().await.expect("redis answers");
+        loop {
+            let info: String = redis::cmd("CLUSTER")
+                .arg("INFO")
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            if info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3") {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the cluster is not ok after 30 s: {info}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    Some(nodes)
+}
+
+/// Through two replicas: an answer stored by one (with its tag sets, in a transaction) is found
+/// by the other, a write invalidates it (the script), a webhook reaches a subscriber on the
+/// other once, and a throttle holds both; no Redis call is answered with an error (a key layout
+/// a cluster refuses, CROSSSLOT, or a redirection not followed, MOVED, would be).
+async fn share_answers_events_and_throttles_without_a_redis_error(replicas: &Replicas) {
     let (a, b) = (replicas.a.gateway.clone(), replicas.b.clone());
     // Answers: stored with their tags (a transaction), found by the other replica, and
     // invalidated by a write (the script).
