@@ -150,6 +150,36 @@ pub struct ServeArgs {
     /// unavailable. Without it the gateway serves from memory and upstream while Redis is down.
     #[arg(long, env = "BIZGRAPH_REDIS_REQUIRED", requires = "redis_url")]
     pub redis_required: bool,
+    /// --redis-url names the nodes of a Redis Cluster (some or all, comma-separated): commands
+    /// go to the node that serves their keys, following the cluster's redirections.
+    #[arg(long, env = "BIZGRAPH_REDIS_CLUSTER", requires = "redis_url")]
+    pub redis_cluster: bool,
+    /// Milliseconds one Redis call (and connecting to Redis) may take before it counts as
+    /// failed; the request then goes on from memory and upstream.
+    #[arg(
+        long,
+        env = "BIZGRAPH_REDIS_TIMEOUT_MS",
+        default_value_t = RedisSettings::DEFAULT_TIMEOUT_MS,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub redis_timeout_ms: u64,
+    /// Failed Redis calls in a row (errors, timeouts) after which Redis is not asked for
+    /// --redis-cool-down-secs; then one call decides whether it is asked again.
+    #[arg(
+        long,
+        env = "BIZGRAPH_REDIS_CIRCUIT_FAILURES",
+        default_value_t = RedisSettings::DEFAULT_CIRCUIT_FAILURES,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub redis_circuit_failures: u32,
+    /// Seconds Redis is not asked after --redis-circuit-failures failures in a row.
+    #[arg(
+        long,
+        env = "BIZGRAPH_REDIS_COOL_DOWN_SECS",
+        default_value_t = RedisSettings::DEFAULT_COOL_DOWN_SECS,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub redis_cool_down_secs: u64,
     /// The most Graph API calls one GraphQL request may send (the planner needs one for most
     /// queries); protects the app's shared Graph quota from queries of many aliased fields.
     /// Every call sent counts: each `?ids=` call of 50 ids, the batch re-read after one of them
@@ -333,13 +363,43 @@ pub struct Settings {
 }
 
 /// The Redis that replicas share (`--redis-url`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RedisSettings {
     /// Where it is; `None`: no Redis, each process keeps its state in memory. A secret because
     /// a URL may carry a password.
     pub url: Option<Secret>,
     /// Whether the gateway refuses to start, and fails requests, while Redis is unavailable.
     pub required: bool,
+    /// Whether `url` names the nodes of a Redis Cluster, comma-separated.
+    pub cluster: bool,
+    /// The most one Redis call, or connecting, may take before it counts as failed.
+    pub timeout: Duration,
+    /// Failures in a row after which Redis is not asked for `cool_down` (at least 1).
+    pub circuit_failures: u32,
+    /// How long Redis is not asked once `circuit_failures` calls in a row failed.
+    pub cool_down: Duration,
+}
+
+impl RedisSettings {
+    /// Default of `--redis-timeout-ms`.
+    pub const DEFAULT_TIMEOUT_MS: u64 = 200;
+    /// Default of `--redis-circuit-failures`.
+    pub const DEFAULT_CIRCUIT_FAILURES: u32 = 3;
+    /// Default of `--redis-cool-down-secs`.
+    pub const DEFAULT_COOL_DOWN_SECS: u64 = 5;
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        RedisSettings {
+            url: None,
+            required: false,
+            cluster: false,
+            timeout: Duration::from_millis(RedisSettings::DEFAULT_TIMEOUT_MS),
+            circuit_failures: RedisSettings::DEFAULT_CIRCUIT_FAILURES,
+            cool_down: Duration::from_secs(RedisSettings::DEFAULT_COOL_DOWN_SECS),
+        }
+    }
 }
 
 /// Meta's webhooks (`/webhooks/meta`).
@@ -588,6 +648,10 @@ impl Settings {
             redis: RedisSettings {
                 url: args.redis_url.clone(),
                 required: args.redis_required,
+                cluster: args.redis_cluster,
+                timeout: Duration::from_millis(args.redis_timeout_ms.max(1)),
+                circuit_failures: args.redis_circuit_failures.max(1),
+                cool_down: Duration::from_secs(args.redis_cool_down_secs.max(1)),
             },
         }
     }
@@ -625,6 +689,65 @@ mod tests {
                 cool_down: Duration::from_secs(15),
             }
         );
+    }
+
+    #[test]
+    fn the_redis_timeout_and_circuit_default_as_documented_and_are_set_by_flags() {
+        let defaults = Settings::from_args(&serve_args(&[]), "http://127.0.0.1:9".to_owned());
+        let in_code = RedisSettings::default();
+        assert_eq!(
+            (
+                defaults.redis.timeout,
+                defaults.redis.circuit_failures,
+                defaults.redis.cool_down
+            ),
+            (in_code.timeout, in_code.circuit_failures, in_code.cool_down)
+        );
+        assert_eq!(
+            (in_code.timeout, in_code.circuit_failures, in_code.cool_down),
+            (Duration::from_millis(200), 3, Duration::from_secs(5))
+        );
+        let settings = Settings::from_args(
+            &serve_args(&[
+                "--redis-url",
+                "redis://127.0.0.1:6379/",
+                "--redis-timeout-ms",
+                "750",
+                "--redis-circuit-failures",
+                "10",
+                "--redis-cool-down-secs",
+                "30",
+            ]),
+            "http://127.0.0.1:9".to_owned(),
+        );
+        assert_eq!(
+            (
+                settings.redis.timeout,
+                settings.redis.circuit_failures,
+                settings.redis.cool_down
+            ),
+            (Duration::from_millis(750), 10, Duration::from_secs(30))
+        );
+        assert!(!settings.redis.cluster && !defaults.redis.cluster);
+        let cluster = Settings::from_args(
+            &serve_args(&[
+                "--redis-url",
+                "redis://127.0.0.1:7000/,redis://127.0.0.1:7001/",
+                "--redis-cluster",
+            ]),
+            "http://127.0.0.1:9".to_owned(),
+        );
+        assert!(cluster.redis.cluster);
+        assert!(Cli::try_parse_from(["bizgraph", "--redis-cluster"]).is_err());
+        for zero in [
+            "--redis-timeout-ms",
+            "--redis-circuit-failures",
+            "--redis-cool-down-secs",
+        ] {
+            let refused =
+                Cli::try_parse_from(["bizgraph", "--redis-url", "redis://127.0.0.1/", zero, "0"]);
+            assert!(refused.is_err(), "{zero} 0 is refused");
+        }
     }
 
     #[test]

@@ -56,15 +56,17 @@ struct BreakerLabels {
 /// Labels of a webhook delivery.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DeliveryLabels {
-    /// `accepted`, `unsigned` (401), `bad_signature` (403), `not_a_delivery` (400) or
-    /// `not_configured` (403: no verify token or app secret).
+    /// `accepted`, `unsigned` (401), `bad_signature` (403), `not_a_delivery` (400),
+    /// `not_configured` (403: no verify token or app secret) or `redis_unavailable` (503, with
+    /// `--redis-required` only).
     outcome: String,
 }
 
 /// Labels of the changes a delivery carried.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ChangeLabels {
-    /// `new` (published), `duplicate` (a retry, dropped) or `ignored` (another field).
+    /// `new` (published), `duplicate` (a retry, dropped: with Redis, one any replica took) or
+    /// `ignored` (another field).
     result: String,
 }
 
@@ -80,6 +82,7 @@ pub struct Metrics {
     breaker: Family<BreakerLabels, Counter>,
     deliveries: Family<DeliveryLabels, Counter>,
     changes: Family<ChangeLabels, Counter>,
+    changes_checked_here_only: Counter,
     subscriptions: Gauge,
     sockets: Gauge,
 }
@@ -108,6 +111,7 @@ impl Metrics {
         let breaker = Family::<BreakerLabels, Counter>::default();
         let deliveries = Family::<DeliveryLabels, Counter>::default();
         let changes = Family::<ChangeLabels, Counter>::default();
+        let changes_checked_here_only = Counter::default();
         let subscriptions = Gauge::default();
         let sockets = Gauge::default();
         registry.register(
@@ -156,6 +160,12 @@ impl Metrics {
             changes.clone(),
         );
         registry.register(
+            "webhook_changes_checked_here_only",
+            "Webhook changes checked for retries by this replica alone because the shared Redis \
+             was unavailable (a change another replica took may then reach subscribers again)",
+            changes_checked_here_only.clone(),
+        );
+        registry.register(
             "subscriptions_active",
             "GraphQL subscriptions running (WebSocket and server-sent events)",
             subscriptions.clone(),
@@ -169,6 +179,7 @@ impl Metrics {
             registry,
             deliveries,
             changes,
+            changes_checked_here_only,
             subscriptions,
             sockets,
             requests,
@@ -266,6 +277,13 @@ impl Metrics {
                     })
                     .inc_by(n as u64);
             }
+        }
+    }
+
+    /// Counts changes checked for retries by this replica alone while Redis was unavailable.
+    pub(crate) fn webhook_changes_checked_here_only(&self, changes: usize) {
+        if changes > 0 {
+            self.changes_checked_here_only.inc_by(changes as u64);
         }
     }
 

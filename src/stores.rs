@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use crate::cache::tiered::TieredAnswerStore;
 use crate::cache::{AnswerStore, MemoryAnswerStore};
+use crate::config::RedisSettings;
 use crate::graph::redis_usage::RedisUsageStore;
 use crate::graph::throttle::{MemoryUsageStore, UsageStore};
 use crate::server::StartError;
-use crate::shared_redis::SharedRedis;
+use crate::shared_redis::{RedisLimits, SharedRedis};
 
 /// The stores a gateway keeps its shared state in.
 #[derive(Clone)]
@@ -34,14 +35,25 @@ impl SharedStores {
         }
     }
 
-    /// Stores for replicas that share the Redis at `url`: answers in this process's memory
+    /// Stores for replicas that share the Redis at `url` (with `redis.cluster`, the nodes of a
+    /// Redis Cluster, comma-separated): answers in this process's memory
     /// (at most `cache_max_bytes`) first and in Redis second, Graph's usage and throttles in
-    /// Redis (and in memory for while Redis is unavailable). Needs a Tokio runtime (it
-    /// subscribes to other replicas' invalidations). Nothing is connected yet, so a
-    /// replica starts while Redis is down.
-    pub fn redis(url: &str, cache_max_bytes: u64) -> Result<SharedStores, StartError> {
-        let redis =
-            SharedRedis::new(url).map_err(|error| StartError::RedisUrl(error.to_string()))?;
+    /// Redis (and in memory for while Redis is unavailable). Every Redis call is bounded and
+    /// guarded by a circuit as `redis` says. Needs a Tokio runtime (it subscribes to other
+    /// replicas' invalidations). Nothing is connected yet, so a replica starts while Redis is
+    /// down.
+    pub fn redis(
+        url: &str,
+        redis: &RedisSettings,
+        cache_max_bytes: u64,
+    ) -> Result<SharedStores, StartError> {
+        let limits = RedisLimits::from(redis);
+        let redis = if redis.cluster {
+            SharedRedis::cluster(url, &limits)
+        } else {
+            SharedRedis::new(url, &limits)
+        }
+        .map_err(|error| StartError::RedisUrl(error.to_string()))?;
         Ok(SharedStores {
             answers: Arc::new(TieredAnswerStore::new(redis.clone(), cache_max_bytes)),
             usage: Arc::new(RedisUsageStore::new(redis.clone())),

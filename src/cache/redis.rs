@@ -1,13 +1,18 @@
 //! An [`AnswerStore`] in the Redis that replicas share.
 //!
 //! Keys (every one under [`KEY_PREFIX`], so a new value format never reads an old one):
-//! - `bizgraph:v1:<graph version>:answer:<token fingerprint>:<sha256 of path and params>` holds
-//!   one answer: its tags, then its body. The path and parameters are hashed so that nothing a
-//!   caller chose is a key; the token is only ever its keyed fingerprint.
-//! - `bizgraph:v1:tag:<tag>` is the set of answer keys stored with that tag, across Graph
-//!   versions, so that `invalidate` deletes every answer of a tag (in one Lua script, so an
-//!   answer stored meanwhile is never left outside its tag's set).
+//! - `{bizgraph:v1:answers}:<graph version>:answer:<token fingerprint>:<sha256 of path and
+//!   params>` holds one answer: its tags, then its body. The path and parameters are hashed so
+//!   that nothing a caller chose is a key; the token is only ever its keyed fingerprint.
+//! - `{bizgraph:v1:answers}:tag:<tag>` is the set of answer keys stored with that tag, across
+//!   Graph versions, so that `invalidate` deletes every answer of a tag (in one Lua script, so
+//!   an answer stored meanwhile is never left outside its tag's set).
 //! - `bizgraph:v1:bytes:<key>` is the keyed area (persisted queries).
+//!
+//! Answers and tag sets share one Redis Cluster hash tag, `{bizgraph:v1:answers}`: storing an
+//! answer (a transaction on the answer and its tags' sets) and invalidating (a script on the
+//! sets and their answers, every one declared in `KEYS`) touch keys of one hash slot, so both
+//! run on a cluster. The keyed area is read and written one key at a time and has no hash tag.
 //!
 //! An answer body past [`COMPRESS_FROM`] bytes is stored deflated (`flate2`) when that makes
 //! it smaller: Graph's JSON shrinks several times, and Redis's memory is shared by every
@@ -19,7 +24,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::{AnswerStore, CacheKey, CacheTag, CachedAnswer, StoreError};
-use crate::shared_redis::{KEY_PREFIX, RedisUnavailable, SharedRedis};
+use crate::shared_redis::{KEY_PREFIX, RedisUnavailable, SharedRedis, slot_prefix};
 
 /// The value format: a version byte, the tags' length (4 bytes, big-endian), the tags
 /// joined by newlines, then the body.
@@ -45,17 +50,37 @@ fn inflate(body: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Deletes every key in the sets named by `KEYS`, and the sets.
+/// Deletes the tag sets `KEYS[1..ARGV[1]]` and the answers in them, which the rest of `KEYS`
+/// must name: a script touches only the keys it declares (as a Redis Cluster requires). When a
+/// set holds an answer not declared (stored since the caller read the sets), nothing is
+/// deleted and the script answers those keys, for the caller to declare them and run it again.
 const INVALIDATE_SCRIPT: &str = r"
-for _, tag in ipairs(KEYS) do
-  local members = redis.call('SMEMBERS', tag)
-  for i = 1, #members, 500 do
-    redis.call('DEL', unpack(members, i, math.min(i + 499, #members)))
-  end
-  redis.call('DEL', tag)
+local tags = tonumber(ARGV[1])
+local declared = {}
+for i = tags + 1, #KEYS do
+  declared[KEYS[i]] = true
 end
-return 0
+local undeclared = {}
+for i = 1, tags do
+  for _, member in ipairs(redis.call('SMEMBERS', KEYS[i])) do
+    if not declared[member] then
+      declared[member] = true
+      table.insert(undeclared, member)
+    end
+  end
+end
+if #undeclared > 0 then
+  return undeclared
+end
+for i = 1, #KEYS, 500 do
+  redis.call('DEL', unpack(KEYS, i, math.min(i + 499, #KEYS)))
+end
+return {}
 ";
+
+/// Rounds of the invalidation script: answers stored with the tags while it runs are declared
+/// in the next round; this many rounds in a row with new answers is an error.
+const INVALIDATE_ROUNDS: usize = 5;
 
 /// Answers and the keyed area in Redis.
 pub(crate) struct RedisAnswerStore {
@@ -79,7 +104,8 @@ pub(crate) fn answer_key(key: &CacheKey) -> String {
     hasher.update([0]);
     hasher.update(key.params.as_bytes());
     format!(
-        "{KEY_PREFIX}:{}:answer:{}:{}",
+        "{}:{}:answer:{}:{}",
+        slot_prefix("answers"),
         key.version,
         key.token,
         hex::encode(hasher.finalize())
@@ -88,7 +114,7 @@ pub(crate) fn answer_key(key: &CacheKey) -> String {
 
 /// The Redis key of a tag's set of answer keys.
 fn tag_key(tag: &CacheTag) -> String {
-    format!("{KEY_PREFIX}:tag:{tag}")
+    format!("{}:tag:{tag}", slot_prefix("answers"))
 }
 
 fn bytes_key(key: &str) -> String {
@@ -225,18 +251,32 @@ impl AnswerStore for RedisAnswerStore {
         if tags.is_empty() {
             return Ok(());
         }
-        let keys: Vec<String> = tags.iter().map(tag_key).collect();
-        self.redis
-            .call(|mut connection| async move {
-                redis::cmd("EVAL")
-                    .arg(INVALIDATE_SCRIPT)
-                    .arg(keys.len())
-                    .arg(&keys)
-                    .query_async::<()>(&mut connection)
-                    .await
-            })
-            .await
-            .map_err(unavailable)
+        let mut keys: Vec<String> = tags.iter().map(tag_key).collect();
+        let sets = keys.len();
+        for _ in 0..INVALIDATE_ROUNDS {
+            let declared = keys.clone();
+            let undeclared: Vec<String> = self
+                .redis
+                .call(|mut connection| async move {
+                    redis::cmd("EVAL")
+                        .arg(INVALIDATE_SCRIPT)
+                        .arg(declared.len())
+                        .arg(&declared)
+                        .arg(sets)
+                        .query_async(&mut connection)
+                        .await
+                })
+                .await
+                .map_err(unavailable)?;
+            if undeclared.is_empty() {
+                return Ok(());
+            }
+            keys.extend(undeclared);
+        }
+        Err(StoreError::Backend(format!(
+            "answers kept being stored with the tags being invalidated ({INVALIDATE_ROUNDS} \
+             rounds)"
+        )))
     }
 
     async fn get_bytes(&self, key: &str) -> Result<Option<Arc<[u8]>>, StoreError> {
@@ -303,10 +343,38 @@ mod tests {
         };
         let redis_key = answer_key(&key);
         assert!(
-            redis_key.starts_with("bizgraph:v1:v25.0:answer:"),
+            redis_key.starts_with("{bizgraph:v1:answers}:v25.0:answer:"),
             "{redis_key}"
         );
         assert!(!redis_key.contains("EAAsecret") && !redis_key.contains("businesses"));
+    }
+
+    #[test]
+    fn an_answer_and_its_tags_sets_are_in_one_hash_slot_whatever_their_text() {
+        use crate::shared_redis::hash_tag;
+        let fingerprints = Fingerprinter::random();
+        let token = fingerprints.fingerprint(&AccessToken::new("EAAsecret"));
+        let answer = answer_key(&CacheKey {
+            token,
+            version: "v25.0".into(),
+            // Braces a caller or Graph chose do not move the key to another slot.
+            path: "{200001}".to_owned(),
+            params: "fields={name}".to_owned(),
+        });
+        let tags = [
+            tag_key(&CacheTag::token(token)),
+            tag_key(&CacheTag::node("200001")),
+            tag_key(&CacheTag::node("{weird}")),
+        ];
+        for key in std::iter::once(&answer).chain(&tags) {
+            assert_eq!(hash_tag(key), "bizgraph:v1:answers", "{key}");
+        }
+        assert_eq!(tags[1], "{bizgraph:v1:answers}:tag:node:200001");
+        // The keyed area is used one key at a time and spreads over the slots.
+        assert_eq!(
+            hash_tag(&bytes_key("apq:v1:abc")),
+            "bizgraph:v1:bytes:apq:v1:abc"
+        );
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! A read that misses memory asks Redis and, on a hit, keeps the answer in memory for what is
 //! left of its lifetime. A write goes to both. An invalidation deletes in memory and in Redis,
 //! then publishes the tags on [`INVALIDATIONS_CHANNEL`]; every replica subscribes and drops
-//! those tags from its memory level. While the subscription is lost a replica may miss such a
-//! message, so it forgets its whole memory level when the subscription drops and when it is
-//! back. While Redis is unavailable the memory level still serves and is still invalidated by
+//! those tags from its memory level. Before its subscription is made, and while it is lost, a
+//! replica may miss such a message, so it forgets its whole memory level when the subscription
+//! is first made (a replica may start, and serve, while Redis is down), when it drops and when
+//! it is back. While Redis is unavailable the memory level still serves and is still invalidated by
 //! this replica's own writes.
 
 use std::sync::Arc;

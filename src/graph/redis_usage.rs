@@ -1,6 +1,7 @@
 //! A [`UsageStore`] in the Redis replicas share, so that a throttle one replica saw holds back
-//! the calls of all: `bizgraph:v1:usage:token:<fingerprint>` and
-//! `bizgraph:v1:usage:business:<id>`, each `<peak>:<held until, ms since the epoch, or empty>`
+//! the calls of all: `{bizgraph:v1:usage}:token:<fingerprint>` and
+//! `{bizgraph:v1:usage}:business:<id>` (one hash slot, so that one `MGET` reads a token's and
+//! a business's on a Redis Cluster too), each `<peak>:<held until, ms since the epoch, or empty>`
 //! with the lifetime it was stored with. Every usage is kept in this process's memory too, and
 //! read from there while Redis is unavailable, so a replica still holds back on what it saw.
 
@@ -8,7 +9,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::throttle::{MemoryUsageStore, Usage, UsageKey, UsageStore};
 use crate::cache::StoreError;
-use crate::shared_redis::{KEY_PREFIX, SharedRedis};
+use crate::shared_redis::{SharedRedis, slot_prefix};
 
 /// Usage in Redis, with this process's memory as the fallback.
 pub(crate) struct RedisUsageStore {
@@ -26,7 +27,7 @@ impl RedisUsageStore {
 }
 
 fn redis_key(key: &UsageKey) -> String {
-    format!("{KEY_PREFIX}:usage:{key}")
+    format!("{}:{key}", slot_prefix("usage"))
 }
 
 fn encode(usage: &Usage) -> String {
@@ -117,5 +118,18 @@ mod tests {
             assert_eq!(decode(&encode(&usage)), Some(usage));
         }
         assert_eq!(decode("garbage"), None);
+    }
+
+    #[test]
+    fn a_token_and_a_business_read_together_are_in_one_hash_slot() {
+        use crate::shared_redis::hash_tag;
+        use crate::token::{AccessToken, Fingerprinter};
+        let token = UsageKey::Token(Fingerprinter::random().fingerprint(&AccessToken::new("EAAx")));
+        let business = UsageKey::Business("200001".to_owned());
+        let (token, business) = (redis_key(&token), redis_key(&business));
+        assert!(token.starts_with("{bizgraph:v1:usage}:token:"), "{token}");
+        assert_eq!(business, "{bizgraph:v1:usage}:business:200001");
+        assert_eq!(hash_tag(&token), hash_tag(&business));
+        assert!(!token.contains("EAAx"));
     }
 }

@@ -183,7 +183,7 @@ impl Application {
                 if settings.cache.key_secret.is_none() {
                     return Err(StartError::RedisWithoutSecret);
                 }
-                SharedStores::redis(url.expose(), settings.cache.max_bytes)?
+                SharedStores::redis(url.expose(), &settings.redis, settings.cache.max_bytes)?
             }
         };
         Application::build_on(settings, stores).await

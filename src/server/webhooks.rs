@@ -1,7 +1,8 @@
 //! Meta's webhook routes: `GET /webhooks/meta` answers the subscription handshake, `POST`
 //! takes deliveries. The checks themselves are `crate::webhooks` (no HTTP in them): the
-//! signature over the raw body, the parsing; then `MigrationNews` drops retried changes and
-//! tells subscribers. Meta wants a 200 fast, so nothing here calls Graph.
+//! signature over the raw body, the parsing; then `MigrationNews` drops retried changes (with
+//! Redis, those any replica took) and tells subscribers. Meta wants a 200 fast, so nothing here
+//! calls Graph; with Redis one round trip to it decides which changes are new.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use serde_json::json;
 
 use super::AppState;
 use crate::config::Secret;
+use crate::events::WhenUnshared;
 use crate::webhooks::{self, SignatureError};
 
 /// The largest delivery taken: Meta batches at most 1000 changes of a few hundred bytes.
@@ -117,15 +119,44 @@ pub(super) async fn deliver(
             if !mentioned.is_empty() {
                 state.client.forget_mentions(&mentioned).await;
             }
-            let new = state.news.accept(parsed.events);
+            let when_unshared = if state.redis_required {
+                WhenUnshared::Refuse
+            } else {
+                WhenUnshared::CheckHere
+            };
+            let accepted = match state.news.accept(parsed.events, when_unshared).await {
+                Ok(accepted) => accepted,
+                // Meta delivers it again later; nothing of it was taken.
+                Err(error) => {
+                    return refusal(
+                        &state,
+                        "redis_unavailable",
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        &error.to_string(),
+                    );
+                }
+            };
             state.metrics.webhook_delivery("accepted");
             state
                 .metrics
-                .webhook_changes(new, received - new, parsed.ignored);
-            tracing::info!(received, new, ignored = parsed.ignored, "webhook delivery");
+                .webhook_changes(accepted.new, accepted.duplicate, parsed.ignored);
+            state
+                .metrics
+                .webhook_changes_checked_here_only(accepted.checked_here_only);
+            tracing::info!(
+                received,
+                new = accepted.new,
+                ignored = parsed.ignored,
+                checked_here_only = accepted.checked_here_only,
+                "webhook delivery"
+            );
             (
                 StatusCode::OK,
-                axum::Json(json!({"received": received, "new": new, "ignored": parsed.ignored})),
+                axum::Json(json!({
+                    "received": received,
+                    "new": accepted.new,
+                    "ignored": parsed.ignored
+                })),
             )
                 .into_response()
         }

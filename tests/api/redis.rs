@@ -1,7 +1,10 @@
 //! Replicas on one Redis (`--redis-url`): two gateways, each built as `serve` builds one
 //! (`Application::build` with a Redis URL), or two `bizgraph serve` processes, on a
-//! `redis-server` of the test's own and one sandbox. A write through one is read through the other, a webhook taken by one reaches a
-//! subscriber on the other once, Redis stopping costs no answer, and Redis holds no token.
+//! `redis-server` of the test's own and one sandbox. A write through one is read through the
+//! other (by processes: with exactly one upstream call once the invalidation arrives), a
+//! webhook taken by one reaches a subscriber on the other once and its retry to the other is
+//! answered as not new, a throttle seen by one holds back the other, Redis stopping costs no
+//! answer, and Redis holds no token.
 //!
 //! The tests start `redis-server` (Debian's package) on a free loopback port and skip, saying
 //! why, where it is not installed.
@@ -16,7 +19,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::helpers::{TestApp, first_error_code, post_graphql, wait_until_healthy};
-use crate::subscriptions::{connect, next_message, send};
+use crate::subscriptions::{Socket, connect_to, next_message, send};
 use crate::webhooks::{APP_SECRET, VERIFY_TOKEN, delivery, sign};
 
 const SHARED_SECRET: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -27,31 +30,80 @@ const ADMIN: &str = "demo-admin";
 struct RedisServer {
     child: Child,
     url: String,
+    /// Its own directory (a cluster node writes its configuration there), removed when dropped.
+    dir: Option<std::path::PathBuf>,
 }
 
 impl RedisServer {
     /// A fresh server on a free loopback port, or `None` (with the reason printed) when
     /// `redis-server` is not installed.
     async fn start() -> Option<RedisServer> {
-        if Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_err()
-        {
-            eprintln!(
-                "skipped: redis-server is not installed (apt-get install redis-server; .ci/run \
-                 installs it)"
+        RedisServer::start_with(false).await
+    }
+
+    /// A fresh Redis Cluster of one node that serves every hash slot: it refuses, as every
+    /// cluster does, a command, transaction or script whose keys are in several slots.
+    async fn start_cluster() -> Option<RedisServer> {
+        let server = RedisServer::start_with(true).await?;
+        let mut connection = server.connection().await.expect("redis answers");
+        let () = redis::cmd("CLUSTER")
+            .arg("ADDSLOTSRANGE")
+            .arg(0)
+            .arg(16383)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let info: String = redis::cmd("CLUSTER")
+                .arg("INFO")
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            if info.contains("cluster_state:ok") {
+                return Some(server);
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the cluster is not ok after 20 s: {info}"
             );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// A fresh server on loopback port `port`.
+    async fn start_on(port: u16) -> Option<RedisServer> {
+        RedisServer::start_with_port(false, port).await
+    }
+
+    async fn start_with(cluster: bool) -> Option<RedisServer> {
+        RedisServer::start_with_port(cluster, free_port()).await
+    }
+
+    async fn start_with_port(cluster: bool, port: u16) -> Option<RedisServer> {
+        if !redis_server_installed() {
             return None;
         }
-        let port = {
-            let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            free.local_addr().unwrap().port()
-        };
-        let child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        command
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--dir", "/tmp"])
+            .args(["--save", "", "--appendonly", "no"]);
+        let dir = if cluster {
+            let dir = std::env::temp_dir().join(format!(
+                "bizgraph-redis-cluster-{}-{port}",
+                std::process::id()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            command
+                .arg("--dir")
+                .arg(&dir)
+                .args(["--cluster-enabled", "yes"]);
+            Some(dir)
+        } else {
+            command.args(["--dir", "/tmp"]);
+            None
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -59,6 +111,7 @@ impl RedisServer {
         let server = RedisServer {
             child,
             url: format!("redis://127.0.0.1:{port}/"),
+            dir,
         };
         for _ in 0..200 {
             if server.connection().await.is_some() {
@@ -82,9 +135,34 @@ impl RedisServer {
     }
 }
 
+/// Whether `redis-server` is installed; says why the test is skipped when it is not.
+fn redis_server_installed() -> bool {
+    let installed = Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok();
+    if !installed {
+        eprintln!(
+            "skipped: redis-server is not installed (apt-get install redis-server; .ci/run \
+             installs it)"
+        );
+    }
+    installed
+}
+
+/// A loopback port nothing listens on now.
+fn free_port() -> u16 {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    free.local_addr().unwrap().port()
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -106,9 +184,11 @@ struct Replicas {
 }
 
 async fn spawn_replica(http: &reqwest::Client, sandbox_url: &str, redis_url: &str) -> String {
-    let app = Application::build(replica_settings(sandbox_url, redis_url))
-        .await
-        .unwrap();
+    spawn_replica_with(http, replica_settings(sandbox_url, redis_url)).await
+}
+
+async fn spawn_replica_with(http: &reqwest::Client, settings: Settings) -> String {
+    let app = Application::build(settings).await.unwrap();
     let gateway = format!("http://{}", app.addr());
     app.spawn();
     wait_until_healthy(http, &gateway).await;
@@ -116,15 +196,27 @@ async fn spawn_replica(http: &reqwest::Client, sandbox_url: &str, redis_url: &st
 }
 
 async fn spawn_replicas(redis: &RedisServer) -> Replicas {
+    spawn_replicas_on(redis, &redis.url, false).await
+}
+
+/// Two replicas on the Redis at `url` (with `cluster`, the nodes of a Redis Cluster), which
+/// subscribe on `subscribed`.
+async fn spawn_replicas_on(subscribed: &RedisServer, url: &str, cluster: bool) -> Replicas {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
         .await
         .unwrap();
     let http = reqwest::Client::new();
-    let a = spawn_replica(&http, &sandbox.url(), &redis.url).await;
-    let b = spawn_replica(&http, &sandbox.url(), &redis.url).await;
+    let settings = || {
+        let mut settings = replica_settings(&sandbox.url(), url);
+        settings.redis.cluster = cluster;
+        settings
+    };
+    let a = spawn_replica_with(&http, settings()).await;
+    let b = spawn_replica_with(&http, settings()).await;
     // Each replica subscribes to the invalidation and event channels in the background.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_subscribers(subscribed, "bizgraph:v1:invalidations", 2).await;
+    wait_for_subscribers(subscribed, "bizgraph:v1:events", 2).await;
     Replicas {
         a: TestApp {
             gateway: a,
@@ -146,19 +238,125 @@ impl Replicas {
         .await
     }
 
-    async fn post_delivery(&self, gateway: &str, body: &[u8]) -> u16 {
-        self.a
-            .http
-            .post(format!("{gateway}/webhooks/meta"))
-            .header("content-type", "application/json")
-            .header("x-hub-signature-256", sign(APP_SECRET, body))
-            .body(body.to_vec())
+    async fn post_delivery(&self, gateway: &str, body: &[u8]) -> (u16, Value) {
+        post_delivery(&self.a.http, gateway, body).await
+    }
+}
+
+/// POSTs a delivery signed with the test app secret to `gateway`; its status and answer.
+async fn post_delivery(http: &reqwest::Client, gateway: &str, body: &[u8]) -> (u16, Value) {
+    let response = http
+        .post(format!("{gateway}/webhooks/meta"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sign(APP_SECRET, body))
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// What a delivery of `received` changes, `new` of them new, answers.
+fn delivery_answer(received: u64, new: u64) -> (u16, Value) {
+    (200, json!({"received": received, "new": new, "ignored": 0}))
+}
+
+/// Waits until `count` connections listen on the Redis channel `channel` (each replica
+/// subscribes in the background once it starts); gives up after about 20 s.
+async fn wait_for_subscribers(redis: &RedisServer, channel: &str, count: i64) {
+    let mut connection = redis.connection().await.expect("redis answers");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, listening): (String, i64) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(channel)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        if listening >= count {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{listening} of {count} replicas listen on {channel} after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the gateway's `/metrics` has the line `line`; gives up after about 20 s.
+async fn wait_for_metric(http: &reqwest::Client, gateway: &str, line: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = http
+            .get(format!("{gateway}/metrics"))
             .send()
             .await
             .unwrap()
-            .status()
-            .as_u16()
+            .text()
+            .await
+            .unwrap();
+        if metrics.lines().any(|l| l == line) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {line:?} in {gateway}/metrics after 20 s:\n{metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A graphql-transport-ws socket to `gateway` as the demo admin, subscribed to migration
+/// events once the gateway counts the subscription as running.
+async fn subscribe_to_events(http: &reqwest::Client, gateway: &str) -> Socket {
+    let mut subscriber = connect_to(
+        gateway,
+        "graphql-transport-ws",
+        json!({"Authorization": format!("Bearer {ADMIN}")}),
+    )
+    .await;
+    assert_eq!(
+        next_message(&mut subscriber, Duration::from_secs(10)).await,
+        Some(json!({"type": "connection_ack"}))
+    );
+    send(
+        &mut subscriber,
+        json!({"id": "1", "type": "subscribe", "payload": {"query":
+            "subscription { migrationEvents { userId migrationExpireTime } }"}}),
+    )
+    .await;
+    wait_for_metric(http, gateway, "bizgraph_subscriptions_active 1").await;
+    subscriber
+}
+
+/// The user id and expiry of the next migration event on `subscriber`.
+async fn next_event(subscriber: &mut Socket) -> (String, String) {
+    let event = next_message(subscriber, Duration::from_secs(20))
+        .await
+        .expect("an event within 20 s");
+    assert_eq!(event["type"], "next", "{event}");
+    let data = &event["payload"]["data"]["migrationEvents"];
+    let field = |name: &str| {
+        data[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{event}"))
+            .to_owned()
+    };
+    let expiry = chrono::DateTime::parse_from_rfc3339(&field("migrationExpireTime"))
+        .unwrap()
+        .to_utc()
+        .to_rfc3339();
+    (field("userId"), expiry)
+}
+
+/// The same instant as `expiry`, written as `next_event` writes it.
+fn instant(expiry: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(expiry)
+        .unwrap()
+        .to_utc()
+        .to_rfc3339()
 }
 
 /// Every key in Redis and what it holds, as text.
@@ -236,19 +434,28 @@ async fn a_write_through_one_replica_is_read_through_the_other_and_redis_holds_n
     );
     // The invalidation reaches B's memory level through pub/sub; B then reads the new name
     // from upstream or from what A read back after its write, never the old answer.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let after = replicas.query(&b, BUSINESS).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut after = replicas.query(&b, BUSINESS).await;
+    while after["data"]["business"]["name"] != "Pomni Studio"
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        after = replicas.query(&b, BUSINESS).await;
+    }
     assert_eq!(after["data"]["business"]["name"], "Pomni Studio", "{after}");
 
     let contents = redis_contents(&redis).await;
     assert!(
         contents
             .iter()
-            .any(|(key, _)| key.starts_with("bizgraph:v1:v") && key.contains(":answer:")),
+            .any(|(key, _)| key.starts_with("{bizgraph:v1:answers}:v25.0:answer:")),
         "{contents:?}"
     );
     for (key, value) in &contents {
-        assert!(key.starts_with("bizgraph:v1:"), "{key}");
+        assert!(
+            key.starts_with("bizgraph:v1:") || key.starts_with("{bizgraph:v1:"),
+            "{key}"
+        );
         for token in [ADMIN, "demo-employee", "demo-system"] {
             assert!(
                 !key.contains(token) && !value.contains(token),
@@ -269,54 +476,61 @@ async fn a_webhook_taken_by_one_replica_reaches_a_subscriber_on_the_other_once()
         return;
     };
     let replicas = spawn_replicas(&redis).await;
-    let on_b = TestApp {
-        gateway: replicas.b.clone(),
-        sandbox: graph_sandbox::spawn(
-            TcpListener::bind("127.0.0.1:0").await.unwrap(),
-            SandboxSettings::default(),
-        )
-        .await
-        .unwrap(),
-        http: replicas.a.http.clone(),
-    };
-    let mut subscriber = connect(
-        &on_b,
-        "graphql-transport-ws",
-        json!({"Authorization": format!("Bearer {ADMIN}")}),
-    )
-    .await;
-    assert_eq!(
-        next_message(&mut subscriber, Duration::from_secs(10)).await,
-        Some(json!({"type": "connection_ack"}))
-    );
-    send(
+    wait_for_subscribers(&redis, "bizgraph:v1:events", 2).await;
+    let mut subscriber = subscribe_to_events(&replicas.a.http, &replicas.b).await;
+    webhook_reaches_the_other_replica_once(
+        &replicas.a.http,
+        &replicas.a.gateway,
+        &replicas.b,
         &mut subscriber,
-        json!({"id": "1", "type": "subscribe", "payload": {"query":
-            "subscription { migrationEvents { userId migrationExpireTime } }"}}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let body = delivery("100002", "2026-12-25T10:00:00Z");
+    // A replica that started after the first delivery has no record of it of its own: Redis
+    // says it is a retry.
+    let c = spawn_replica(&replicas.a.http, &replicas.a.sandbox.url(), &redis.url).await;
+    let first = delivery("100002", "2026-12-25T10:00:00Z");
     assert_eq!(
-        replicas.post_delivery(&replicas.a.gateway, &body).await,
-        200
+        replicas.post_delivery(&c, &first).await,
+        delivery_answer(1, 0)
     );
-    let event = next_message(&mut subscriber, Duration::from_secs(10))
-        .await
-        .expect("the event, through Redis");
-    assert_eq!(event["type"], "next", "{event}");
+}
+
+/// A delivery to `a` reaches `subscriber` (on `b`) once; Meta's retry of it, sent to `b`, is
+/// answered as not new and is not delivered again; a later change is the next event.
+async fn webhook_reaches_the_other_replica_once(
+    http: &reqwest::Client,
+    a: &str,
+    b: &str,
+    subscriber: &mut Socket,
+) {
+    let first = delivery("100002", "2026-12-25T10:00:00Z");
+    assert_eq!(post_delivery(http, a, &first).await, delivery_answer(1, 1));
     assert_eq!(
-        event["payload"]["data"]["migrationEvents"]["userId"],
-        "100002"
+        next_event(subscriber).await,
+        ("100002".to_owned(), instant("2026-12-25T10:00:00Z"))
     );
 
-    // Meta retries the same delivery, and the load balancer sends it to B.
-    assert_eq!(replicas.post_delivery(&replicas.b, &body).await, 200);
+    // Meta retries the same delivery, and the load balancer sends it to B: B answers that
+    // nothing in it is new, before and whatever it publishes.
+    assert_eq!(post_delivery(http, b, &first).await, delivery_answer(1, 0));
+    wait_for_metric(
+        http,
+        b,
+        r#"bizgraph_webhook_changes_total{result="duplicate"} 1"#,
+    )
+    .await;
+
+    // An extension, later: the next event the subscriber gets. Had the first change been
+    // published again (by either replica), it would have come before this one.
+    let extension = delivery("100002", "2027-01-08T10:00:00Z");
     assert_eq!(
-        next_message(&mut subscriber, Duration::from_millis(700)).await,
-        None,
-        "a replayed delivery is not delivered again"
+        post_delivery(http, b, &extension).await,
+        delivery_answer(1, 1)
+    );
+    assert_eq!(
+        next_event(subscriber).await,
+        ("100002".to_owned(), instant("2027-01-08T10:00:00Z"))
     );
 }
 
@@ -351,9 +565,182 @@ async fn a_throttle_seen_by_one_replica_holds_back_the_other() {
     assert!(
         contents
             .iter()
-            .any(|(key, _)| key.starts_with("bizgraph:v1:usage:token:")),
+            .any(|(key, _)| key.starts_with("{bizgraph:v1:usage}:token:")),
         "{contents:?}"
     );
+}
+
+#[tokio::test]
+async fn replicas_on_a_one_node_redis_cluster_share_answers_events_and_throttles_without_an_error()
+{
+    let Some(redis) = RedisServer::start_cluster().await else {
+        return;
+    };
+    let replicas = spawn_replicas(&redis).await;
+    share_answers_events_and_throttles_without_a_redis_error(&replicas).await;
+}
+
+#[tokio::test]
+async fn replicas_with_the_cluster_client_on_a_three_node_redis_cluster_share_everything_without_an_error()
+ {
+    let Some(nodes) = start_three_node_cluster().await else {
+        return;
+    };
+    // The first node given serves none of bizgraph's slots for answers: a client that did not
+    // follow the cluster's redirections would be told MOVED.
+    let mut first = nodes[0].connection().await.expect("redis answers");
+    let slot: i64 = redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg("{bizgraph:v1:answers}")
+        .query_async(&mut first)
+        .await
+        .unwrap();
+    assert!(slot < 10923, "slot {slot} is on the first node");
+    let urls = nodes
+        .iter()
+        .map(|node| node.url.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let replicas = spawn_replicas_on(&nodes[0], &urls, true).await;
+    share_answers_events_and_throttles_without_a_redis_error(&replicas).await;
+}
+
+/// Three cluster nodes on loopback, serving the slots 10923-16383, 0-5460 and 5461-10922,
+/// once the cluster is ok; `None` without `redis-server`.
+async fn start_three_node_cluster() -> Option<Vec<RedisServer>> {
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        nodes.push(RedisServer::start_with(true).await?);
+    }
+    let ranges = [(10923, 16383), (0, 5460), (5461, 10922)];
+    for (node, (from, to)) in nodes.iter().zip(ranges) {
+        let mut connection = node.connection().await.expect("redis answers");
+        let () = redis::cmd("CLUSTER")
+            .arg("ADDSLOTSRANGE")
+            .arg(from)
+            .arg(to)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+    }
+    let mut first = nodes[0].connection().await.expect("redis answers");
+    for node in &nodes[1..] {
+        let port = node.url.trim_end_matches('/').rsplit(':').next().unwrap();
+        let () = redis::cmd("CLUSTER")
+            .arg("MEET")
+            .arg("127.0.0.1")
+            .arg(port)
+            .query_async(&mut first)
+            .await
+            .unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for node in &nodes {
+        let mut connection = node.connection().await.expect("redis answers");
+        loop {
+            let info: String = redis::cmd("CLUSTER")
+                .arg("INFO")
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            if info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3") {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the cluster is not ok after 30 s: {info}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    Some(nodes)
+}
+
+/// Through two replicas: an answer stored by one (with its tag sets, in a transaction) is found
+/// by the other, a write invalidates it (the script), a webhook reaches a subscriber on the
+/// other once, and a throttle holds both; no Redis call is answered with an error (a key layout
+/// a cluster refuses, CROSSSLOT, or a redirection not followed, MOVED, would be).
+async fn share_answers_events_and_throttles_without_a_redis_error(replicas: &Replicas) {
+    let (a, b) = (replicas.a.gateway.clone(), replicas.b.clone());
+    // Answers: stored with their tags (a transaction), found by the other replica, and
+    // invalidated by a write (the script).
+    let before = replicas.query(&b, BUSINESS).await;
+    assert_eq!(
+        before["data"]["business"]["name"], "Pomni Media",
+        "{before}"
+    );
+    let through_a = replicas.query(&a, BUSINESS).await;
+    assert_eq!(
+        through_a["extensions"]["cost"],
+        json!({"cacheHits": 1, "graphCalls": 0}),
+        "{through_a}"
+    );
+    let updated = replicas
+        .query(
+            &a,
+            r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Cluster"}) { name vertical } }"#,
+        )
+        .await;
+    assert_eq!(
+        updated["data"]["updateBusiness"]["name"], "Pomni Cluster",
+        "{updated}"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut after = replicas.query(&b, BUSINESS).await;
+    while after["data"]["business"]["name"] != "Pomni Cluster"
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        after = replicas.query(&b, BUSINESS).await;
+    }
+    assert_eq!(
+        after["data"]["business"]["name"], "Pomni Cluster",
+        "{after}"
+    );
+
+    // Events: claimed once across replicas.
+    let mut subscriber = subscribe_to_events(&replicas.a.http, &b).await;
+    webhook_reaches_the_other_replica_once(&replicas.a.http, &a, &b, &mut subscriber).await;
+
+    // Throttles: a token's and a business's usage read together.
+    replicas
+        .a
+        .control("faults", json!({"error_code": 4, "times": 1}))
+        .await;
+    let throttled = replicas.query(&a, "{ viewer { name } }").await;
+    assert_eq!(
+        first_error_code(&throttled),
+        Some("RATE_LIMITED"),
+        "{throttled}"
+    );
+    let held = replicas
+        .query(&b, r#"{ business(id: "200002") { name } }"#)
+        .await;
+    assert_eq!(first_error_code(&held), Some("RATE_LIMITED"), "{held}");
+
+    // Redis answered no call with an error: a key layout that a cluster refuses (CROSSSLOT)
+    // would show here.
+    for gateway in [&a, &b] {
+        let metrics = replicas
+            .a
+            .http
+            .get(format!("{gateway}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains(r#"bizgraph_redis_calls_total{outcome="ok"}"#),
+            "{metrics}"
+        );
+        // (A timeout may happen on a slow machine; a refused layout is an error.)
+        assert!(
+            !metrics.contains(r#"bizgraph_redis_calls_total{outcome="error"}"#),
+            "{gateway}: {metrics}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -397,12 +784,86 @@ async fn with_redis_stopped_both_replicas_keep_answering() {
         after["data"]["business"]["name"], "Pomni Offline",
         "{after}"
     );
+    // A delivery is taken all the same, checked for retries by the replica alone.
+    let body = delivery("100002", "2026-12-25T10:00:00Z");
+    assert_eq!(
+        replicas.post_delivery(&replicas.a.gateway, &body).await,
+        delivery_answer(1, 1)
+    );
+    assert_eq!(
+        replicas.post_delivery(&replicas.a.gateway, &body).await,
+        delivery_answer(1, 0)
+    );
     let metrics = replicas.a.page("/metrics").await;
     assert!(
         metrics.contains("bizgraph_redis_circuit_open 1")
             || metrics.contains(r#"bizgraph_redis_calls_total{outcome="error"}"#),
         "{metrics}"
     );
+    assert!(
+        metrics.contains("bizgraph_webhook_changes_checked_here_only_total 1\n"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_replica_that_started_while_redis_was_down_forgets_its_memory_once_it_subscribes() {
+    if !redis_server_installed() {
+        return;
+    }
+    let port = free_port();
+    let url = format!("redis://127.0.0.1:{port}/");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    // Both replicas start, and serve, without Redis.
+    let a = spawn_replica(&http, &sandbox.url(), &url).await;
+    let b = spawn_replica(&http, &sandbox.url(), &url).await;
+    let query = |gateway: String, query: &'static str| {
+        let http = http.clone();
+        async move {
+            post_graphql(
+                &http,
+                &format!("{gateway}/graphql"),
+                Some(ADMIN),
+                &json!({"query": query}),
+            )
+            .await
+        }
+    };
+    let before = query(b.clone(), BUSINESS).await;
+    assert_eq!(
+        before["data"]["business"]["name"], "Pomni Media",
+        "{before}"
+    );
+    // A writes while Redis is down: its invalidation reaches no one.
+    let updated = query(
+        a.clone(),
+        r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Later"}) { name } }"#,
+    )
+    .await;
+    assert_eq!(
+        updated["data"]["updateBusiness"]["name"], "Pomni Later",
+        "{updated}"
+    );
+
+    // Redis starts; once B subscribes it forgets what it kept in memory meanwhile, so it does
+    // not serve the old name for the rest of the answer's 30 s lifetime.
+    let redis = RedisServer::start_on(port)
+        .await
+        .expect("redis-server starts");
+    wait_for_subscribers(&redis, "bizgraph:v1:invalidations", 2).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut after = query(b.clone(), BUSINESS).await;
+    while after["data"]["business"]["name"] != "Pomni Later"
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        after = query(b.clone(), BUSINESS).await;
+    }
+    assert_eq!(after["data"]["business"]["name"], "Pomni Later", "{after}");
 }
 
 #[tokio::test]
@@ -448,6 +909,10 @@ async fn a_required_redis_that_stops_fails_requests_and_readiness() {
         refused["errors"][0]["extensions"]["code"], "UPSTREAM_UNAVAILABLE",
         "{refused}"
     );
+    // A delivery is refused, so that Meta sends it again once Redis is back.
+    let (status, refused) =
+        post_delivery(&http, &gateway, &delivery("100002", "2026-12-25T10:00:00Z")).await;
+    assert_eq!(status, 503, "{refused}");
     let ready = http.get(format!("{gateway}/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
     assert_eq!(
@@ -479,8 +944,8 @@ async fn redis_without_a_shared_secret_or_a_required_redis_that_is_down_refuses_
     assert!(Application::build(settings).await.is_ok());
 }
 
-/// A `bizgraph serve` process in front of `sandbox_url` on the Redis at `redis_url`, killed
-/// when dropped, and its base URL.
+/// A `bizgraph serve` process in front of `sandbox_url` on the Redis at `redis_url`, taking
+/// webhooks with the test secrets, killed when dropped, and its base URL.
 async fn replica_process(sandbox_url: &str, redis_url: &str) -> (tokio::process::Child, String) {
     use tokio::io::{AsyncBufReadExt, BufReader};
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bizgraph"))
@@ -496,6 +961,12 @@ async fn replica_process(sandbox_url: &str, redis_url: &str) -> (tokio::process:
             redis_url,
             "--cache-key-secret",
             SHARED_SECRET,
+        ])
+        .args([
+            "--webhook-verify-token",
+            VERIFY_TOKEN,
+            "--app-secret",
+            APP_SECRET,
         ])
         .env("BIZGRAPH_LOG", "warn")
         .stdout(Stdio::piped())
@@ -524,64 +995,175 @@ async fn replica_process(sandbox_url: &str, redis_url: &str) -> (tokio::process:
     (child, url)
 }
 
+/// Two `bizgraph serve` processes, A and B, on one Redis and one sandbox, each listening on
+/// the invalidation and event channels.
+struct ReplicaProcesses {
+    /// Replica A, and the sandbox.
+    a: TestApp,
+    b: String,
+    _children: [tokio::process::Child; 2],
+}
+
+impl ReplicaProcesses {
+    async fn start(redis: &RedisServer) -> ReplicaProcesses {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
+            .await
+            .unwrap();
+        let (child_a, a) = replica_process(&sandbox.url(), &redis.url).await;
+        let (child_b, b) = replica_process(&sandbox.url(), &redis.url).await;
+        let http = reqwest::Client::new();
+        wait_until_healthy(&http, &a).await;
+        wait_until_healthy(&http, &b).await;
+        wait_for_subscribers(redis, "bizgraph:v1:invalidations", 2).await;
+        wait_for_subscribers(redis, "bizgraph:v1:events", 2).await;
+        ReplicaProcesses {
+            a: TestApp {
+                gateway: a,
+                sandbox,
+                http,
+            },
+            b,
+            _children: [child_a, child_b],
+        }
+    }
+
+    async fn query(&self, gateway: &str, query: &str) -> Value {
+        post_graphql(
+            &self.a.http,
+            &format!("{gateway}/graphql"),
+            Some(ADMIN),
+            &json!({"query": query}),
+        )
+        .await
+    }
+}
+
 #[tokio::test]
-async fn two_gateway_processes_on_one_redis_see_each_others_writes() {
+async fn a_write_through_one_process_is_read_through_the_other_with_one_upstream_call() {
     let Some(redis) = RedisServer::start().await else {
         return;
     };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
-        .await
-        .unwrap();
-    let (_a, a) = replica_process(&sandbox.url(), &redis.url).await;
-    let (_b, b) = replica_process(&sandbox.url(), &redis.url).await;
-    let http = reqwest::Client::new();
-    wait_until_healthy(&http, &a).await;
-    wait_until_healthy(&http, &b).await;
-    let query = |url: String, q: &'static str| {
-        let http = http.clone();
-        async move {
-            post_graphql(
-                &http,
-                &format!("{url}/graphql"),
-                Some(ADMIN),
-                &json!({"query": q}),
-            )
-            .await
-        }
-    };
-    // B reads (and caches, in its memory and in Redis); A then finds it in Redis.
-    let before = query(b.clone(), BUSINESS).await;
+    let processes = ReplicaProcesses::start(&redis).await;
+    let (a, b) = (processes.a.gateway.clone(), processes.b.clone());
+    // B reads, and keeps the answer in its memory and in Redis; A then finds it in Redis.
+    let before = processes.query(&b, BUSINESS).await;
     assert_eq!(
         before["data"]["business"]["name"], "Pomni Media",
         "{before}"
     );
-    let through_a = query(a.clone(), BUSINESS).await;
+    let through_a = processes.query(&a, BUSINESS).await;
+    assert_eq!(through_a["data"], before["data"]);
     assert_eq!(
         through_a["extensions"]["cost"],
         json!({"cacheHits": 1, "graphCalls": 0}),
         "{through_a}"
     );
-    let updated = query(
-        a.clone(),
-        r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Processes"}) { name } }"#,
-    )
-    .await;
+
+    // A writes, and reads back a selection other than B's: nothing A stores afterwards answers
+    // B's read.
+    let updated = processes
+        .query(
+            &a,
+            r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Processes"}) { name vertical } }"#,
+        )
+        .await;
     assert_eq!(
         updated["data"]["updateBusiness"]["name"], "Pomni Processes",
         "{updated}"
     );
-    // B's memory level is dropped through pub/sub; its next read is the new name.
-    let mut after = Value::Null;
-    for _ in 0..50 {
-        after = query(b.clone(), BUSINESS).await;
-        if after["data"]["business"]["name"] == "Pomni Processes" {
+
+    // The invalidation reaches B's memory level through pub/sub, at some point: until then B
+    // answers the old name from memory without a call; from then on B reads the new name from
+    // Graph, with exactly one call.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let calls = processes.a.upstream_requests().await;
+        let read = processes.query(&b, BUSINESS).await;
+        let spent = processes.a.upstream_requests().await - calls;
+        if read["data"]["business"]["name"] == "Pomni Processes" {
+            assert_eq!(spent, 1, "{read}");
+            assert_eq!(
+                read["extensions"]["cost"],
+                json!({"cacheHits": 0, "graphCalls": 1}),
+                "{read}"
+            );
             break;
         }
+        assert_eq!(read["data"], before["data"], "{read}");
+        assert_eq!(spent, 0, "an old answer from B's memory: {read}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "B still answers the old name 20 s after the write: {read}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // And the new answer is now cached: the same read again costs nothing.
+    let calls = processes.a.upstream_requests().await;
+    let again = processes.query(&b, BUSINESS).await;
     assert_eq!(
-        after["data"]["business"]["name"], "Pomni Processes",
-        "{after}"
+        again["data"]["business"]["name"], "Pomni Processes",
+        "{again}"
     );
+    assert_eq!(processes.a.upstream_requests().await, calls);
+}
+
+#[tokio::test]
+async fn a_webhook_posted_to_one_process_reaches_a_websocket_subscriber_on_the_other_once() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let processes = ReplicaProcesses::start(&redis).await;
+    let http = processes.a.http.clone();
+    let mut subscriber = subscribe_to_events(&http, &processes.b).await;
+    webhook_reaches_the_other_replica_once(
+        &http,
+        &processes.a.gateway,
+        &processes.b,
+        &mut subscriber,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_throttle_reached_through_one_process_holds_the_other_without_an_upstream_call() {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    let processes = ReplicaProcesses::start(&redis).await;
+    // Graph answers A's next call with code 4, "application request limit reached".
+    processes
+        .a
+        .control("faults", json!({"error_code": 4, "times": 1}))
+        .await;
+    let throttled = processes
+        .query(&processes.a.gateway, "{ viewer { name } }")
+        .await;
+    assert_eq!(
+        first_error_code(&throttled),
+        Some("RATE_LIMITED"),
+        "{throttled}"
+    );
+    assert_eq!(
+        throttled["errors"][0]["extensions"]["graphApi"]["code"], 4,
+        "{throttled}"
+    );
+
+    let before = processes.a.upstream_requests().await;
+    let held = processes.query(&processes.b, "{ viewer { id } }").await;
+    assert_eq!(first_error_code(&held), Some("RATE_LIMITED"), "{held}");
+    assert_eq!(
+        processes.a.upstream_requests().await,
+        before,
+        "B sent a call Graph throttles: {held}"
+    );
+    // Another token is not held back.
+    let employee = post_graphql(
+        &processes.a.http,
+        &format!("{}/graphql", processes.b),
+        Some("demo-employee"),
+        &json!({"query": "{ viewer { name } }"}),
+    )
+    .await;
+    assert_eq!(employee["data"]["viewer"]["name"], "Sam Chen", "{employee}");
 }

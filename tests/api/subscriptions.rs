@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use crate::helpers::TestApp;
 use crate::webhooks::{spawn_app_with_webhooks, subscribe_sandbox};
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const EVENTS: &str =
@@ -20,7 +20,13 @@ const EVENTS: &str =
 
 /// A WebSocket to the gateway speaking `protocol`, initialised with `init` as payload.
 pub async fn connect(app: &TestApp, protocol: &str, init: Value) -> Socket {
-    let url = format!("{}/graphql", app.gateway.replacen("http://", "ws://", 1));
+    connect_to(&app.gateway, protocol, init).await
+}
+
+/// A WebSocket to the gateway at `gateway` (its base URL) speaking `protocol`, initialised with
+/// `init` as payload.
+pub async fn connect_to(gateway: &str, protocol: &str, init: Value) -> Socket {
+    let url = format!("{}/graphql", gateway.replacen("http://", "ws://", 1));
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
         "sec-websocket-protocol",
