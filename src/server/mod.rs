@@ -37,6 +37,7 @@ mod guards;
 mod pages;
 mod response;
 mod sse;
+mod validated;
 mod webhooks;
 mod ws;
 
@@ -421,6 +422,7 @@ fn build_schema(settings: &Settings, news: &MigrationNews, metrics: &Metrics) ->
             metrics.subscriptions().clone(),
         ))
         .extension(response::MarkExecution)
+        .extension(validated::RememberValidation::default())
         .extension(schema::PeopleDialect(settings.upstream.people_api))
         .limit_complexity(settings.limits.max_complexity);
     if !settings.server.introspection {
