@@ -1,8 +1,13 @@
-//! The outcome of validating a document, remembered: clients send the same few queries again
-//! and again, and async-graphql validates each request from scratch (a tenth of the gateway's
-//! instructions on an uncached read, issue 7's profile). Apollo Router keeps the same kind of
-//! cache of validated queries.
+//! The gateway's one schema extension, whatever it is asked to do per operation: async-graphql
+//! runs every field of every query through each extension's `resolve` hook (a boxed future per
+//! extension per field) once there is any extension, so the gateway keeps one. Per operation
+//! it marks the request as executed (`server/response.rs::ExecutionStarted`: a request that
+//! never ran is answered without `data`), runs it in the gateway's people dialect
+//! (`schema/business_users.rs`), and remembers validation outcomes.
 //!
+//! Validation, remembered: clients send the same few queries again and again, and async-graphql
+//! validates each request from scratch (a tenth of the gateway's instructions on an uncached
+//! read, issue 7's profile). Apollo Router keeps the same kind of cache of validated queries.
 //! Validation reads more than the text: a variable's value is checked against the type of the
 //! argument it is used in, and complexity counts list arguments given as variables. So the key
 //! is the query text with its variables, as JSON (async-graphql's `Variables` keep their names
@@ -14,9 +19,15 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::ValidationResult;
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
+    NextSubscribe, NextValidation,
 };
+use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Request, ServerError, ServerResult};
+
+use super::response::ExecutionStarted;
+use crate::config::PeopleApi;
+use crate::schema::business_users::{in_dialect, stream_in_dialect};
 
 /// Memory the remembered outcomes may use, counted as the key's bytes (the outcome itself is a
 /// few words).
@@ -35,15 +46,18 @@ impl ValidationKey {
     }
 }
 
-/// The schema extension: one cache for the schema, one [`Remembering`] per request.
+/// The schema extension: the gateway's people dialect and one cache of validation outcomes for
+/// the schema; one [`OperationExtension`] per request.
 #[derive(Clone)]
-pub(crate) struct RememberValidation {
+pub(crate) struct GatewayExtension {
+    people_api: PeopleApi,
     passed: moka::sync::Cache<ValidationKey, ValidationResult>,
 }
 
-impl Default for RememberValidation {
-    fn default() -> Self {
+impl GatewayExtension {
+    pub(crate) fn new(people_api: PeopleApi) -> Self {
         Self {
+            people_api,
             passed: moka::sync::Cache::builder()
                 .max_capacity(VALIDATED_CACHE_BYTES)
                 .weigher(|key: &ValidationKey, _| key.weight())
@@ -52,30 +66,32 @@ impl Default for RememberValidation {
     }
 }
 
-impl ExtensionFactory for RememberValidation {
+impl ExtensionFactory for GatewayExtension {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Remembering {
+        Arc::new(OperationExtension {
+            people_api: self.people_api,
             passed: self.passed.clone(),
             key: Mutex::new(None),
         })
     }
 }
 
-/// One request's side of the cache: the key, taken when the request is prepared, looked up
-/// when it is validated.
-struct Remembering {
+/// One request's side: the validation key, taken when the request is prepared, looked up when
+/// it is validated.
+struct OperationExtension {
+    people_api: PeopleApi,
     passed: moka::sync::Cache<ValidationKey, ValidationResult>,
     key: Mutex<Option<ValidationKey>>,
 }
 
-impl Remembering {
+impl OperationExtension {
     fn take_key(&self) -> Option<ValidationKey> {
         self.key.lock().ok().and_then(|mut key| key.take())
     }
 }
 
 #[async_graphql::async_trait::async_trait]
-impl Extension for Remembering {
+impl Extension for OperationExtension {
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -111,11 +127,33 @@ impl Extension for Remembering {
         self.passed.insert(key, outcome);
         Ok(outcome)
     }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        if let Some(started) = ctx.data_opt::<Arc<ExecutionStarted>>() {
+            started.set();
+        }
+        in_dialect(self.people_api, next.run(ctx, operation_name)).await
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, async_graphql::Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, async_graphql::Response> {
+        stream_in_dialect(self.people_api, next.run(ctx, stream))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema, Variables};
+
     use serde_json::json;
 
     use super::*;
@@ -130,7 +168,7 @@ mod tests {
         }
     }
 
-    fn schema(cache: &RememberValidation) -> Schema<Query, EmptyMutation, EmptySubscription> {
+    fn schema(cache: &GatewayExtension) -> Schema<Query, EmptyMutation, EmptySubscription> {
         Schema::build(Query, EmptyMutation, EmptySubscription)
             .extension(cache.clone())
             .limit_complexity(5)
@@ -145,7 +183,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_document_that_passed_is_remembered_with_its_variables() {
-        let cache = RememberValidation::default();
+        let cache = GatewayExtension::new(PeopleApi::Seed);
         let schema = schema(&cache);
         let answer = schema.execute(request(json!([1, 2]))).await;
         assert!(answer.errors.is_empty(), "{:?}", answer.errors);
@@ -160,7 +198,7 @@ mod tests {
 
     #[tokio::test]
     async fn other_variables_are_validated_again_and_refusals_are_never_kept() {
-        let cache = RememberValidation::default();
+        let cache = GatewayExtension::new(PeopleApi::Seed);
         let schema = schema(&cache);
         assert!(schema.execute(request(json!([1]))).await.errors.is_empty());
         // A value of the wrong type for the same document is refused, every time.
