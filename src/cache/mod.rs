@@ -229,12 +229,17 @@ impl UpstreamCache {
             Ok(None) => {}
             Err(error) => store_failed("get", &error),
         }
-        let entry = enabled
-            .in_flight
-            .entry(key.clone())
-            .or_try_insert_with(enabled.load_through_store(&key, load))
-            .await
-            .map_err(|shared| shared.as_ref().clone())?;
+        // Boxed: moka's insert future is 8 KiB, and every future of the Graph client and of
+        // the resolvers above it holds this one; async-graphql copies each field's future
+        // into a box of its own, so their size is paid per field (callgrind, issue 7).
+        let entry = Box::pin(
+            enabled
+                .in_flight
+                .entry(key.clone())
+                .or_try_insert_with(enabled.load_through_store(&key, load)),
+        )
+        .await
+        .map_err(|shared| shared.as_ref().clone())?;
         let own_load = entry.is_fresh();
         let shared = entry.into_value();
         if own_load {

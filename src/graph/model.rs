@@ -647,36 +647,140 @@ fn graph_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
 /// mentions nothing.
 pub(crate) fn mentioned_ids(body: &[u8]) -> Vec<String> {
     let mut ids = Vec::new();
-    if let Ok(value) = serde_json::from_slice::<Value>(body) {
-        collect_ids(&value, &mut ids);
+    // Read as a stream: no tree of values is built for an answer that is only searched.
+    let mut reader = serde_json::Deserializer::from_slice(body);
+    let read = serde::de::DeserializeSeed::deserialize(CollectIds::new(&mut ids), &mut reader)
+        .and_then(|_| reader.end());
+    if read.is_err() {
+        ids.clear();
     }
     ids.sort();
     ids.dedup();
     ids
 }
 
-fn collect_ids(value: &Value, ids: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, value) in map {
-                match value {
-                    Value::String(id) if key == "id" => ids.push(id.clone()),
-                    // `?ids=` answers are keyed by id.
-                    other => {
-                        if other.is_object() && super::is_node_id(key) {
-                            ids.push(key.clone());
-                        }
-                        collect_ids(other, ids);
+/// Walks one JSON value, collecting the ids in it; answers whether the value was an object.
+struct CollectIds<'a> {
+    ids: &'a mut Vec<String>,
+    /// Whether the value is that of an `"id"` key: a string there is an id.
+    id_field: bool,
+}
+
+impl<'a> CollectIds<'a> {
+    fn new(ids: &'a mut Vec<String>) -> Self {
+        Self {
+            ids,
+            id_field: false,
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for CollectIds<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for CollectIds<'_> {
+    type Value = bool;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<bool, E> {
+        if self.id_field {
+            self.ids.push(value.to_owned());
+        }
+        Ok(false)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<bool, A::Error> {
+        let ids = self.ids;
+        while items.next_element_seed(CollectIds::new(ids))?.is_some() {}
+        Ok(false)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let ids = self.ids;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match key {
+                KeyKind::Id => {
+                    map.next_value_seed(CollectIds {
+                        ids: &mut *ids,
+                        id_field: true,
+                    })?;
+                }
+                // `?ids=` answers are keyed by id.
+                KeyKind::Node(id) => {
+                    if map.next_value_seed(CollectIds::new(ids))? {
+                        ids.push(id);
                     }
+                }
+                KeyKind::Other => {
+                    map.next_value_seed(CollectIds::new(ids))?;
                 }
             }
         }
-        Value::Array(items) => {
-            for item in items {
-                collect_ids(item, ids);
-            }
-        }
-        _ => {}
+        Ok(true)
+    }
+}
+
+/// What an object's key says about its value: `"id"`, a node id, or anything else.
+enum KeyKind {
+    Id,
+    Node(String),
+    Other,
+}
+
+/// Reads an object's key as a [`KeyKind`].
+struct KeySeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
+    type Value = KeyKind;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<KeyKind, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeySeed {
+    type Value = KeyKind;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<KeyKind, E> {
+        Ok(if key == "id" {
+            KeyKind::Id
+        } else if super::is_node_id(key) {
+            KeyKind::Node(key.to_owned())
+        } else {
+            KeyKind::Other
+        })
     }
 }
 
@@ -691,6 +795,12 @@ mod tests {
             "200002":{"name":"by ids"},"other":{"id":"1"}}"#;
         assert_eq!(mentioned_ids(body), ["1", "200001", "200002", "300001"]);
         assert!(mentioned_ids(b"<html>").is_empty());
+        // An id that is not a string, a node-id key whose value is not an object, escapes,
+        // and an answer cut short (nothing, not what was read before the cut).
+        let odd = br#"{"id":7,"300002":"text","list":[{"id":"30\u00300"}],"400001":{}}"#;
+        assert_eq!(mentioned_ids(odd), ["3000", "400001"]);
+        assert!(mentioned_ids(br#"{"id":"1","data":[{"id":"2"}"#).is_empty());
+        assert!(mentioned_ids(br#"{"id":"1"} trailing"#).is_empty());
     }
 
     #[test]

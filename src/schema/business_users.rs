@@ -8,12 +8,8 @@
 //! it (as `connection.rs`'s cursors). The last member's cursor points at the start of the
 //! invitations, so `after` never needs the members' list again once it is used up.
 
-use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextSubscribe,
-};
 use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Context, Result, SelectionField};
 use base64::Engine;
@@ -41,7 +37,7 @@ pub(crate) const MEMBERS_EDGE: &str = "business_users";
 pub(crate) const INVITATIONS_EDGE: &str = "pending_users";
 
 tokio::task_local! {
-    /// The dialect of the request being executed (set by [`PeopleDialect`]).
+    /// The dialect of the request being executed (set by [`in_dialect`]).
     static PEOPLE_API: PeopleApi;
 }
 
@@ -57,42 +53,21 @@ pub(crate) fn current() -> bool {
     people_api() == PeopleApi::Current
 }
 
-/// The schema extension that runs every operation (queries, mutations and each subscription
-/// event) in the gateway's people dialect.
-pub struct PeopleDialect(pub PeopleApi);
-
-impl ExtensionFactory for PeopleDialect {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(PeopleDialect(self.0))
-    }
+/// Runs an operation (a query or a mutation) in a people dialect (the gateway's extension,
+/// `server/extension.rs`, calls it for every operation).
+pub(crate) async fn in_dialect<T>(api: PeopleApi, operation: impl Future<Output = T>) -> T {
+    PEOPLE_API.scope(api, operation).await
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for PeopleDialect {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> async_graphql::Response {
-        PEOPLE_API
-            .scope(self.0, next.run(ctx, operation_name))
-            .await
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, async_graphql::Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, async_graphql::Response> {
-        let api = self.0;
-        let mut inner = next.run(ctx, stream);
-        futures_util::stream::poll_fn(move |cx| {
-            PEOPLE_API.sync_scope(api, || inner.poll_next_unpin(cx))
-        })
-        .boxed()
-    }
+/// A subscription's events, each produced in a people dialect.
+pub(crate) fn stream_in_dialect<'s, T: 's>(
+    api: PeopleApi,
+    mut events: BoxStream<'s, T>,
+) -> BoxStream<'s, T> {
+    futures_util::stream::poll_fn(move |cx| {
+        PEOPLE_API.sync_scope(api, || events.poll_next_unpin(cx))
+    })
+    .boxed()
 }
 
 // Planning.

@@ -21,7 +21,6 @@ pub(crate) mod user;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-pub use business_users::PeopleDialect;
 pub use error::UpstreamMessages;
 pub use upstream::RequestContext;
 

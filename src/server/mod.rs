@@ -32,6 +32,7 @@ use crate::stores::SharedStores;
 use crate::token::{Fingerprinter, WeakSecret};
 
 mod connections;
+mod extension;
 mod graphql;
 mod guards;
 mod pages;
@@ -420,8 +421,7 @@ fn build_schema(settings: &Settings, news: &MigrationNews, metrics: &Metrics) ->
         .data(crate::schema::migration::RunningSubscriptions(
             metrics.subscriptions().clone(),
         ))
-        .extension(response::MarkExecution)
-        .extension(schema::PeopleDialect(settings.upstream.people_api))
+        .extension(extension::GatewayExtension::new(settings.upstream.people_api))
         .limit_complexity(settings.limits.max_complexity);
     if !settings.server.introspection {
         // "Did you mean" hints spell out the schema just as introspection would.

@@ -1,9 +1,7 @@
 //! Shaping what a client receives: whole-request errors, codes on every error, nulls for failed fields.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
 use async_graphql::{ErrorExtensionValues, ServerError};
 use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -232,29 +230,10 @@ impl ExecutionStarted {
     pub(super) fn get(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
-}
 
-/// The schema extension that sets the request's `ExecutionStarted`.
-pub(super) struct MarkExecution;
-
-impl ExtensionFactory for MarkExecution {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(MarkExecution)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for MarkExecution {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> async_graphql::Response {
-        if let Some(started) = ctx.data_opt::<Arc<ExecutionStarted>>() {
-            started.0.store(true, Ordering::Relaxed);
-        }
-        next.run(ctx, operation_name).await
+    /// Notes that the operation began to execute.
+    pub(super) fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
