@@ -486,8 +486,9 @@ fn build_people(
 pub(crate) async fn read_member(ctx: &Context<'_>, id: &str) -> Result<UserPermission> {
     let mut fields = FieldSet::new();
     plan_member(&mut fields, ctx.field())?;
-    let member = Upstream::of(ctx)?
-        .node_batched::<model::BusinessUser>(id, &fields)
+    // Read once more without its business's role-guarded edges when Graph refuses them.
+    let (member, _) = Upstream::of(ctx)?
+        .node_batched_sparing::<model::BusinessUser>(id, &Arc::new(fields))
         .await?;
     Ok(UserPermission(member.into()))
 }
@@ -496,8 +497,9 @@ pub(crate) async fn read_member(ctx: &Context<'_>, id: &str) -> Result<UserPermi
 pub(crate) async fn read_member_persona(ctx: &Context<'_>, id: &str) -> Result<Persona> {
     let mut fields = FieldSet::new();
     plan_member_persona(&mut fields, ctx.field())?;
-    let member = Upstream::of(ctx)?
-        .node_batched::<model::BusinessUser>(id, &fields)
+    // Read once more without its business's role-guarded edges when Graph refuses them.
+    let (member, _) = Upstream::of(ctx)?
+        .node_batched_sparing::<model::BusinessUser>(id, &Arc::new(fields))
         .await?;
     Ok(Persona(member.persona()))
 }
