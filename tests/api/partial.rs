@@ -369,3 +369,37 @@ async fn an_employees_credit_lines_and_allocation_preview_fail_alone_in_one_batc
     );
     assert_eq!(calls, ["GET /v25.0/"], "{admin}");
 }
+
+#[tokio::test]
+async fn migration_readiness_survives_a_refused_invoices_edge_in_the_same_read() {
+    let app = spawn_app().await;
+    let query = format!(
+        r#"{{ business(id: "200001") {{
+            name {AUGUST_2024} migrationReadiness {{ viewerIsSystemUser expiringCount lostCount }}
+        }} }}"#
+    );
+
+    let (answer, calls) = with_calls(&app, "demo-admin", &query).await;
+    assert_eq!(
+        answer["data"],
+        json!({"business": {"name": "Pomni Media", "invoices": null, "migrationReadiness": {
+            "viewerIsSystemUser": false, "expiringCount": 0, "lostCount": 0
+        }}}),
+        "{answer}"
+    );
+    assert_finance_refusals(&answer, &[(json!(["business", "invoices"]), "200001")]);
+    // The business (refused) beside `me`, the business again without its invoices (the
+    // readiness planned into it, `me` kept), then the invoices on their own.
+    let mut sorted = calls.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            "GET /v25.0/",
+            "GET /v25.0/",
+            "GET /v25.0/200001/business_invoices",
+            "GET /v25.0/me"
+        ],
+        "{answer}"
+    );
+}
