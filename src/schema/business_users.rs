@@ -651,8 +651,9 @@ pub(crate) async fn read_viewer_member_persona(
         after: None,
         total_count: false,
     };
-    let list = Upstream::of(ctx)?
-        .edge::<model::BusinessUser>("me", MEMBERS_EDGE, &fields, &page)
+    // Read once more without its business's role-guarded edges when Graph refuses them.
+    let (list, _) = Upstream::of(ctx)?
+        .edge_sparing::<model::BusinessUser>("me", MEMBERS_EDGE, &Arc::new(fields), &page)
         .await?;
     Ok(list
         .data

@@ -318,6 +318,29 @@ impl<'a> Upstream<'a> {
             .map_err(|e| self.fail(&e))
     }
 
+    /// Reads one page of an edge as [`Upstream::edge`] does, and when Graph refuses it because
+    /// `fields` expand a role-guarded business edge below its items (a project's business's
+    /// invoices, say), reads it once more without those edges. Answers the page with the
+    /// fields its items were read with.
+    pub(crate) async fn edge_sparing<T: DeserializeOwned>(
+        &self,
+        id: &str,
+        edge: &str,
+        fields: &Arc<FieldSet>,
+        page: &PageRequest,
+    ) -> Result<(GraphList<T>, Arc<FieldSet>)> {
+        match self.client.edge(self.token, id, edge, fields, page).await {
+            Ok(list) => Ok((list, fields.clone())),
+            Err(error)
+                if is_refusal(&error) && fields.asks_anywhere_for_any(ROLE_GUARDED_EDGES) =>
+            {
+                let narrowed = without_guarded(fields);
+                Ok((self.edge(id, edge, &narrowed, page).await?, narrowed))
+            }
+            Err(error) => Err(self.fail(&error)),
+        }
+    }
+
     /// Reads one page of a role-guarded edge (invoices, funding) on its own, through the
     /// request's edge loader: the guarded edges of sibling businesses whose read left them
     /// out are read together in one batch call, each refused or answered on its own.

@@ -80,19 +80,13 @@ impl User {
             edges: &self.data.edges,
             fetched: &self.fetched,
         };
-        // Each business holds what the user's read really asked of it: without its
-        // role-guarded edges when Graph refused them there, which then read on their own.
-        let read = self
-            .fetched
-            .child(&connection::edge_key(BUSINESSES_EDGE, &ctx.field()))
-            .map(|set| Arc::new(set.clone()));
         Box::pin(connection::resolve(
             ctx,
             parent,
             BUSINESSES_EDGE,
             (first, after),
             plan_business,
-            |data, planned| Business::new(data, read.as_ref().unwrap_or(planned)),
+            Business::new,
         ))
         .await
     }

@@ -241,9 +241,58 @@ async fn the_viewers_businesses_keep_their_names_when_their_invoices_are_refused
     assert_eq!(calls, ["GET /v25.0/me"], "{granted}");
 }
 
+async fn the_viewers_persona_keeps_its_business_when_the_businesss_invoices_are_refused(
+    api: PeopleApi,
+) {
+    let app = spawn_in(api).await;
+    let query = format!(
+        r#"{{ business(id: "200001") {{
+            name viewerPersona {{ name business {{ name {AUGUST_2024} }} }}
+        }} }}"#
+    );
+
+    let (answer, calls) = with_calls(&app, "demo-admin", &query).await;
+    assert_eq!(
+        answer["data"]["business"]["viewerPersona"]["business"],
+        json!({"name": "Pomni Media", "invoices": null}),
+        "{answer}"
+    );
+    assert_eq!(answer["data"]["business"]["name"], "Pomni Media");
+    assert!(
+        answer["data"]["business"]["viewerPersona"]["name"].is_string(),
+        "{answer}"
+    );
+    assert_finance_refusals(
+        &answer,
+        &[(
+            json!(["business", "viewerPersona", "business", "invoices"]),
+            "200001",
+        )],
+    );
+    let expected: &[&str] = match api {
+        // The persona is expanded into the business's read: that read is refused, made
+        // again without the invoices, and the invoices read on their own.
+        PeopleApi::Seed => &[
+            "GET /v25.0/",
+            "GET /v25.0/",
+            "GET /v25.0/200001/business_invoices",
+        ],
+        // The business, then `me/business_users` with the persona's business (refused, and
+        // again without the invoices), then the invoices on their own.
+        PeopleApi::Current => &[
+            "GET /v25.0/",
+            "GET /v25.0/me/business_users",
+            "GET /v25.0/me/business_users",
+            "GET /v25.0/200001/business_invoices",
+        ],
+    };
+    assert_eq!(calls, expected, "{answer}");
+}
+
 in_both_dialects!(
     businesses_by_id_keep_their_names_when_their_invoices_are_refused,
     the_viewers_businesses_keep_their_names_when_their_invoices_are_refused,
+    the_viewers_persona_keeps_its_business_when_the_businesss_invoices_are_refused,
 );
 
 #[tokio::test]
