@@ -449,7 +449,10 @@ impl BusinessQuery {
 
     /// Businesses by id, in the order asked, read with one Graph `?ids=` call per 50 ids.
     /// At most 500 ids. An id that cannot be read is null with its own error (found with one
-    /// more Graph call); the others are still answered.
+    /// more Graph call); the others are still answered. A business's invoices, credit cards or
+    /// credit lines refused for a role you lack are null, each with its own `FORBIDDEN` error,
+    /// the rest of every business still answered (one more read, then one batch call for the
+    /// refused fields of all of them).
     #[graphql(complexity = "ids.len().max(1).saturating_mul(child_complexity).saturating_add(1)")]
     async fn businesses(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Business>>> {
         if ids.len() > MAX_BUSINESS_IDS {
