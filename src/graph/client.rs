@@ -290,23 +290,61 @@ impl GraphClient {
         ids: &[String],
         fields: &str,
     ) -> Result<Vec<Result<T, GraphError>>, GraphError> {
-        if ids.len() > MAX_IDS_PER_CALL {
+        let mut reads = Vec::with_capacity(ids.len());
+        for id in ids {
+            let params = if fields.is_empty() {
+                Vec::new()
+            } else {
+                vec![("fields".to_owned(), fields.to_owned())]
+            };
+            reads.push((vec![checked(id)?.to_owned()], params));
+        }
+        self.batch_reads(token, reads).await
+    }
+
+    /// Reads a page of each of several edges with one batch call, each edge with its own
+    /// answer: Graph refuses an edge that needs a role the token lacks on its own, without
+    /// failing the others. `reads` are `(node id, edge, fields, page)`; at most
+    /// [`MAX_IDS_PER_CALL`]. Answers one result per read, in order.
+    pub async fn edges_one_by_one<T: DeserializeOwned>(
+        &self,
+        token: &AccessToken,
+        reads: &[(&str, &str, &FieldSet, &PageRequest)],
+    ) -> Result<Vec<Result<GraphList<T>, GraphError>>, GraphError> {
+        let mut operations = Vec::with_capacity(reads.len());
+        for (id, edge, fields, page) in reads {
+            let segments = vec![checked(id)?.to_owned(), (*edge).to_owned()];
+            operations.push((segments, edge_params(fields, page)));
+        }
+        self.batch_reads(token, operations).await
+    }
+
+    /// Sends GETs as one batch call, each `(path segments, parameters)`; answers each
+    /// operation's own outcome, in order. The outer error is a failure of the whole call.
+    async fn batch_reads<T: DeserializeOwned>(
+        &self,
+        token: &AccessToken,
+        reads: Vec<BatchRead>,
+    ) -> Result<Vec<Result<T, GraphError>>, GraphError> {
+        if reads.len() > MAX_IDS_PER_CALL {
             return Err(GraphError::InvalidRequest(format!(
                 "{} operations in one batch; Graph takes at most {MAX_IDS_PER_CALL}",
-                ids.len()
+                reads.len()
             )));
         }
-        let mut operations = Vec::with_capacity(ids.len());
-        for id in ids {
-            let mut relative_url = format!("{}/{}", self.inner.version, checked(id)?);
-            if !fields.is_empty() {
-                let query: String = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("fields", fields)
-                    .finish();
-                relative_url = format!("{relative_url}?{query}");
-            }
-            operations.push(serde_json::json!({"method": "GET", "relative_url": relative_url}));
-        }
+        let operations: Vec<serde_json::Value> = reads
+            .iter()
+            .map(|(segments, params)| {
+                let mut relative_url = format!("{}/{}", self.inner.version, segments.join("/"));
+                if !params.is_empty() {
+                    let query: String = url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(params)
+                        .finish();
+                    relative_url = format!("{relative_url}?{query}");
+                }
+                serde_json::json!({"method": "GET", "relative_url": relative_url})
+            })
+            .collect();
         let params = vec![
             // Graph wants the token as a batch parameter even when the header carries it; it
             // travels in the POST body, never in a URL.
@@ -323,10 +361,10 @@ impl GraphClient {
             .send(&Method::POST, &[""], &params, token, fingerprint, None)
             .await?;
         let answers: Vec<Option<BatchAnswer>> = decode(&body)?;
-        if answers.len() != ids.len() {
+        if answers.len() != reads.len() {
             return Err(GraphError::Decode(format!(
                 "a batch of {} operations was answered with {} results",
-                ids.len(),
+                reads.len(),
                 answers.len()
             )));
         }
@@ -360,18 +398,8 @@ impl GraphClient {
         fields: &FieldSet,
         page: &PageRequest,
     ) -> Result<GraphList<T>, GraphError> {
-        let mut params = fields_param(fields);
-        params.extend(page.filters.iter().cloned());
-        if let Some(limit) = page.limit {
-            params.push(("limit".to_owned(), limit.to_string()));
-        }
-        if let Some(after) = &page.after {
-            params.push(("after".to_owned(), after.clone()));
-        }
-        if page.total_count {
-            params.push(("summary".to_owned(), "total_count".to_owned()));
-        }
-        self.read(&[checked(id)?, edge], params, token).await
+        self.read(&[checked(id)?, edge], edge_params(fields, page), token)
+            .await
     }
 
     /// Forgets every cached answer, of any token, that mentions one of `ids`: for changes made
@@ -962,6 +990,9 @@ async fn read_capped(mut response: reqwest::Response, cap: u64) -> Result<Vec<u8
     Ok(body)
 }
 
+/// One GET of a batch call: its path segments below the version, and its parameters.
+type BatchRead = (Vec<String>, Vec<(String, String)>);
+
 /// One element of a batch answer: the operation's HTTP status and its body as a string.
 #[derive(serde::Deserialize)]
 struct BatchAnswer {
@@ -1002,6 +1033,22 @@ fn fields_param(fields: &FieldSet) -> Vec<(String, String)> {
     } else {
         vec![("fields".to_owned(), fields.to_string())]
     }
+}
+
+/// The parameters of an edge read: its fields, its own filters, then the paging ones.
+fn edge_params(fields: &FieldSet, page: &PageRequest) -> Vec<(String, String)> {
+    let mut params = fields_param(fields);
+    params.extend(page.filters.iter().cloned());
+    if let Some(limit) = page.limit {
+        params.push(("limit".to_owned(), limit.to_string()));
+    }
+    if let Some(after) = &page.after {
+        params.push(("after".to_owned(), after.clone()));
+    }
+    if page.total_count {
+        params.push(("summary".to_owned(), "total_count".to_owned()));
+    }
+    params
 }
 
 fn transport_error(error: reqwest::Error) -> GraphError {

@@ -90,21 +90,38 @@ impl FieldSet {
         self.children(index)
     }
 
-    /// The same set without the top-level fields named `names` (and their aliases).
-    pub fn without(&self, names: &[&str]) -> FieldSet {
+    /// The same set without the fields named `names` (and their aliases), at any depth: in
+    /// the set itself and in every expansion below it.
+    pub fn without_anywhere(&self, names: &[&str]) -> FieldSet {
         FieldSet {
             fields: self
                 .fields
                 .iter()
                 .filter(|f| !names.contains(&f.name.as_str()))
-                .cloned()
+                .map(|f| Field {
+                    children: f.children.as_ref().map(|c| c.without_anywhere(names)),
+                    ..f.clone()
+                })
                 .collect(),
         }
     }
 
-    /// Whether any top-level field is named one of `names`.
-    pub fn asks_for_any(&self, names: &[&str]) -> bool {
-        self.fields.iter().any(|f| names.contains(&f.name.as_str()))
+    /// Whether a field named one of `names` is asked for at any depth.
+    pub fn asks_anywhere_for_any(&self, names: &[&str]) -> bool {
+        self.fields.iter().any(|f| {
+            names.contains(&f.name.as_str())
+                || f.children
+                    .as_ref()
+                    .is_some_and(|c| c.asks_anywhere_for_any(names))
+        })
+    }
+
+    /// The sub-selection of the object or edge that answers under `key`, if it expands one.
+    pub fn child(&self, key: &str) -> Option<&FieldSet> {
+        self.fields
+            .iter()
+            .find(|f| f.key() == key)
+            .and_then(|f| f.children.as_ref())
     }
 
     /// Adds every field of `other` to this set.
@@ -242,5 +259,35 @@ mod tests {
         );
         assert!(set.contains("owned_pages_first"));
         assert!(!set.contains("primary_page"));
+    }
+
+    #[test]
+    fn fields_are_left_out_at_any_depth() {
+        let mut set = FieldSet::new();
+        set.scalar("id");
+        set.edge("business_invoices", &EdgeArgs::default())
+            .scalar("id");
+        let businesses = set.edge("businesses", &EdgeArgs::default());
+        businesses.scalar("name");
+        businesses
+            .edge(
+                "creditcards",
+                &EdgeArgs {
+                    alias: Some("cards".to_owned()),
+                    ..EdgeArgs::default()
+                },
+            )
+            .scalar("last4");
+        let guarded = ["business_invoices", "creditcards"];
+        assert!(set.asks_anywhere_for_any(&guarded));
+        assert!(set.asks_anywhere_for_any(&["creditcards"]));
+        let narrowed = set.without_anywhere(&guarded);
+        assert_eq!(narrowed.to_string(), "id,businesses{name}");
+        assert!(!narrowed.asks_anywhere_for_any(&guarded));
+        assert_eq!(
+            set.child("businesses").map(ToString::to_string).as_deref(),
+            Some("name,creditcards.as(cards){last4}")
+        );
+        assert_eq!(set.child("id"), None);
     }
 }

@@ -87,7 +87,7 @@ pub struct Summary {
 }
 
 /// The paging parameters of a top-level edge read (`GET /{id}/{edge}`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PageRequest {
     /// The edge's own parameters (`start_date=...`), sent before the paging ones.
     pub filters: Vec<(String, String)>,

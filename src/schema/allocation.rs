@@ -16,6 +16,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::de::DeserializeOwned;
 
 use super::assets::{AdAccount, plan_ad_account};
+use super::business::ROLE_GUARDED_EDGES;
 use super::connection::{LIST_LIMIT, ParentEdges};
 use super::error::coded;
 use super::funding::{EXTENDED_CREDITS_EDGE, ExtendedCredit, plan_extended_credit};
@@ -119,7 +120,8 @@ fn accounts_args() -> EdgeArgs {
 }
 
 /// An edge the business's read expanded under `key`, or, when that read did not plan it (a
-/// business reached through a credit line's `ownerBusiness`), read on its own.
+/// business reached through a credit line's `ownerBusiness`, or one whose read Graph refused
+/// for its role-guarded edges), read on its own.
 async fn edge_list<T: DeserializeOwned>(
     ctx: &Context<'_>,
     parent: &ParentEdges<'_>,
@@ -135,9 +137,14 @@ async fn edge_list<T: DeserializeOwned>(
                 limit: Some(limit),
                 ..PageRequest::default()
             };
-            Upstream::of(ctx)?
-                .edge(parent.id, edge, fields, &page)
-                .await
+            let upstream = Upstream::of(ctx)?;
+            // The credit lines are role-guarded: left out of a business's read that Graph
+            // refused, they read with the guarded edges of its siblings in one batch call.
+            if ROLE_GUARDED_EDGES.contains(&edge) {
+                upstream.guarded_edge(parent.id, edge, fields, &page).await
+            } else {
+                upstream.edge(parent.id, edge, fields, &page).await
+            }
         }
         Err(e) => Err(Upstream::of(ctx)?.fail(&e)),
     }

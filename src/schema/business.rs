@@ -13,7 +13,7 @@ use super::assets::{
 use super::business_users;
 use super::connection::{self, Conn, ConnectionArgs, ParentEdges, plan_connection, plan_list};
 use super::enums::Vertical;
-use super::error::{has_code, invalid_argument, null_on_error};
+use super::error::{invalid_argument, null_on_error};
 use super::funding::{
     CREDIT_CARDS_EDGE, CreditCard, EXTENDED_CREDITS_EDGE, ExtendedCredit, plan_credit_card,
     plan_extended_credit,
@@ -28,7 +28,6 @@ use super::persona::{Persona, VIEWER_PERSONA_EDGE, plan_viewer_persona, read_vie
 use super::project::{PROJECTS_EDGE, Project, plan_project};
 use super::scalars::Date;
 use super::upstream::{Upstream, read_back};
-use crate::error::ErrorCode;
 use crate::graph::write::{CreateBusiness, UpdateBusiness};
 use crate::graph::{FieldSet, model};
 
@@ -117,41 +116,31 @@ fn business_fields(ctx: &Context<'_>) -> Result<Arc<FieldSet>> {
 async fn read_business(ctx: &Context<'_>, id: &str) -> Result<Business> {
     let fields = business_fields(ctx)?;
     let upstream = Upstream::of(ctx)?;
+    // Graph refuses the whole read when one expanded edge needs a role the token lacks
+    // (invoices need a finance role): the read is then made once more without those edges,
+    // each of whose fields reads on its own and fails alone, and the business survives.
+    let business = upstream.node_batched_sparing::<model::Business>(id, &fields);
     // `migrationReadiness` needs the caller's user too: read beside the business, not after.
-    let (read, viewer) = if readiness_planned(&fields) {
+    let ((data, fetched), viewer) = if readiness_planned(&fields) {
         let mut id_only = FieldSet::new();
         id_only.scalar("id");
-        let (read, me) = futures_util::future::join(
-            upstream.node_batched::<model::Business>(id, &fields),
-            upstream.node::<model::User>("me", &id_only),
-        )
-        .await;
-        (read, me.ok().map(|me| me.id))
+        let (read, me) =
+            futures_util::future::join(business, upstream.node::<model::User>("me", &id_only))
+                .await;
+        (read?, me.ok().map(|me| me.id))
     } else {
-        (upstream.node_batched(id, &fields).await, None)
+        (business.await?, None)
     };
-    match read {
-        Ok(data) => Ok(Business {
-            viewer,
-            ..Business::new(data, &fields)
-        }),
-        // Graph refuses the whole read when one expanded edge needs a role the token lacks
-        // (invoices need a finance role). Read the rest again without those edges: each of
-        // their fields then reads on its own and fails alone, and the business survives.
-        Err(error)
-            if has_code(&error, ErrorCode::Forbidden)
-                && fields.asks_for_any(ROLE_GUARDED_EDGES) =>
-        {
-            let narrowed = Arc::new(fields.without(ROLE_GUARDED_EDGES));
-            let data = upstream.node_batched(id, &narrowed).await?;
-            Ok(Business::new(data, &narrowed))
-        }
-        Err(error) => Err(error),
-    }
+    Ok(Business {
+        viewer,
+        ..Business::new(data, &fetched)
+    })
 }
 
 /// A business's edges that need more than membership to read (a finance role, or ADMIN).
-const ROLE_GUARDED_EDGES: &[&str] = &[INVOICES_EDGE, CREDIT_CARDS_EDGE, EXTENDED_CREDITS_EDGE];
+/// Graph refuses a whole read that expands one of them for a token without the role.
+pub(crate) const ROLE_GUARDED_EDGES: &[&str] =
+    &[INVOICES_EDGE, CREDIT_CARDS_EDGE, EXTENDED_CREDITS_EDGE];
 
 #[Object]
 impl Business {
@@ -460,7 +449,10 @@ impl BusinessQuery {
 
     /// Businesses by id, in the order asked, read with one Graph `?ids=` call per 50 ids.
     /// At most 500 ids. An id that cannot be read is null with its own error (found with one
-    /// more Graph call); the others are still answered.
+    /// more Graph call); the others are still answered. A business's invoices, credit cards or
+    /// credit lines refused for a role you lack are null, each with its own `FORBIDDEN` error,
+    /// the rest of every business still answered (one more read, then one batch call for the
+    /// refused fields of all of them).
     #[graphql(complexity = "ids.len().max(1).saturating_mul(child_complexity).saturating_add(1)")]
     async fn businesses(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Business>>> {
         if ids.len() > MAX_BUSINESS_IDS {
@@ -480,14 +472,14 @@ impl BusinessQuery {
         let upstream = Upstream::of(ctx)?;
         // Boxed: every field of the root objects is resolved in a future as large as the
         // largest of them, which async-graphql moves into a box per field.
-        let found = Box::pin(upstream.nodes::<model::Business>(&wanted, &fields)).await?;
+        let found = Box::pin(upstream.nodes_sparing::<model::Business>(&wanted, &fields)).await?;
         // An id that could not be read becomes null with its own error at its index; the
         // others stay. (async-graphql would turn an item error into an error of the list.)
         Ok(wanted
             .iter()
             .enumerate()
             .map(|(index, id)| match found.get(id) {
-                Some(Ok(data)) => Some(Business::new(data.clone(), &fields)),
+                Some(Ok((data, fetched))) => Some(Business::new(data.clone(), fetched)),
                 Some(Err(error)) => {
                     let mut error =
                         ctx.set_error_path(error.clone().into_server_error(ctx.item.pos));

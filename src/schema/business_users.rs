@@ -461,8 +461,9 @@ fn build_people(
 pub(crate) async fn read_member(ctx: &Context<'_>, id: &str) -> Result<UserPermission> {
     let mut fields = FieldSet::new();
     plan_member(&mut fields, ctx.field())?;
-    let member = Upstream::of(ctx)?
-        .node_batched::<model::BusinessUser>(id, &fields)
+    // Read once more without its business's role-guarded edges when Graph refuses them.
+    let (member, _) = Upstream::of(ctx)?
+        .node_batched_sparing::<model::BusinessUser>(id, &Arc::new(fields))
         .await?;
     Ok(UserPermission(member.into()))
 }
@@ -471,8 +472,9 @@ pub(crate) async fn read_member(ctx: &Context<'_>, id: &str) -> Result<UserPermi
 pub(crate) async fn read_member_persona(ctx: &Context<'_>, id: &str) -> Result<Persona> {
     let mut fields = FieldSet::new();
     plan_member_persona(&mut fields, ctx.field())?;
-    let member = Upstream::of(ctx)?
-        .node_batched::<model::BusinessUser>(id, &fields)
+    // Read once more without its business's role-guarded edges when Graph refuses them.
+    let (member, _) = Upstream::of(ctx)?
+        .node_batched_sparing::<model::BusinessUser>(id, &Arc::new(fields))
         .await?;
     Ok(Persona(member.persona()))
 }
@@ -624,8 +626,9 @@ pub(crate) async fn read_viewer_member_persona(
         after: None,
         total_count: false,
     };
-    let list = Upstream::of(ctx)?
-        .edge::<model::BusinessUser>("me", MEMBERS_EDGE, &fields, &page)
+    // Read once more without its business's role-guarded edges when Graph refuses them.
+    let (list, _) = Upstream::of(ctx)?
+        .edge_sparing::<model::BusinessUser>("me", MEMBERS_EDGE, &Arc::new(fields), &page)
         .await?;
     Ok(list
         .data

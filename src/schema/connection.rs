@@ -13,6 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::DeserializeOwned;
 
+use super::business::ROLE_GUARDED_EDGES;
 use super::error::invalid_argument;
 use super::upstream::Upstream;
 use crate::graph::model::Edges;
@@ -262,26 +263,40 @@ where
     let field = ctx.field();
     let node_fields = Arc::new(plan_nodes(&field, plan_node)?);
     let page = args.page_request(wants_total(&field));
-    let list = edge_page(ctx, &parent, edge, &node_fields, &page).await?;
-    Ok(build(list, &args, |item| wrap(item, &node_fields)))
+    let (list, read_with) = edge_page(ctx, &parent, edge, &node_fields, &page).await?;
+    Ok(build(list, &args, |item| wrap(item, &read_with)))
 }
 
 /// One page of an edge: from the parent's expansion when its read planned it, else read on
-/// its own.
+/// its own; with the fields its items were really read with. Those are fewer than planned
+/// when Graph refused a role-guarded business edge below them and the read that brought
+/// them was made again without it: a business among the items then reads it on its own.
 async fn edge_page<T: DeserializeOwned>(
     ctx: &Context<'_>,
     parent: &ParentEdges<'_>,
     edge: &str,
-    node_fields: &FieldSet,
+    node_fields: &Arc<FieldSet>,
     page: &PageRequest,
-) -> Result<GraphList<T>> {
+) -> Result<(GraphList<T>, Arc<FieldSet>)> {
     let key = edge_key(edge, &ctx.field());
+    let expanded = || match parent.fetched.child(&key) {
+        Some(read) if read != &**node_fields => Arc::new(read.clone()),
+        _ => node_fields.clone(),
+    };
     match parent.edges.list::<T>(&key) {
-        Ok(Some(list)) => Ok(list),
-        Ok(None) if parent.fetched.contains(&key) => Ok(GraphList::empty()),
+        Ok(Some(list)) => Ok((list, expanded())),
+        Ok(None) if parent.fetched.contains(&key) => Ok((GraphList::empty(), expanded())),
+        // A role-guarded edge the parent's read left out (Graph refused it there) reads with
+        // the same edges of its siblings in one batch call, each answered on its own.
+        Ok(None) if ROLE_GUARDED_EDGES.contains(&edge) => {
+            let list = Upstream::of(ctx)?
+                .guarded_edge(parent.id, edge, node_fields, page)
+                .await?;
+            Ok((list, node_fields.clone()))
+        }
         Ok(None) => {
             Upstream::of(ctx)?
-                .edge(parent.id, edge, node_fields, page)
+                .edge_sparing(parent.id, edge, node_fields, page)
                 .await
         }
         Err(e) => Err(Upstream::of(ctx)?.fail(&e)),
@@ -328,7 +343,7 @@ where
         limit: Some(LIST_LIMIT),
         ..PageRequest::default()
     };
-    let list = edge_page(ctx, &parent, edge, &node_fields, &page).await?;
+    let (list, _) = edge_page(ctx, &parent, edge, &Arc::new(node_fields), &page).await?;
     Ok(list.data.into_iter().map(wrap).collect())
 }
 

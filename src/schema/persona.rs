@@ -70,7 +70,8 @@ pub(crate) async fn read_persona(ctx: &Context<'_>, id: &str) -> Result<Persona>
         return business_users::read_member_persona(ctx, id).await;
     }
     let fields = persona_fields(ctx)?;
-    let data = Upstream::of(ctx)?.node_batched(id, &fields).await?;
+    // Read once more without its business's role-guarded edges when Graph refuses them.
+    let (data, _) = Upstream::of(ctx)?.node_batched_sparing(id, &fields).await?;
     Ok(Persona(data))
 }
 
@@ -87,8 +88,9 @@ pub(crate) async fn read_viewer_persona(
         after: None,
         total_count: false,
     };
-    let list = Upstream::of(ctx)?
-        .edge::<model::Persona>(business, VIEWER_PERSONA_EDGE, &fields, &page)
+    // Read once more without its business's role-guarded edges when Graph refuses them.
+    let (list, _) = Upstream::of(ctx)?
+        .edge_sparing::<model::Persona>(business, VIEWER_PERSONA_EDGE, &fields, &page)
         .await?;
     Ok(list.data.into_iter().next().map(Persona))
 }

@@ -3,17 +3,20 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 
 use async_graphql::{Context, Result};
 use serde::de::DeserializeOwned;
 
+use super::business::ROLE_GUARDED_EDGES;
 use super::error::{UpstreamMessages, coded, upstream};
 use crate::error::ErrorCode;
 use crate::graph::model::Created;
 use crate::graph::{
-    AccessToken, FieldSet, GraphClient, GraphError, GraphList, GraphWrite, PageRequest, WriteAnswer,
+    AccessToken, ErrorClass, FieldSet, GraphClient, GraphError, GraphList, GraphWrite, PageRequest,
+    WriteAnswer,
 };
-use crate::loaders::{Loaders, NodeError, NodeKey};
+use crate::loaders::{EdgeKey, Loaders, NodeError, NodeKey};
 
 /// Per-request data: the caller's token, if any, loaders bound to it, and the request's own
 /// client handle, which counts its calls and holds its budget of Graph calls.
@@ -132,48 +135,153 @@ impl<'a> Upstream<'a> {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        let key = NodeKey::<T>::new(id, fields);
-        match self.loaders.nodes.load_one(key).await {
-            Ok(Some(Ok(node))) => Ok(node),
-            Ok(Some(Err(error))) => Err(self.fail(error.graph_error())),
-            Err(error) => Err(self.fail(&error)),
-            // Graph answers every id it was asked for or fails the call; this is defensive.
-            Ok(None) => Err(coded(
-                ErrorCode::NotFound,
-                format!("Graph's answer had no object {id}"),
-            )),
-        }
+        self.load_node(NodeKey::new(id, fields))
+            .await
+            .map_err(|e| self.fail(&e))
     }
 
-    /// Reads many nodes through the request's DataLoader: `?ids=` calls of at most 50 ids.
-    /// Each id has its own outcome; the outer error is a failure of the whole read.
-    pub(crate) async fn nodes<T>(
-        &self,
-        ids: &[String],
-        fields: &FieldSet,
-    ) -> Result<HashMap<String, Result<T>>>
+    async fn load_node<T>(&self, key: NodeKey<T>) -> Result<T, GraphError>
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        let keys = ids.iter().map(|id| NodeKey::<T>::new(id.clone(), fields));
+        let id = key.id.clone();
+        match self.loaders.nodes.load_one(key).await {
+            Ok(Some(Ok(node))) => Ok(node),
+            Ok(Some(Err(error))) => Err(error.graph_error().clone()),
+            Err(error) => Err(error),
+            // Graph answers every id it was asked for or fails the call; this is defensive.
+            Ok(None) => Err(GraphError::Decode(format!(
+                "Graph's answer had no object {id}"
+            ))),
+        }
+    }
+
+    /// Reads one node as [`Upstream::node_batched`] does, and when Graph refuses the whole
+    /// read because `fields` expand a role-guarded business edge (invoices, funding: at any
+    /// depth) the token lacks the role for, reads it once more without those edges. Answers
+    /// the node with the fields it was read with; a guarded field left out then reads on its
+    /// own ([`Upstream::guarded_edge`]) and fails alone.
+    pub(crate) async fn node_batched_sparing<T>(
+        &self,
+        id: &str,
+        fields: &Arc<FieldSet>,
+    ) -> Result<(T, Arc<FieldSet>)>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let guarded = fields.asks_anywhere_for_any(ROLE_GUARDED_EDGES);
+        let key = NodeKey::new(id, fields).retried_without_guarded(guarded);
+        match self.load_node(key).await {
+            Ok(node) => Ok((node, fields.clone())),
+            Err(error) if guarded && is_refusal(&error) => {
+                let narrowed = without_guarded(fields);
+                let node = self
+                    .load_node(NodeKey::new(id, &narrowed))
+                    .await
+                    .map_err(|e| self.fail(&e))?;
+                Ok((node, narrowed))
+            }
+            Err(error) => Err(self.fail(&error)),
+        }
+    }
+
+    /// Reads one node with a call of its own (`me`, which cannot share an `?ids=` call), with
+    /// the one retry without role-guarded edges of [`Upstream::node_batched_sparing`].
+    pub(crate) async fn node_sparing<T: DeserializeOwned>(
+        &self,
+        id: &str,
+        fields: &Arc<FieldSet>,
+    ) -> Result<(T, Arc<FieldSet>)> {
+        match self.client.node(self.token, id, fields).await {
+            Ok(node) => Ok((node, fields.clone())),
+            Err(error)
+                if is_refusal(&error) && fields.asks_anywhere_for_any(ROLE_GUARDED_EDGES) =>
+            {
+                let narrowed = without_guarded(fields);
+                Ok((self.node(id, &narrowed).await?, narrowed))
+            }
+            Err(error) => Err(self.fail(&error)),
+        }
+    }
+
+    /// The outcome of each key; the outer error: a call that failed as a whole (budget,
+    /// transport, token) fails the field once, rather than with one identical error per id
+    /// of its chunk.
+    async fn load_nodes<T>(
+        &self,
+        keys: impl IntoIterator<Item = NodeKey<T>>,
+    ) -> Result<HashMap<String, Result<T, NodeError>>>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
         let loaded = self
             .loaders
             .nodes
             .load_many(keys)
             .await
             .map_err(|e| self.fail(&e))?;
-        // A call that failed as a whole (budget, transport, token) fails the field once, rather
-        // than with one identical error per id of its chunk.
         if let Some(error) = loaded.values().find_map(|outcome| match outcome {
             Err(NodeError::Call(error)) => Some(error),
             _ => None,
         }) {
             return Err(self.fail(error));
         }
-        Ok(loaded
-            .into_iter()
-            .map(|(k, v)| (k.id, v.map_err(|e| self.fail(e.graph_error()))))
-            .collect())
+        Ok(loaded.into_iter().map(|(k, v)| (k.id, v)).collect())
+    }
+
+    /// Reads many nodes through the request's DataLoader (`?ids=` calls of at most 50 ids),
+    /// with the one retry without role-guarded edges of [`Upstream::node_batched_sparing`]:
+    /// Graph refuses a whole `?ids=` read when one business's guarded edge is refused, so the
+    /// ids of each refused call are read again together (one `?ids=` call per 50) without
+    /// those edges, not one by one. Each id has its own outcome, its node with the fields it
+    /// was read with; the outer error is a failure of the whole read.
+    pub(crate) async fn nodes_sparing<T>(
+        &self,
+        ids: &[String],
+        fields: &Arc<FieldSet>,
+    ) -> Result<HashMap<String, Result<(T, Arc<FieldSet>)>>>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let guarded = fields.asks_anywhere_for_any(ROLE_GUARDED_EDGES);
+        let keys = ids
+            .iter()
+            .map(|id| NodeKey::<T>::new(id.clone(), fields).retried_without_guarded(guarded));
+        let loaded = self
+            .loaders
+            .nodes
+            .load_many(keys)
+            .await
+            .map_err(|e| self.fail(&e))?;
+        let mut answers = HashMap::with_capacity(loaded.len());
+        let mut refused = Vec::new();
+        for (key, outcome) in loaded {
+            match outcome {
+                Err(NodeError::Call(error)) if guarded && is_refusal(&error) => {
+                    refused.push(key.id);
+                }
+                Err(NodeError::Call(error)) => return Err(self.fail(&error)),
+                Err(NodeError::Own(error)) => {
+                    answers.insert(key.id, Err(self.fail(&error)));
+                }
+                Ok(node) => {
+                    answers.insert(key.id, Ok((node, fields.clone())));
+                }
+            }
+        }
+        if !refused.is_empty() {
+            let narrowed = without_guarded(fields);
+            let keys = refused
+                .iter()
+                .map(|id| NodeKey::<T>::new(id.clone(), &narrowed));
+            for (id, outcome) in self.load_nodes(keys).await? {
+                let outcome = outcome
+                    .map(|node| (node, narrowed.clone()))
+                    .map_err(|e| self.fail(e.graph_error()));
+                answers.insert(id, outcome);
+            }
+        }
+        Ok(answers)
     }
 
     /// Reads many nodes through the request's DataLoader, each id with Graph's own outcome
@@ -188,21 +296,11 @@ impl<'a> Upstream<'a> {
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         let keys = ids.iter().map(|id| NodeKey::<T>::new(id.clone(), fields));
-        let loaded = self
-            .loaders
-            .nodes
-            .load_many(keys)
-            .await
-            .map_err(|e| self.fail(&e))?;
-        if let Some(error) = loaded.values().find_map(|outcome| match outcome {
-            Err(NodeError::Call(error)) => Some(error),
-            _ => None,
-        }) {
-            return Err(self.fail(error));
-        }
-        Ok(loaded
+        Ok(self
+            .load_nodes(keys)
+            .await?
             .into_iter()
-            .map(|(k, v)| (k.id, v.map_err(|e| e.graph_error().clone())))
+            .map(|(id, v)| (id, v.map_err(|e| e.graph_error().clone())))
             .collect())
     }
 
@@ -218,6 +316,64 @@ impl<'a> Upstream<'a> {
             .edge(self.token, id, edge, fields, page)
             .await
             .map_err(|e| self.fail(&e))
+    }
+
+    /// Reads one page of an edge as [`Upstream::edge`] does, and when Graph refuses it because
+    /// `fields` expand a role-guarded business edge below its items (a project's business's
+    /// invoices, say), reads it once more without those edges. Answers the page with the
+    /// fields its items were read with.
+    pub(crate) async fn edge_sparing<T: DeserializeOwned>(
+        &self,
+        id: &str,
+        edge: &str,
+        fields: &Arc<FieldSet>,
+        page: &PageRequest,
+    ) -> Result<(GraphList<T>, Arc<FieldSet>)> {
+        match self.client.edge(self.token, id, edge, fields, page).await {
+            Ok(list) => Ok((list, fields.clone())),
+            Err(error)
+                if is_refusal(&error) && fields.asks_anywhere_for_any(ROLE_GUARDED_EDGES) =>
+            {
+                let narrowed = without_guarded(fields);
+                Ok((self.edge(id, edge, &narrowed, page).await?, narrowed))
+            }
+            Err(error) => Err(self.fail(&error)),
+        }
+    }
+
+    /// Reads one page of a role-guarded edge (invoices, funding) on its own, through the
+    /// request's edge loader: the guarded edges of sibling businesses whose read left them
+    /// out are read together in one batch call, each refused or answered on its own.
+    pub(crate) async fn guarded_edge<T: DeserializeOwned>(
+        &self,
+        id: &str,
+        edge: &str,
+        fields: &FieldSet,
+        page: &PageRequest,
+    ) -> Result<GraphList<T>> {
+        // The loader keeps the items as JSON, so that one loader serves every item type.
+        let key = EdgeKey::<serde_json::Value>::new(id, edge, fields, page);
+        let list = match self.loaders.edges.load_one(key).await {
+            Ok(Some(Ok(list))) => list,
+            Ok(Some(Err(error))) | Err(error) => return Err(self.fail(&error)),
+            Ok(None) => {
+                return Err(coded(
+                    ErrorCode::UpstreamUnavailable,
+                    format!("Graph's batch answer had no {edge} of {id}"),
+                ));
+            }
+        };
+        let data = list
+            .data
+            .into_iter()
+            .map(serde_json::from_value)
+            .collect::<Result<Vec<T>, _>>()
+            .map_err(|e| self.fail(&GraphError::Decode(e.to_string())))?;
+        Ok(GraphList {
+            data,
+            paging: list.paging,
+            summary: list.summary,
+        })
     }
 
     /// Sends a write once the budget has room for it and for the `read_back_calls` that will
@@ -288,6 +444,16 @@ impl<'a> Upstream<'a> {
     ) -> Result<()> {
         self.apply(write, read_back_calls).await.map(drop)
     }
+}
+
+/// Whether Graph refused a read for a permission (code 10 or 200 to 299).
+fn is_refusal(error: &GraphError) -> bool {
+    matches!(error.class(), ErrorClass::Forbidden)
+}
+
+/// `fields` without the role-guarded business edges, at any depth.
+fn without_guarded(fields: &FieldSet) -> Arc<FieldSet> {
+    Arc::new(fields.without_anywhere(ROLE_GUARDED_EDGES))
 }
 
 /// Reads back what a write that Graph accepted produced. If the read fails, its error says

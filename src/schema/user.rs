@@ -11,6 +11,9 @@ use super::input::UserId;
 use super::upstream::Upstream;
 use crate::graph::{FieldSet, model};
 
+/// Graph's edge of the businesses a user belongs to.
+const BUSINESSES_EDGE: &str = "businesses";
+
 /// A Facebook user or managed Meta (work) account.
 pub(crate) struct User {
     data: model::User,
@@ -24,7 +27,7 @@ pub(crate) fn plan_user(set: &mut FieldSet, field: SelectionField<'_>) -> Result
         match child.name() {
             "name" => set.scalar("name"),
             "isWorkAccount" => set.scalar("is_work_account"),
-            "businesses" => plan_connection(set, child, "businesses", plan_business)?,
+            "businesses" => plan_connection(set, child, BUSINESSES_EDGE, plan_business)?,
             _ => {}
         }
     }
@@ -36,16 +39,14 @@ async fn read_user(ctx: &Context<'_>, id: &str) -> Result<User> {
     plan_user(&mut fields, ctx.field())?;
     let fields = Arc::new(fields);
     let upstream = Upstream::of(ctx)?;
-    // `me` cannot share an `?ids=` call with other ids; every other user can.
-    let data = if id == "me" {
-        upstream.node(id, &fields).await?
+    // `me` cannot share an `?ids=` call with other ids; every other user can. Either read is
+    // made once more without the businesses' role-guarded edges when Graph refuses them.
+    let (data, fetched) = if id == "me" {
+        upstream.node_sparing(id, &fields).await?
     } else {
-        upstream.node_batched(id, &fields).await?
+        upstream.node_batched_sparing(id, &fields).await?
     };
-    Ok(User {
-        data,
-        fetched: fields,
-    })
+    Ok(User { data, fetched })
 }
 
 #[Object]
@@ -82,7 +83,7 @@ impl User {
         Box::pin(connection::resolve(
             ctx,
             parent,
-            "businesses",
+            BUSINESSES_EDGE,
             (first, after),
             plan_business,
             Business::new,

@@ -19,6 +19,7 @@ mod http;
 mod invoices;
 mod limits;
 mod migration;
+mod partial;
 mod people;
 mod planning;
 mod production;

@@ -189,3 +189,62 @@ async fn a_referenced_operation_is_left_out_of_the_answer_unless_asked_for() {
         json!([Value::Null, alex.clone(), id.clone(), alex, id])
     );
 }
+
+#[tokio::test]
+async fn one_refused_invoices_edge_fails_a_whole_ids_read_but_only_its_own_batch_operation() {
+    let sandbox = spawn_sandbox().await;
+    // The seed's finance person of Pomni Media reads its invoices but is no member of
+    // Kinger Labs; Alex (ADMIN, no finance role) is refused the invoices of both.
+    let fields = "name,business_invoices.start_date(2024-08-01).end_date(2024-09-01){id}";
+    let ids = sandbox
+        .get_as(
+            demo::ADMIN_TOKEN,
+            "/v25.0/",
+            &[("ids", "200001,200002"), ("fields", fields)],
+        )
+        .await;
+    assert_eq!(ids.status, 403, "{:?}", ids.body);
+    assert_eq!(ids.body["error"]["code"], json!(200), "{:?}", ids.body);
+    assert!(ids.body.get("200001").is_none(), "no id is answered");
+
+    // The same businesses read without the edge, and the edge of each on its own in a batch.
+    let names = sandbox
+        .get_as(
+            demo::ADMIN_TOKEN,
+            "/v25.0/",
+            &[("ids", "200001,200002"), ("fields", "name")],
+        )
+        .await;
+    assert_eq!(names.status, 200);
+    assert_eq!(names.body["200002"]["name"], json!("Kinger Labs"));
+    let batch = json!([
+        {"method": "GET", "relative_url": "v25.0/200001/business_invoices?fields=id&start_date=2024-08-01&end_date=2024-09-01"},
+        {"method": "GET", "relative_url": "v25.0/200001/creditcards?fields=last4"},
+        {"method": "GET", "relative_url": "v25.0/200002/creditcards?fields=last4"}
+    ]);
+    let reply = sandbox
+        .post_as(
+            demo::ADMIN_TOKEN,
+            "/v25.0/",
+            &[("batch", &batch.to_string())],
+        )
+        .await;
+    let elements = reply.body.as_array().expect("an array");
+    assert_eq!(elements[0]["code"], json!(403));
+    assert!(
+        element_body(&elements[0])["error"]["message"]
+            .as_str()
+            .expect("a message")
+            .contains("finance role")
+    );
+    assert_eq!(
+        elements[1]["code"],
+        json!(200),
+        "ADMIN of Pomni Media reads its cards"
+    );
+    assert_eq!(
+        element_body(&elements[1])["data"][0]["last4"],
+        json!("4242")
+    );
+    assert_eq!(elements[2]["code"], json!(403), "EMPLOYEE of Kinger Labs");
+}
