@@ -8,6 +8,7 @@
 //! it (as `connection.rs`'s cursors). The last member's cursor points at the start of the
 //! invitations, so `after` never needs the members' list again once it is used up.
 
+use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::futures_util::stream::BoxStream;

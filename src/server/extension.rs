@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::ValidationResult;
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
-    NextSubscribe, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextSubscribe,
+    NextValidation,
 };
 use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Request, ServerError, ServerResult};

@@ -421,7 +421,9 @@ fn build_schema(settings: &Settings, news: &MigrationNews, metrics: &Metrics) ->
         .data(crate::schema::migration::RunningSubscriptions(
             metrics.subscriptions().clone(),
         ))
-        .extension(extension::GatewayExtension::new(settings.upstream.people_api))
+        .extension(extension::GatewayExtension::new(
+            settings.upstream.people_api,
+        ))
         .limit_complexity(settings.limits.max_complexity);
     if !settings.server.introspection {
         // "Did you mean" hints spell out the schema just as introspection would.
