@@ -113,13 +113,14 @@ impl RedisServer {
             url: format!("redis://127.0.0.1:{port}/"),
             dir,
         };
-        for _ in 0..200 {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while tokio::time::Instant::now() < deadline {
             if server.connection().await.is_some() {
                 return Some(server);
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("redis-server did not answer on port {port} within 5 s");
+        panic!("redis-server did not answer on port {port} within 20 s");
     }
 
     async fn connection(&self) -> Option<redis::aio::MultiplexedConnection> {
@@ -181,6 +182,9 @@ fn replica_settings(sandbox_url: &str, redis_url: &str) -> Settings {
 struct Replicas {
     a: TestApp,
     b: String,
+    /// The `bizgraph serve` processes of A and B, when they are processes (killed when
+    /// dropped); empty when they run in this test's process.
+    _processes: Vec<tokio::process::Child>,
 }
 
 async fn spawn_replica(http: &reqwest::Client, sandbox_url: &str, redis_url: &str) -> String {
@@ -224,18 +228,44 @@ async fn spawn_replicas_on(subscribed: &RedisServer, url: &str, cluster: bool) -
             http,
         },
         b,
+        _processes: Vec::new(),
     }
+}
+
+/// `query` through `gateway` as the demo admin.
+async fn query_as_admin(http: &reqwest::Client, gateway: &str, query: &str) -> Value {
+    post_graphql(
+        http,
+        &format!("{gateway}/graphql"),
+        Some(ADMIN),
+        &json!({"query": query}),
+    )
+    .await
 }
 
 impl Replicas {
     async fn query(&self, gateway: &str, query: &str) -> Value {
-        post_graphql(
-            &self.a.http,
-            &format!("{gateway}/graphql"),
-            Some(ADMIN),
-            &json!({"query": query}),
-        )
-        .await
+        query_as_admin(&self.a.http, gateway, query).await
+    }
+
+    /// Reads `BUSINESS` through B (which keeps the answer in its memory and in Redis), then
+    /// through A, which finds B's answer in Redis without an upstream call; B's answer.
+    async fn read_through_b_then_from_redis_through_a(&self) -> Value {
+        let before = self.query(&self.b, BUSINESS).await;
+        assert_eq!(
+            before["data"]["business"]["name"], "Pomni Media",
+            "{before}"
+        );
+        let calls = self.a.upstream_requests().await;
+        let through_a = self.query(&self.a.gateway, BUSINESS).await;
+        assert_eq!(through_a["data"], before["data"]);
+        assert_eq!(
+            through_a["extensions"]["cost"],
+            json!({"cacheHits": 1, "graphCalls": 0}),
+            "{through_a}"
+        );
+        assert_eq!(self.a.upstream_requests().await, calls, "a Redis hit");
+        before
     }
 
     async fn post_delivery(&self, gateway: &str, body: &[u8]) -> (u16, Value) {
@@ -285,18 +315,22 @@ async fn wait_for_subscribers(redis: &RedisServer, channel: &str, count: i64) {
     }
 }
 
+/// The gateway's `/metrics` page.
+async fn metrics_of(http: &reqwest::Client, gateway: &str) -> String {
+    http.get(format!("{gateway}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Waits until the gateway's `/metrics` has the line `line`; gives up after about 20 s.
 async fn wait_for_metric(http: &reqwest::Client, gateway: &str, line: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let metrics = http
-            .get(format!("{gateway}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = metrics_of(http, gateway).await;
         if metrics.lines().any(|l| l == line) {
             return;
         }
@@ -351,6 +385,32 @@ async fn next_event(subscriber: &mut Socket) -> (String, String) {
     (field("userId"), expiry)
 }
 
+/// How long a write through one replica may take to reach the other's memory level through
+/// pub/sub on a slow machine.
+const PUB_SUB_PATIENCE: Duration = Duration::from_secs(20);
+
+/// Reads `BUSINESS` through `gateway` until its name is `name`, polling for at most `within`
+/// (a write through another replica reaches this one through pub/sub, at some point).
+async fn read_until_named(
+    http: &reqwest::Client,
+    gateway: &str,
+    name: &str,
+    within: Duration,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let read = query_as_admin(http, gateway, BUSINESS).await;
+        if read["data"]["business"]["name"] == name {
+            return read;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{gateway} does not show {name:?} after {within:?}: {read}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The same instant as `expiry`, written as `next_event` writes it.
 fn instant(expiry: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(expiry)
@@ -391,7 +451,8 @@ async fn redis_contents(redis: &RedisServer) -> Vec<(String, String)> {
                     .unwrap_or_default();
                 members.join("\n")
             }
-            _ => String::new(),
+            // A key of another type would escape the callers' checks (no token in Redis).
+            other => panic!("{key} is a Redis {other}, which this test does not read"),
         };
         contents.push((key, value));
     }
@@ -405,22 +466,7 @@ async fn a_write_through_one_replica_is_read_through_the_other_and_redis_holds_n
     };
     let replicas = spawn_replicas(&redis).await;
     let b = replicas.b.clone();
-
-    let before = replicas.query(&b, BUSINESS).await;
-    assert_eq!(
-        before["data"]["business"]["name"], "Pomni Media",
-        "{before}"
-    );
-    // A finds B's answer in Redis: no upstream call.
-    let calls = replicas.a.upstream_requests().await;
-    let through_a = replicas.query(&replicas.a.gateway, BUSINESS).await;
-    assert_eq!(through_a["data"], before["data"]);
-    assert_eq!(
-        through_a["extensions"]["cost"],
-        json!({"cacheHits": 1, "graphCalls": 0}),
-        "{through_a}"
-    );
-    assert_eq!(replicas.a.upstream_requests().await, calls, "a Redis hit");
+    replicas.read_through_b_then_from_redis_through_a().await;
 
     let updated = replicas
         .query(
@@ -434,15 +480,7 @@ async fn a_write_through_one_replica_is_read_through_the_other_and_redis_holds_n
     );
     // The invalidation reaches B's memory level through pub/sub; B then reads the new name
     // from upstream or from what A read back after its write, never the old answer.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let mut after = replicas.query(&b, BUSINESS).await;
-    while after["data"]["business"]["name"] != "Pomni Studio"
-        && tokio::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        after = replicas.query(&b, BUSINESS).await;
-    }
-    assert_eq!(after["data"]["business"]["name"], "Pomni Studio", "{after}");
+    read_until_named(&replicas.a.http, &b, "Pomni Studio", PUB_SUB_PATIENCE).await;
 
     let contents = redis_contents(&redis).await;
     assert!(
@@ -664,17 +702,7 @@ async fn share_answers_events_and_throttles_without_a_redis_error(replicas: &Rep
     let (a, b) = (replicas.a.gateway.clone(), replicas.b.clone());
     // Answers: stored with their tags (a transaction), found by the other replica, and
     // invalidated by a write (the script).
-    let before = replicas.query(&b, BUSINESS).await;
-    assert_eq!(
-        before["data"]["business"]["name"], "Pomni Media",
-        "{before}"
-    );
-    let through_a = replicas.query(&a, BUSINESS).await;
-    assert_eq!(
-        through_a["extensions"]["cost"],
-        json!({"cacheHits": 1, "graphCalls": 0}),
-        "{through_a}"
-    );
+    replicas.read_through_b_then_from_redis_through_a().await;
     let updated = replicas
         .query(
             &a,
@@ -685,18 +713,7 @@ async fn share_answers_events_and_throttles_without_a_redis_error(replicas: &Rep
         updated["data"]["updateBusiness"]["name"], "Pomni Cluster",
         "{updated}"
     );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let mut after = replicas.query(&b, BUSINESS).await;
-    while after["data"]["business"]["name"] != "Pomni Cluster"
-        && tokio::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        after = replicas.query(&b, BUSINESS).await;
-    }
-    assert_eq!(
-        after["data"]["business"]["name"], "Pomni Cluster",
-        "{after}"
-    );
+    read_until_named(&replicas.a.http, &b, "Pomni Cluster", PUB_SUB_PATIENCE).await;
 
     // Events: claimed once across replicas.
     let mut subscriber = subscribe_to_events(&replicas.a.http, &b).await;
@@ -721,16 +738,7 @@ async fn share_answers_events_and_throttles_without_a_redis_error(replicas: &Rep
     // Redis answered no call with an error: a key layout that a cluster refuses (CROSSSLOT)
     // would show here.
     for gateway in [&a, &b] {
-        let metrics = replicas
-            .a
-            .http
-            .get(format!("{gateway}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = metrics_of(&replicas.a.http, gateway).await;
         assert!(
             metrics.contains(r#"bizgraph_redis_calls_total{outcome="ok"}"#),
             "{metrics}"
@@ -760,13 +768,11 @@ async fn with_redis_stopped_both_replicas_keep_answering() {
 
     for _ in 0..5 {
         for gateway in [&replicas.a.gateway, &b] {
-            let started = std::time::Instant::now();
             let answer = replicas.query(gateway, BUSINESS).await;
             assert_eq!(
                 answer["data"]["business"]["name"], "Pomni Media",
                 "{answer}"
             );
-            assert!(started.elapsed() < Duration::from_secs(3));
         }
     }
     let updated = replicas
@@ -821,26 +827,15 @@ async fn a_replica_that_started_while_redis_was_down_forgets_its_memory_once_it_
     // Both replicas start, and serve, without Redis.
     let a = spawn_replica(&http, &sandbox.url(), &url).await;
     let b = spawn_replica(&http, &sandbox.url(), &url).await;
-    let query = |gateway: String, query: &'static str| {
-        let http = http.clone();
-        async move {
-            post_graphql(
-                &http,
-                &format!("{gateway}/graphql"),
-                Some(ADMIN),
-                &json!({"query": query}),
-            )
-            .await
-        }
-    };
-    let before = query(b.clone(), BUSINESS).await;
+    let before = query_as_admin(&http, &b, BUSINESS).await;
     assert_eq!(
         before["data"]["business"]["name"], "Pomni Media",
         "{before}"
     );
     // A writes while Redis is down: its invalidation reaches no one.
-    let updated = query(
-        a.clone(),
+    let updated = query_as_admin(
+        &http,
+        &a,
         r#"mutation { updateBusiness(id: "200001", input: {name: "Pomni Later"}) { name } }"#,
     )
     .await;
@@ -855,15 +850,8 @@ async fn a_replica_that_started_while_redis_was_down_forgets_its_memory_once_it_
         .await
         .expect("redis-server starts");
     wait_for_subscribers(&redis, "bizgraph:v1:invalidations", 2).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let mut after = query(b.clone(), BUSINESS).await;
-    while after["data"]["business"]["name"] != "Pomni Later"
-        && tokio::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        after = query(b.clone(), BUSINESS).await;
-    }
-    assert_eq!(after["data"]["business"]["name"], "Pomni Later", "{after}");
+    // Well within the 30 s the old answer would live: its own expiry is not what is seen.
+    read_until_named(&http, &b, "Pomni Later", Duration::from_secs(10)).await;
 }
 
 #[tokio::test]
@@ -890,8 +878,10 @@ async fn a_required_redis_that_stops_fails_requests_and_readiness() {
     );
 
     redis.stop();
-    let mut refused = None;
-    for _ in 0..10 {
+    // Requests fail once the client notices: a few calls that fail, or time out, open the
+    // circuit; how many requests that takes depends on the machine's pace.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let refused = loop {
         let response = http
             .post(format!("{gateway}/graphql"))
             .bearer_auth(ADMIN)
@@ -900,11 +890,15 @@ async fn a_required_redis_that_stops_fails_requests_and_readiness() {
             .await
             .unwrap();
         if response.status() == 503 {
-            refused = Some(response.json::<Value>().await.unwrap());
-            break;
+            break response.json::<Value>().await.unwrap();
         }
-    }
-    let refused = refused.expect("503 once the circuit is open");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still answered {} 20 s after Redis stopped",
+            response.status()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(
         refused["errors"][0]["extensions"]["code"], "UPSTREAM_UNAVAILABLE",
         "{refused}"
@@ -922,7 +916,8 @@ async fn a_required_redis_that_stops_fails_requests_and_readiness() {
 }
 
 #[tokio::test]
-async fn redis_without_a_shared_secret_or_a_required_redis_that_is_down_refuses_to_start() {
+async fn redis_without_a_shared_secret_or_a_required_redis_that_is_down_or_a_bad_url_refuses_to_start()
+ {
     let mut settings = Settings::for_upstream("http://127.0.0.1:9");
     settings.redis.url = Some(Secret::new("redis://127.0.0.1:9/"));
     assert!(matches!(
@@ -941,7 +936,38 @@ async fn redis_without_a_shared_secret_or_a_required_redis_that_is_down_refuses_
 
     // Not required: the replica starts and serves while Redis is down.
     settings.redis.required = false;
-    assert!(Application::build(settings).await.is_ok());
+    assert!(Application::build(settings.clone()).await.is_ok());
+
+    // A URL that cannot be used is refused with what is wrong, never the URL (it may carry a
+    // password).
+    let with_url = |url: &str, cluster: bool| {
+        let mut settings = settings.clone();
+        settings.redis.url = Some(Secret::new(url));
+        settings.redis.cluster = cluster;
+        settings
+    };
+    let several = "redis://:hunter2@127.0.0.1:7000/,redis://:hunter2@127.0.0.1:7001/";
+    let refused = Application::build(with_url(several, false)).await.err();
+    let message = refused
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(
+        matches!(refused, Some(StartError::RedisUrl(_)))
+            && message.contains("add --redis-cluster")
+            && !message.contains("hunter2"),
+        "{message}"
+    );
+    let bad_node = "redis://127.0.0.1:7000/,http://:hunter2@127.0.0.1:7001/";
+    let refused = Application::build(with_url(bad_node, true)).await.err();
+    let message = refused
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(
+        message.contains("node 2 of 2") && !message.contains("hunter2"),
+        "{message}"
+    );
 }
 
 /// A `bizgraph serve` process in front of `sandbox_url` on the Redis at `redis_url`, taking
@@ -995,17 +1021,10 @@ async fn replica_process(sandbox_url: &str, redis_url: &str) -> (tokio::process:
     (child, url)
 }
 
-/// Two `bizgraph serve` processes, A and B, on one Redis and one sandbox, each listening on
-/// the invalidation and event channels.
-struct ReplicaProcesses {
-    /// Replica A, and the sandbox.
-    a: TestApp,
-    b: String,
-    _children: [tokio::process::Child; 2],
-}
-
-impl ReplicaProcesses {
-    async fn start(redis: &RedisServer) -> ReplicaProcesses {
+impl Replicas {
+    /// Two `bizgraph serve` processes, A and B, on one Redis and one sandbox, each listening
+    /// on the invalidation and event channels.
+    async fn processes(redis: &RedisServer) -> Replicas {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
             .await
@@ -1017,25 +1036,15 @@ impl ReplicaProcesses {
         wait_until_healthy(&http, &b).await;
         wait_for_subscribers(redis, "bizgraph:v1:invalidations", 2).await;
         wait_for_subscribers(redis, "bizgraph:v1:events", 2).await;
-        ReplicaProcesses {
+        Replicas {
             a: TestApp {
                 gateway: a,
                 sandbox,
                 http,
             },
             b,
-            _children: [child_a, child_b],
+            _processes: vec![child_a, child_b],
         }
-    }
-
-    async fn query(&self, gateway: &str, query: &str) -> Value {
-        post_graphql(
-            &self.a.http,
-            &format!("{gateway}/graphql"),
-            Some(ADMIN),
-            &json!({"query": query}),
-        )
-        .await
     }
 }
 
@@ -1044,21 +1053,10 @@ async fn a_write_through_one_process_is_read_through_the_other_with_one_upstream
     let Some(redis) = RedisServer::start().await else {
         return;
     };
-    let processes = ReplicaProcesses::start(&redis).await;
+    let processes = Replicas::processes(&redis).await;
     let (a, b) = (processes.a.gateway.clone(), processes.b.clone());
     // B reads, and keeps the answer in its memory and in Redis; A then finds it in Redis.
-    let before = processes.query(&b, BUSINESS).await;
-    assert_eq!(
-        before["data"]["business"]["name"], "Pomni Media",
-        "{before}"
-    );
-    let through_a = processes.query(&a, BUSINESS).await;
-    assert_eq!(through_a["data"], before["data"]);
-    assert_eq!(
-        through_a["extensions"]["cost"],
-        json!({"cacheHits": 1, "graphCalls": 0}),
-        "{through_a}"
-    );
+    let before = processes.read_through_b_then_from_redis_through_a().await;
 
     // A writes, and reads back a selection other than B's: nothing A stores afterwards answers
     // B's read.
@@ -1113,7 +1111,7 @@ async fn a_webhook_posted_to_one_process_reaches_a_websocket_subscriber_on_the_o
     let Some(redis) = RedisServer::start().await else {
         return;
     };
-    let processes = ReplicaProcesses::start(&redis).await;
+    let processes = Replicas::processes(&redis).await;
     let http = processes.a.http.clone();
     let mut subscriber = subscribe_to_events(&http, &processes.b).await;
     webhook_reaches_the_other_replica_once(
@@ -1130,7 +1128,7 @@ async fn a_throttle_reached_through_one_process_holds_the_other_without_an_upstr
     let Some(redis) = RedisServer::start().await else {
         return;
     };
-    let processes = ReplicaProcesses::start(&redis).await;
+    let processes = Replicas::processes(&redis).await;
     // Graph answers A's next call with code 4, "application request limit reached".
     processes
         .a
