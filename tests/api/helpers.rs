@@ -336,6 +336,21 @@ pub async fn closed_by_gateway(stream: &mut TcpStream) -> Option<Vec<u8>> {
     Some(received)
 }
 
+/// Asserts that `answer` is `INVALID_ARGUMENT` about `argument`, its message saying `says`.
+pub fn refused_argument(answer: &Value, argument: &str, says: &str) {
+    assert_eq!(
+        first_error_code(answer),
+        Some("INVALID_ARGUMENT"),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["errors"][0]["extensions"]["argument"], argument,
+        "{answer}"
+    );
+    let message = first_error_message(answer);
+    assert!(message.contains(says), "{message}");
+}
+
 /// Runs each story, an `async fn(PeopleApi)`, once per people dialect: `seed::<story>` and
 /// `current::<story>` (`--people-api seed|current`), so that one story proves both.
 macro_rules! in_both_dialects {
