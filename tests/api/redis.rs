@@ -25,6 +25,10 @@ use crate::webhooks::{APP_SECRET, VERIFY_TOKEN, delivery, sign};
 const SHARED_SECRET: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const BUSINESS: &str = r#"{ business(id: "200001") { name } }"#;
 const ADMIN: &str = "demo-admin";
+/// The Redis call timeout the replicas here get: far above the 200 ms default, so that a slow
+/// shared machine does not turn a call into a timeout (and, after three, an open circuit)
+/// while a test counts on Redis being shared. A stopped Redis refuses connections at once.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A `redis-server` of this test's own, killed when dropped.
 struct RedisServer {
@@ -173,6 +177,7 @@ fn replica_settings(sandbox_url: &str, redis_url: &str) -> Settings {
     settings.upstream.timeout = Duration::from_secs(10);
     settings.cache.key_secret = Some(Secret::new(SHARED_SECRET));
     settings.redis.url = Some(Secret::new(redis_url));
+    settings.redis.timeout = REDIS_TIMEOUT;
     settings.webhooks.verify_token = Some(Secret::new(VERIFY_TOKEN));
     settings.webhooks.app_secret = Some(Secret::new(APP_SECRET));
     settings
@@ -987,6 +992,8 @@ async fn replica_process(sandbox_url: &str, redis_url: &str) -> (tokio::process:
             redis_url,
             "--cache-key-secret",
             SHARED_SECRET,
+            "--redis-timeout-ms",
+            &REDIS_TIMEOUT.as_millis().to_string(),
         ])
         .args([
             "--webhook-verify-token",
