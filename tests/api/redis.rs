@@ -486,6 +486,17 @@ async fn a_write_through_one_replica_is_read_through_the_other_and_redis_holds_n
     // The invalidation reaches B's memory level through pub/sub; B then reads the new name
     // from upstream or from what A read back after its write, never the old answer.
     read_until_named(&replicas.a.http, &b, "Pomni Studio", PUB_SUB_PATIENCE).await;
+    // A page with a page after it: Graph's `paging.next` link carries the caller's token.
+    let paged = replicas
+        .query(
+            &b,
+            r#"{ business(id: "200001") { projects(first: 1) { nodes { name } pageInfo { hasNextPage } } } }"#,
+        )
+        .await;
+    assert_eq!(
+        paged["data"]["business"]["projects"]["pageInfo"]["hasNextPage"], true,
+        "{paged}"
+    );
 
     let contents = redis_contents(&redis).await;
     assert!(
