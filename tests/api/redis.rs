@@ -424,6 +424,31 @@ fn instant(expiry: &str) -> String {
         .to_rfc3339()
 }
 
+/// A Redis value as text can be searched: an answer stored deflated (format byte 2, the tags'
+/// length in 4 bytes, the tags, the deflated body) with its body inflated, so that a token in a
+/// large answer is found too; any other value as it is.
+fn readable(value: Vec<u8>) -> Vec<u8> {
+    use std::io::Read;
+    let Some((&2, rest)) = value.split_first() else {
+        return value;
+    };
+    let Some(tags) = rest
+        .get(..4)
+        .and_then(|len| len.try_into().ok())
+        .map(|len| u32::from_be_bytes(len) as usize)
+    else {
+        return value;
+    };
+    let Some(body) = rest.get(4 + tags..) else {
+        return value;
+    };
+    let mut inflated = rest[..4 + tags].to_vec();
+    match flate2::read::DeflateDecoder::new(body).read_to_end(&mut inflated) {
+        Ok(_) => inflated,
+        Err(_) => value,
+    }
+}
+
 /// Every key in Redis and what it holds, as text.
 async fn redis_contents(redis: &RedisServer) -> Vec<(String, String)> {
     let mut connection = redis.connection().await.expect("redis answers");
@@ -446,7 +471,7 @@ async fn redis_contents(redis: &RedisServer) -> Vec<(String, String)> {
                     .query_async(&mut connection)
                     .await
                     .unwrap_or_default();
-                String::from_utf8_lossy(&bytes).into_owned()
+                String::from_utf8_lossy(&readable(bytes)).into_owned()
             }
             "set" => {
                 let members: Vec<String> = redis::cmd("SMEMBERS")
