@@ -18,7 +18,9 @@ use graph_sandbox::SandboxSettings;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::helpers::{TestApp, first_error_code, post_graphql, wait_until_healthy};
+use crate::helpers::{
+    TestApp, eventually, first_error_code, page_of, post_graphql, wait_until_healthy,
+};
 use crate::subscriptions::{Socket, connect_to, next_message, send};
 use crate::webhooks::{APP_SECRET, VERIFY_TOKEN, delivery, sign};
 
@@ -57,22 +59,31 @@ impl RedisServer {
             .query_async(&mut connection)
             .await
             .unwrap();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let info: String = redis::cmd("CLUSTER")
-                .arg("INFO")
-                .query_async(&mut connection)
-                .await
-                .unwrap();
-            if info.contains("cluster_state:ok") {
-                return Some(server);
+        server.wait_for_cluster_of(1).await;
+        Some(server)
+    }
+
+    /// Waits until this node says its cluster is ok with `nodes` nodes; gives up after 30 s.
+    async fn wait_for_cluster_of(&self, nodes: usize) {
+        let connection = self.connection().await.expect("redis answers");
+        let known = format!("cluster_known_nodes:{nodes}");
+        eventually(Duration::from_secs(30), || {
+            let mut connection = connection.clone();
+            let known = known.clone();
+            async move {
+                let info: String = redis::cmd("CLUSTER")
+                    .arg("INFO")
+                    .query_async(&mut connection)
+                    .await
+                    .unwrap();
+                if info.contains("cluster_state:ok") && info.contains(&known) {
+                    Ok(())
+                } else {
+                    Err(format!("the cluster is not ok: {info}"))
+                }
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the cluster is not ok after 20 s: {info}"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        })
+        .await;
     }
 
     /// A fresh server on loopback port `port`.
@@ -117,14 +128,14 @@ impl RedisServer {
             url: format!("redis://127.0.0.1:{port}/"),
             dir,
         };
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while tokio::time::Instant::now() < deadline {
-            if server.connection().await.is_some() {
-                return Some(server);
+        eventually(Duration::from_secs(20), || async {
+            match server.connection().await {
+                Some(_) => Ok(()),
+                None => Err(format!("redis-server does not answer on port {port}")),
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("redis-server did not answer on port {port} within 20 s");
+        })
+        .await;
+        Some(server)
     }
 
     async fn connection(&self) -> Option<redis::aio::MultiplexedConnection> {
@@ -300,51 +311,39 @@ fn delivery_answer(received: u64, new: u64) -> (u16, Value) {
 /// Waits until `count` connections listen on the Redis channel `channel` (each replica
 /// subscribes in the background once it starts); gives up after about 20 s.
 async fn wait_for_subscribers(redis: &RedisServer, channel: &str, count: i64) {
-    let mut connection = redis.connection().await.expect("redis answers");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, listening): (String, i64) = redis::cmd("PUBSUB")
-            .arg("NUMSUB")
-            .arg(channel)
-            .query_async(&mut connection)
-            .await
-            .unwrap();
-        if listening >= count {
-            return;
+    let connection = redis.connection().await.expect("redis answers");
+    eventually(Duration::from_secs(20), || {
+        let mut connection = connection.clone();
+        async move {
+            let (_, listening): (String, i64) = redis::cmd("PUBSUB")
+                .arg("NUMSUB")
+                .arg(channel)
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            if listening >= count {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{listening} of {count} replicas listen on {channel}"
+                ))
+            }
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{listening} of {count} replicas listen on {channel} after 20 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// The gateway's `/metrics` page.
-async fn metrics_of(http: &reqwest::Client, gateway: &str) -> String {
-    http.get(format!("{gateway}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    })
+    .await;
 }
 
 /// Waits until the gateway's `/metrics` has the line `line`; gives up after about 20 s.
 async fn wait_for_metric(http: &reqwest::Client, gateway: &str, line: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let metrics = metrics_of(http, gateway).await;
+    eventually(Duration::from_secs(20), || async move {
+        let metrics = page_of(http, gateway, "/metrics").await;
         if metrics.lines().any(|l| l == line) {
-            return;
+            Ok(())
+        } else {
+            Err(format!("no {line:?} in {gateway}/metrics:\n{metrics}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no {line:?} in {gateway}/metrics after 20 s:\n{metrics}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
 }
 
 /// A graphql-transport-ws socket to `gateway` as the demo admin, subscribed to migration
@@ -402,18 +401,15 @@ async fn read_until_named(
     name: &str,
     within: Duration,
 ) -> Value {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
+    eventually(within, || async move {
         let read = query_as_admin(http, gateway, BUSINESS).await;
         if read["data"]["business"]["name"] == name {
-            return read;
+            Ok(read)
+        } else {
+            Err(format!("{gateway} does not show {name:?}: {read}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{gateway} does not show {name:?} after {within:?}: {read}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 /// The same instant as `expiry`, written as `next_event` writes it.
@@ -713,24 +709,8 @@ async fn start_three_node_cluster() -> Option<Vec<RedisServer>> {
             .await
             .unwrap();
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     for node in &nodes {
-        let mut connection = node.connection().await.expect("redis answers");
-        loop {
-            let info: String = redis::cmd("CLUSTER")
-                .arg("INFO")
-                .query_async(&mut connection)
-                .await
-                .unwrap();
-            if info.contains("cluster_state:ok") && info.contains("cluster_known_nodes:3") {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the cluster is not ok after 30 s: {info}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        node.wait_for_cluster_of(3).await;
     }
     Some(nodes)
 }
@@ -779,7 +759,7 @@ async fn share_answers_events_and_throttles_without_a_redis_error(replicas: &Rep
     // Redis answered no call with an error: a key layout that a cluster refuses (CROSSSLOT)
     // would show here.
     for gateway in [&a, &b] {
-        let metrics = metrics_of(&replicas.a.http, gateway).await;
+        let metrics = page_of(&replicas.a.http, gateway, "/metrics").await;
         assert!(
             metrics.contains(r#"bizgraph_redis_calls_total{outcome="ok"}"#),
             "{metrics}"
@@ -921,8 +901,7 @@ async fn a_required_redis_that_stops_fails_requests_and_readiness() {
     redis.stop();
     // Requests fail once the client notices: a few calls that fail, or time out, open the
     // circuit; how many requests that takes depends on the machine's pace.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let refused = loop {
+    let refused = eventually(Duration::from_secs(20), || async {
         let response = http
             .post(format!("{gateway}/graphql"))
             .bearer_auth(ADMIN)
@@ -930,16 +909,12 @@ async fn a_required_redis_that_stops_fails_requests_and_readiness() {
             .send()
             .await
             .unwrap();
-        if response.status() == 503 {
-            break response.json::<Value>().await.unwrap();
+        match response.status().as_u16() {
+            503 => Ok(response.json::<Value>().await.unwrap()),
+            other => Err(format!("still answered {other} after Redis stopped")),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still answered {} 20 s after Redis stopped",
-            response.status()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    })
+    .await;
     assert_eq!(
         refused["errors"][0]["extensions"]["code"], "UPSTREAM_UNAVAILABLE",
         "{refused}"
