@@ -610,6 +610,51 @@ async fn webhook_reaches_the_other_replica_once(
 }
 
 #[tokio::test]
+async fn a_subscriber_on_the_replica_that_took_a_delivery_gets_it_without_that_replicas_own_subscription()
+ {
+    let Some(redis) = RedisServer::start().await else {
+        return;
+    };
+    // A Redis user that may run every command but subscribe: the replica's commands (the
+    // claim, its PUBLISH) work, its subscription to the events channel never does.
+    let mut admin = redis.connection().await.expect("redis answers");
+    let () = redis::cmd("ACL")
+        .arg("SETUSER")
+        .arg("nosubscribe")
+        .arg(&["on", ">a-password", "~*", "&*", "+@all"][..])
+        .arg(&["-subscribe", "-psubscribe", "-ssubscribe"][..])
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    let url = redis
+        .url
+        .replacen("redis://", "redis://nosubscribe:a-password@", 1);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sandbox = graph_sandbox::spawn(listener, SandboxSettings::default())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let gateway = spawn_replica(&http, &sandbox.url(), &url).await;
+    let mut subscriber = subscribe_to_events(&http, &gateway).await;
+
+    let first = delivery("100002", "2026-12-25T10:00:00Z");
+    assert_eq!(
+        post_delivery(&http, &gateway, &first).await,
+        delivery_answer(1, 1)
+    );
+    assert_eq!(
+        next_event(&mut subscriber).await,
+        ("100002".to_owned(), instant("2026-12-25T10:00:00Z"))
+    );
+    // Taken through Redis, not by this replica alone.
+    let metrics = page_of(&http, &gateway, "/metrics").await;
+    assert!(
+        !metrics.contains("bizgraph_webhook_changes_checked_here_only_total 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
 async fn a_throttle_seen_by_one_replica_holds_back_the_other() {
     let Some(redis) = RedisServer::start().await else {
         return;
