@@ -88,17 +88,31 @@ impl RedisServer {
 
     /// A fresh server on loopback port `port`.
     async fn start_on(port: u16) -> Option<RedisServer> {
-        RedisServer::start_with_port(false, port).await
-    }
-
-    async fn start_with(cluster: bool) -> Option<RedisServer> {
-        RedisServer::start_with_port(cluster, free_port()).await
-    }
-
-    async fn start_with_port(cluster: bool, port: u16) -> Option<RedisServer> {
         if !redis_server_installed() {
             return None;
         }
+        let server = RedisServer::spawn_on(false, port).await;
+        Some(server.unwrap_or_else(|| panic!("redis-server could not listen on port {port}")))
+    }
+
+    /// A fresh server on a free loopback port. A port found free may be taken by another
+    /// process (tests of other checkouts share the machine) before redis-server binds it: a
+    /// server that exits at once is started again on another port.
+    async fn start_with(cluster: bool) -> Option<RedisServer> {
+        if !redis_server_installed() {
+            return None;
+        }
+        for _ in 0..5 {
+            if let Some(server) = RedisServer::spawn_on(cluster, free_port()).await {
+                return Some(server);
+            }
+        }
+        panic!("redis-server exited at once on five free ports in a row");
+    }
+
+    /// redis-server on loopback port `port` once it answers, or `None` when it exited first
+    /// (the port was taken); fails the test when it neither answers nor exits within 20 s.
+    async fn spawn_on(cluster: bool, port: u16) -> Option<RedisServer> {
         let mut command = Command::new("redis-server");
         command
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
@@ -123,19 +137,36 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let server = RedisServer {
+        let mut server = RedisServer {
             child,
             url: format!("redis://127.0.0.1:{port}/"),
             dir,
         };
-        eventually(Duration::from_secs(20), || async {
-            match server.connection().await {
-                Some(_) => Ok(()),
-                None => Err(format!("redis-server does not answer on port {port}")),
+        // Polled by hand rather than with `eventually`: each try also asks whether the child
+        // has exited, which needs it mutably. The server that answers must be this child (by
+        // its process id), not another process's Redis on a port taken meanwhile.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if matches!(server.child.try_wait(), Ok(Some(_))) {
+                return None;
             }
-        })
-        .await;
-        Some(server)
+            if let Some(mut connection) = server.connection().await {
+                let info: String = redis::cmd("INFO")
+                    .arg("server")
+                    .query_async(&mut connection)
+                    .await
+                    .unwrap_or_default();
+                let ours = format!("process_id:{}", server.child.id());
+                if info.lines().any(|line| line.trim() == ours) {
+                    return Some(server);
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "redis-server neither answers nor exits on port {port} after 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     async fn connection(&self) -> Option<redis::aio::MultiplexedConnection> {
