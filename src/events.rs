@@ -40,7 +40,8 @@ pub(crate) enum Claim {
 #[async_trait::async_trait]
 pub(crate) trait EventBus: Send + Sync {
     /// Takes `events`, changes this process has not taken yet, across every process on the
-    /// bus, and sends those taken here first to every process's subscribers.
+    /// bus, and sends those taken here first to every process's subscribers (this process's
+    /// included, whether or not its own subscription to the bus is up).
     async fn claim_and_publish(&self, events: &[Arc<MigrationEvent>]) -> Claim;
     /// Sends `event` to this process's subscribers.
     fn publish_locally(&self, event: Arc<MigrationEvent>);
@@ -108,7 +109,8 @@ return 0
 /// de-duplication window across replicas, while its delivery is handled
 /// (`SET {bizgraph:v1:events}:<digest> NX EX 129600` decides which delivery is first), and then
 /// published on [`events_channel`] in the same script; every replica subscribes and hands what
-/// arrives to its local subscribers, each change once.
+/// arrives to its local subscribers, each change once. The replica that took a change hands it
+/// to its own subscribers at once as well, so they do not depend on its subscription.
 pub(crate) struct RedisBus {
     redis: SharedRedis,
     local: broadcast::Sender<Arc<MigrationEvent>>,
@@ -207,7 +209,14 @@ impl EventBus for RedisBus {
             .await;
         match taken {
             Ok(taken) if taken.len() == events.len() => {
-                Claim::Shared(taken.into_iter().map(|first| first == 1).collect())
+                let first: Vec<bool> = taken.into_iter().map(|first| first == 1).collect();
+                // This process's subscribers hear of what it took at once, not through its own
+                // subscription, which may be lost just now (or refused: a Redis user without
+                // SUBSCRIBE); the copy that comes back through Redis is not handed again.
+                for (event, _) in events.iter().zip(&first).filter(|(_, first)| **first) {
+                    hand_once(&self.handed, &self.local, event.clone());
+                }
+                Claim::Shared(first)
             }
             Ok(taken) => Claim::Unavailable(format!(
                 "redis answered {} claims for {} changes",

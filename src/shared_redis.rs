@@ -235,6 +235,16 @@ impl SharedRedis {
                 "no Redis Cluster node given",
             )));
         };
+        // Each node on its own first, so that a mistake says which node it is in.
+        for (index, node) in nodes.iter().enumerate() {
+            if let Err(error) = redis::Client::open(*node) {
+                return Err(redis::RedisError::from((
+                    redis::ErrorKind::InvalidClientConfig,
+                    "a Redis Cluster node's URL cannot be used",
+                    format!("node {} of {}: {error}", index + 1, nodes.len()),
+                )));
+            }
+        }
         let client = redis::Client::open(*first)?;
         let cluster = ClusterClient::builder(nodes.iter().copied())
             .connection_timeout(limits.timeout)

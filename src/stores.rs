@@ -53,11 +53,24 @@ impl SharedStores {
         } else {
             SharedRedis::new(url, &limits)
         }
-        .map_err(|error| StartError::RedisUrl(error.to_string()))?;
+        .map_err(|error| StartError::RedisUrl(url_error(url, redis.cluster, &error)))?;
         Ok(SharedStores {
             answers: Arc::new(TieredAnswerStore::new(redis.clone(), cache_max_bytes)),
             usage: Arc::new(RedisUsageStore::new(redis.clone())),
             redis: Some(redis),
         })
     }
+}
+
+/// Why `--redis-url` cannot be used, naming the fix where the mistake is a known one: several
+/// URLs without `--redis-cluster`. Never the URL itself, which may carry a password.
+fn url_error(url: &str, cluster: bool, error: &redis::RedisError) -> String {
+    let several = url.contains(",redis://") || url.contains(",rediss://");
+    if several && !cluster {
+        return format!(
+            "{error}: it names several Redis, comma-separated; add --redis-cluster \
+             (BIZGRAPH_REDIS_CLUSTER) if they are nodes of one Redis Cluster, or give one URL"
+        );
+    }
+    error.to_string()
 }

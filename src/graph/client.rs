@@ -16,7 +16,7 @@ use super::breaker::{Breaker, BreakerSettings, BreakerState, Outcome, Permit};
 use super::error::{ApiError, GraphError};
 use super::fields::FieldSet;
 use super::is_node_id;
-use super::model::mentioned_ids;
+use super::model::answer_for_cache;
 use super::paging::{GraphList, PageRequest};
 use super::proof::appsecret_proof;
 use super::throttle::{Admission, UsageGovernor, UsageStore};
@@ -454,16 +454,15 @@ impl GraphClient {
                 .extend_pairs(&params)
                 .finish(),
         };
-        // The ids an answer mentions are read here, in `graph/`, and stored as its tags: the
-        // cache never reads Graph JSON.
+        // The ids an answer mentions are read here, in `graph/`, and stored as its tags, and
+        // its page links (which carry the token) are left out: the cache never reads Graph
+        // JSON, and never holds a token.
         let load = || async {
             let body = self
                 .send_with_retries(segments, &params, token, fingerprint)
                 .await?;
-            Ok(FreshAnswer {
-                mentions: mentioned_ids(&body),
-                body,
-            })
+            let (body, mentions) = answer_for_cache(body);
+            Ok(FreshAnswer { body, mentions })
         };
         let mut loaded = cache.get_or_load(key.clone(), load()).await;
         if matches!(loaded, Err(GraphError::BudgetExceeded { .. })) && !self.budget_exhausted() {

@@ -640,14 +640,79 @@ fn graph_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
     }
 }
 
-/// The ids of the Graph objects an answer mentions: every `"id"` value, and the keys of a
-/// `?ids=` answer (which is keyed by id), sorted and without repeats. The cache stores an
-/// answer under one `node:<id>` tag per id, so that a write to any of them forgets it; this is
-/// here because `graph/` is the only code that reads Graph JSON. An answer that is not JSON
+/// What replaces the value of a `paging.next` or `paging.previous` link in an answer the
+/// gateway keeps: Graph writes the caller's access token into those links, and the cache may be
+/// Redis, readable by every replica. The gateway reads the links only as "there is a next
+/// page" ([`super::paging::GraphList::has_next`]), which the placeholder still says.
+pub(crate) const PAGE_LINK_OMITTED: &str = "(link omitted: it carries the access token)";
+
+/// An answer as the cache keeps it, and the ids of the Graph objects it mentions.
+///
+/// The body: every `paging.next`/`paging.previous` link replaced by [`PAGE_LINK_OMITTED`], so
+/// that no token reaches the cache's memory or Redis; an answer without links is kept byte for
+/// byte. The ids: every `"id"` value, and the keys of a `?ids=` answer (which is keyed by id),
+/// sorted and without repeats; the cache stores an answer under one `node:<id>` tag per id, so
+/// that a write to any of them forgets it. Both are here because `graph/` is the only code that
+/// reads Graph JSON; it is read as a stream for the ids, and as a tree only when it may hold a link. An answer that is not JSON is kept as it is and
 /// mentions nothing.
-pub(crate) fn mentioned_ids(body: &[u8]) -> Vec<String> {
+pub(crate) fn answer_for_cache(body: Vec<u8>) -> (Vec<u8>, Vec<String>) {
+    let ids = mentioned_ids(&body);
+    // Only an answer that may hold a link is read as a tree and written again (Graph writes
+    // keys plainly; an escape anywhere takes the careful path too).
+    if !may_hold_page_link(&body) {
+        return (body, ids);
+    }
+    let Ok(mut value) = serde_json::from_slice::<Value>(&body) else {
+        return (body, ids);
+    };
+    if !omit_page_links(&mut value) {
+        return (body, ids);
+    }
+    // Writing a `Value` to a `Vec` cannot fail; were it to, an empty body fails to decode
+    // rather than keeping the token.
+    (serde_json::to_vec(&value).unwrap_or_default(), ids)
+}
+
+/// Whether an answer's bytes may hold a `next` or `previous` key: they name one, or hold an
+/// escape that could spell one.
+fn may_hold_page_link(body: &[u8]) -> bool {
+    let holds = |needle: &[u8]| body.windows(needle.len()).any(|window| window == needle);
+    holds(b"\"next\"") || holds(b"\"previous\"") || holds(b"\\u")
+}
+
+/// Replaces every `paging.next`/`paging.previous` link in `value`; whether there was one.
+fn omit_page_links(value: &mut Value) -> bool {
+    let mut omitted = false;
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(paging)) = map.get_mut("paging") {
+                for link in ["next", "previous"] {
+                    if let Some(Value::String(url)) = paging.get_mut(link)
+                        && url != PAGE_LINK_OMITTED
+                    {
+                        *url = PAGE_LINK_OMITTED.to_owned();
+                        omitted = true;
+                    }
+                }
+            }
+            for child in map.values_mut() {
+                omitted |= omit_page_links(child);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                omitted |= omit_page_links(item);
+            }
+        }
+        _ => {}
+    }
+    omitted
+}
+
+/// The ids an answer mentions (see [`answer_for_cache`]), read as a stream: no tree of values
+/// is built for an answer that is only searched. An answer that is not JSON mentions nothing.
+fn mentioned_ids(body: &[u8]) -> Vec<String> {
     let mut ids = Vec::new();
-    // Read as a stream: no tree of values is built for an answer that is only searched.
     let mut reader = serde_json::Deserializer::from_slice(body);
     let read = serde::de::DeserializeSeed::deserialize(CollectIds::new(&mut ids), &mut reader)
         .and_then(|_| reader.end());
@@ -801,6 +866,40 @@ mod tests {
         assert_eq!(mentioned_ids(odd), ["3000", "400001"]);
         assert!(mentioned_ids(br#"{"id":"1","data":[{"id":"2"}"#).is_empty());
         assert!(mentioned_ids(br#"{"id":"1"} trailing"#).is_empty());
+        assert_eq!(
+            answer_for_cache(body.to_vec()).1,
+            ["1", "200001", "200002", "300001"]
+        );
+        assert!(answer_for_cache(b"<html>".to_vec()).1.is_empty());
+    }
+
+    #[test]
+    fn an_answer_kept_by_the_cache_has_no_page_link_and_the_same_ids() {
+        let body = br#"{"id":"200001","businessprojects":{"data":[{"id":"800001"}],"paging":{"cursors":{"before":"QQ","after":"QQ"},"next":"https://graph.facebook.com/v25.0/200001/businessprojects?access_token=EAAsecret&limit=1&after=QQ","previous":"https://graph.facebook.com/v25.0/200001/businessprojects?access_token=EAAsecret&before=QQ"}}}"#;
+        let (kept, ids) = answer_for_cache(body.to_vec());
+        assert_eq!(ids, ["200001", "800001"]);
+        let kept = String::from_utf8(kept).unwrap_or_default();
+        assert!(!kept.contains("EAAsecret"), "{kept}");
+        let list: Value = serde_json::from_str(&kept).unwrap_or_default();
+        let paging = &list["businessprojects"]["paging"];
+        assert_eq!(paging["next"], PAGE_LINK_OMITTED);
+        assert_eq!(paging["previous"], PAGE_LINK_OMITTED);
+        assert_eq!(paging["cursors"]["after"], "QQ");
+        // A link whose key is spelt with an escape is found too.
+        let escaped =
+            br#"{"data":[],"paging":{"ne\u0078t":"https://graph/x?access_token=EAAsecret"}}"#;
+        let kept = String::from_utf8(answer_for_cache(escaped.to_vec()).0).unwrap_or_default();
+        assert!(!kept.contains("EAAsecret"), "{kept}");
+        // Without links, the bytes are kept as Graph sent them; not JSON, likewise.
+        let plain = br#"{"id":"1",  "name":"x"}"#.to_vec();
+        assert_eq!(
+            answer_for_cache(plain.clone()),
+            (plain, vec!["1".to_owned()])
+        );
+        assert_eq!(
+            answer_for_cache(b"<html>".to_vec()),
+            (b"<html>".to_vec(), Vec::new())
+        );
     }
 
     #[test]

@@ -528,15 +528,30 @@ const FINANCE_TASKS: [&str; 4] = [
     "FINANCE_VIEW",
 ];
 
-/// `tasks` with the finance role `role` in place of any finance task they held: the whole
-/// list a business user update sends, since Graph replaces it.
-pub(crate) fn with_finance_role(tasks: Vec<String>, role: FinanceRole) -> Vec<String> {
+/// The tasks business user `member` held, `tasks` as Graph read them, with the finance role
+/// `role` in place of any finance task: the whole list a business user update sends, since
+/// Graph replaces it. A read without `tasks` is refused rather than taken as none: posting
+/// the finance tasks alone would take every other task (an ADMIN's included) away.
+pub(crate) fn with_finance_role(
+    member: &str,
+    tasks: Option<Vec<String>>,
+    role: FinanceRole,
+) -> Result<Vec<String>> {
+    let Some(tasks) = tasks else {
+        return Err(coded(
+            ErrorCode::UpstreamUnavailable,
+            format!(
+                "Graph's answer for business user {member} had no tasks, so the finance role \
+                 was not granted: the tasks written replace all of theirs"
+            ),
+        ));
+    };
     let mut tasks: Vec<String> = tasks
         .into_iter()
         .filter(|task| !FINANCE_TASKS.contains(&task.as_str()))
         .collect();
     tasks.extend(role.tasks().iter().map(|task| (*task).to_owned()));
-    tasks
+    Ok(tasks)
 }
 
 /// Whether a failed read of `userId` as a business user says it is none: another kind of
@@ -606,7 +621,7 @@ pub(crate) async fn grant_finance_role(
         business: business.to_owned(),
         person: PeopleNode::Member(member.to_owned()),
         role: None,
-        tasks: Some(with_finance_role(found.tasks.unwrap_or_default(), role)),
+        tasks: Some(with_finance_role(member, found.tasks, role)?),
     };
     upstream.update(&write, 0).await
 }
@@ -683,6 +698,30 @@ mod tests {
 
     fn cursor(conn: &Conn<UserPermission>, index: usize) -> PeopleCursor {
         PeopleCursor::decode(&conn.edges[index].cursor).expect("our cursor")
+    }
+
+    #[test]
+    fn a_finance_role_replaces_finance_tasks_and_a_read_without_tasks_writes_nothing() {
+        let held = ["ADMIN", "FINANCE_VIEW", "MANAGE"]
+            .map(str::to_owned)
+            .to_vec();
+        let tasks = with_finance_role("710001", Some(held), FinanceRole::FinanceEditor)
+            .unwrap_or_else(|error| panic!("{}", error.message));
+        assert_eq!(tasks, ["ADMIN", "MANAGE", "FINANCE_EDIT", "FINANCE_VIEW"]);
+        let none = with_finance_role("710001", Some(Vec::new()), FinanceRole::FinanceAnalyst)
+            .unwrap_or_else(|error| panic!("{}", error.message));
+        assert_eq!(none, ["FINANCE_VIEW"]);
+        // Graph left `tasks` out: taking that as none would post FINANCE_VIEW alone and take
+        // the member's ADMIN tasks away.
+        let refused = with_finance_role("710001", None, FinanceRole::FinanceAnalyst)
+            .expect_err("no tasks read, nothing written");
+        assert!(
+            refused
+                .message
+                .contains("business user 710001 had no tasks"),
+            "{}",
+            refused.message
+        );
     }
 
     #[test]

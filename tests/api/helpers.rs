@@ -82,6 +82,38 @@ pub async fn spawn_app_stoppable(
     )
 }
 
+/// The text the gateway at `gateway` (its base URL) serves at `path`.
+pub async fn page_of(http: &reqwest::Client, gateway: &str, path: &str) -> String {
+    http.get(format!("{gateway}{path}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Tries `attempt` every 20 ms until it answers `Ok`, for at most `within`, and answers that;
+/// past `within` the test fails with the last `Err`, which says what was seen. For what
+/// happens "at some point" (a message through pub/sub, a circuit opening) on a slow machine.
+pub async fn eventually<T, F, Fut>(within: Duration, mut attempt: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match attempt().await {
+            Ok(value) => return value,
+            Err(seen) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "not within {within:?}: {seen}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Waits on the gateway's health endpoint rather than sleeping; gives up after about 10 s.
 pub async fn wait_until_healthy(http: &reqwest::Client, gateway: &str) {
     for _ in 0..1000 {
@@ -110,14 +142,7 @@ impl TestApp {
 
     /// The text the gateway serves at `path` (a page, the schema, the metrics).
     pub async fn page(&self, path: &str) -> String {
-        self.http
-            .get(format!("{}{path}", self.gateway))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        page_of(&self.http, &self.gateway, path).await
     }
 
     /// A query as the demo admin.
@@ -334,6 +359,21 @@ pub async fn closed_by_gateway(stream: &mut TcpStream) -> Option<Vec<u8>> {
     };
     tokio::time::timeout(BOUND, reading).await.ok()?;
     Some(received)
+}
+
+/// Asserts that `answer` is `INVALID_ARGUMENT` about `argument`, its message saying `says`.
+pub fn refused_argument(answer: &Value, argument: &str, says: &str) {
+    assert_eq!(
+        first_error_code(answer),
+        Some("INVALID_ARGUMENT"),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["errors"][0]["extensions"]["argument"], argument,
+        "{answer}"
+    );
+    let message = first_error_message(answer);
+    assert!(message.contains(says), "{message}");
 }
 
 /// Runs each story, an `async fn(PeopleApi)`, once per people dialect: `seed::<story>` and
