@@ -218,6 +218,14 @@ fn user_param(params: &Params) -> Result<u64, GraphError> {
         .map_err(|_| GraphError::invalid_param("Param user must be a valid user ID"))
 }
 
+/// Code 100 for a finance write naming a user who is no ACTIVE person of the business.
+fn not_a_person(business_id: u64) -> GraphError {
+    // [guess] Graph's wording; system users are people of the business too.
+    GraphError::invalid_param(&format!(
+        "Param user must be an active person or system user of business {business_id}"
+    ))
+}
+
 /// `POST /{business_id}/finance_permissions`: gives `user` the role `finance_permission`,
 /// replacing the one they had. Order: the caller's role (200), `user` (100),
 /// `finance_permission` (100), then the user being an ACTIVE person of the business (100).
@@ -231,10 +239,7 @@ pub(crate) fn grant(
     let user_id = user_param(params)?;
     let role = FinanceRole::parse(params.required("finance_permission")?)?;
     if role_of(world, business_id, user_id).is_none() {
-        // [guess] Graph's wording; system users are people of the business too.
-        return Err(GraphError::invalid_param(&format!(
-            "Param user must be an active person or system user of business {business_id}"
-        )));
+        return Err(not_a_person(business_id));
     }
     set_finance_role(world, business_id, user_id, Some(role), viewer.user_id);
     // [guess] Graph answers edge writes with a bare success.
@@ -242,7 +247,8 @@ pub(crate) fn grant(
 }
 
 /// `DELETE /{business_id}/finance_permissions` with `user`: takes the person's finance role
-/// away. Code 100 when they hold none.
+/// away. Order as [`grant`]'s: the caller's role (200), `user` (100), the user being an
+/// ACTIVE person of the business (100), then their holding a finance role there (100).
 pub(crate) fn revoke(
     world: &mut World,
     viewer: &Viewer,
@@ -251,6 +257,9 @@ pub(crate) fn revoke(
 ) -> Result<Value, GraphError> {
     require_admin(world, viewer, business_id)?;
     let user_id = user_param(params)?;
+    if role_of(world, business_id, user_id).is_none() {
+        return Err(not_a_person(business_id));
+    }
     let before = world.finance_grants.len();
     world
         .finance_grants

@@ -247,6 +247,37 @@ async fn finance_roles_are_listed_and_bad_grants_refused_in_graph_order() {
             "(#100) User 100001 has no finance permission in business 200001"
         )
     );
+    // Revoking refuses as granting does: someone who is no ACTIVE person of the business,
+    // then an EMPLOYEE (whose own role stays).
+    for user in [demo::KINGER_ADMIN_USER_ID, demo::SUSPENDED_USER_ID] {
+        let stranger = sandbox
+            .delete_with(demo::ADMIN_TOKEN, FINANCE, &[("user", user)])
+            .await;
+        assert_eq!(
+            stranger.body_without_trace(),
+            error(
+                100,
+                "(#100) Param user must be an active person or system user of business 200001"
+            ),
+            "{user}"
+        );
+    }
+    let by_employee = sandbox
+        .delete_with(
+            demo::EMPLOYEE_TOKEN,
+            FINANCE,
+            &[("user", demo::EMPLOYEE_USER_ID)],
+        )
+        .await;
+    assert_eq!(by_employee.error_code(), 200, "{:?}", by_employee.body);
+    let after = sandbox
+        .get_as(
+            demo::EMPLOYEE_TOKEN,
+            FINANCE,
+            &[("fields", "finance_permission")],
+        )
+        .await;
+    assert_eq!(after.body["data"], list.body["data"]);
 }
 
 #[tokio::test]
