@@ -516,6 +516,33 @@ pub(crate) struct InvoiceCampaign {
     pub conversions: Option<i64>,
 }
 
+/// A finance role in a business (`finance_permissions`, the seed's dialect): who holds it and
+/// which.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct FinancePermission {
+    /// The person or system user.
+    #[serde(default)]
+    pub user: Option<Actor>,
+    /// `FINANCE_EDITOR` or `FINANCE_ANALYST`.
+    #[serde(default)]
+    pub finance_permission: Option<String>,
+}
+
+impl FinancePermission {
+    /// A member's finance role on today's API (a business user's `finance_permission`), with
+    /// the business user as the person; `None` without one.
+    pub(crate) fn of_member(member: BusinessUser) -> Option<FinancePermission> {
+        let role = member.finance_permission?;
+        Some(FinancePermission {
+            user: Some(Actor {
+                id: member.id,
+                name: member.name,
+            }),
+            finance_permission: Some(role),
+        })
+    }
+}
+
 /// A credit card of a business (`creditcards`).
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct CreditCard {

@@ -609,6 +609,38 @@ impl GraphWrite for GrantFinancePermission {
     }
 }
 
+/// `DELETE /{business}/finance_permissions` with `user`: takes the user's finance role away.
+#[derive(Debug, Clone)]
+pub(crate) struct RevokeFinancePermission {
+    /// The business.
+    pub business: String,
+    /// The person or system user.
+    pub user: String,
+}
+
+impl GraphWrite for RevokeFinancePermission {
+    fn method(&self) -> WriteMethod {
+        WriteMethod::Delete
+    }
+
+    fn node(&self) -> &str {
+        &self.business
+    }
+
+    fn edge(&self) -> Option<&str> {
+        Some("finance_permissions")
+    }
+
+    fn params(&self) -> Vec<(String, String)> {
+        vec![("user".to_owned(), self.user.clone())]
+    }
+
+    fn also_touches(&self) -> Vec<String> {
+        // What the user may read changes: their cached answers go.
+        vec![self.user.clone()]
+    }
+}
+
 /// `POST /{business}/adaccount`: a new ad account of the business, on its credit line.
 #[derive(Debug, Clone)]
 pub(crate) struct CreateAdAccount {

@@ -15,8 +15,8 @@ use super::connection::{self, Conn, ConnectionArgs, ParentEdges, plan_connection
 use super::enums::Vertical;
 use super::error::{invalid_argument, null_on_error};
 use super::funding::{
-    CREDIT_CARDS_EDGE, CreditCard, EXTENDED_CREDITS_EDGE, ExtendedCredit, plan_credit_card,
-    plan_extended_credit,
+    CREDIT_CARDS_EDGE, CreditCard, EXTENDED_CREDITS_EDGE, ExtendedCredit, FINANCE_PERMISSIONS_EDGE,
+    FinancePermission, plan_credit_card, plan_extended_credit, plan_finance_permission,
 };
 use super::input::{BusinessName, Email, ObjectId, TimezoneId};
 use super::invoice::{INVOICES_EDGE, Invoice, InvoiceRange, plan_invoice, plan_invoices};
@@ -95,6 +95,15 @@ pub(crate) fn plan_business(set: &mut FieldSet, field: SelectionField<'_>) -> Re
                 plan_list(set, child, EXTENDED_CREDITS_EDGE, plan_extended_credit)?
             }
             "creditAllocation" => plan_credit_allocation(set, child)?,
+            "financePermissions" if business_users::current() => {
+                business_users::plan_finance_permissions(set, child)?
+            }
+            "financePermissions" => plan_list(
+                set,
+                child,
+                FINANCE_PERMISSIONS_EDGE,
+                plan_finance_permission,
+            )?,
             // Today's API has no edge of the business for the token's own business user: it
             // is read on its own (`me/business_users`).
             "viewerPersona" if business_users::current() => {}
@@ -139,8 +148,12 @@ async fn read_business(ctx: &Context<'_>, id: &str) -> Result<Business> {
 
 /// A business's edges that need more than membership to read (a finance role, or ADMIN).
 /// Graph refuses a whole read that expands one of them for a token without the role.
-pub(crate) const ROLE_GUARDED_EDGES: &[&str] =
-    &[INVOICES_EDGE, CREDIT_CARDS_EDGE, EXTENDED_CREDITS_EDGE];
+pub(crate) const ROLE_GUARDED_EDGES: &[&str] = &[
+    INVOICES_EDGE,
+    CREDIT_CARDS_EDGE,
+    EXTENDED_CREDITS_EDGE,
+    FINANCE_PERMISSIONS_EDGE,
+];
 
 #[Object]
 impl Business {
@@ -381,6 +394,38 @@ impl Business {
             EXTENDED_CREDITS_EDGE,
             plan_extended_credit,
             ExtendedCredit,
+        ))
+        .await
+        .map(Some)
+    }
+
+    /// Who holds a finance role in the business (reading invoices needs one), with the role:
+    /// the first 100, read with the business in one Graph call. `user.id` is the id
+    /// `grantFinancePermission` and `revokeFinancePermission` take. Seed people API: Graph's
+    /// `finance_permissions`, people and system users alike; ADMINs and finance roles read
+    /// it, for anyone else this field is null with a `FORBIDDEN` error and the rest of the
+    /// business still answers. Today's people API: the members (`business_users`, the first
+    /// 100) whose `finance_permission` is set, each as their business user; every person of
+    /// the business reads them, as Graph shows members' tasks to all of them, and a system
+    /// user's finance role is not listed (it is no business user).
+    async fn finance_permissions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<Vec<FinancePermission>>> {
+        if business_users::current() {
+            return Box::pin(business_users::resolve_finance_permissions(
+                ctx,
+                self.parent(),
+            ))
+            .await
+            .map(Some);
+        }
+        Box::pin(connection::resolve_list(
+            ctx,
+            self.parent(),
+            FINANCE_PERMISSIONS_EDGE,
+            plan_finance_permission,
+            FinancePermission,
         ))
         .await
         .map(Some)

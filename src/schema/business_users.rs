@@ -20,10 +20,11 @@ use futures_util::StreamExt;
 use super::assets::plan_actor;
 use super::business::plan_business;
 use super::connection::{
-    Conn, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ParentEdges, Totals, edge_key, plan_nodes,
+    Conn, DEFAULT_PAGE_SIZE, LIST_LIMIT, MAX_PAGE_SIZE, ParentEdges, Totals, edge_key, plan_nodes,
 };
 use super::enums::FinanceRole;
 use super::error::{coded, invalid_argument};
+use super::funding::{FinancePermission, plan_member_finance_permission};
 use super::people::UserPermission;
 use super::persona::Persona;
 use super::upstream::Upstream;
@@ -31,6 +32,67 @@ use crate::config::PeopleApi;
 use crate::error::ErrorCode;
 use crate::graph::write::{ChangeBusinessUserRole, PeopleNode};
 use crate::graph::{EdgeArgs, FieldSet, GraphError, GraphList, PageRequest, model};
+
+/// The answer key of the business's members read for `Business.financePermissions`: apart
+/// from `people`'s read of the same edge, which pages differently.
+fn finance_members_key(field: &SelectionField<'_>) -> String {
+    match field.alias() {
+        Some(alias) => format!("{MEMBERS_EDGE}__finance__{alias}"),
+        None => format!("{MEMBERS_EDGE}__finance"),
+    }
+}
+
+/// Plans `Business.financePermissions` into its business's read on today's API: the first
+/// [`LIST_LIMIT`] members (`business_users`, aliased) with their `finance_permission`.
+pub(crate) fn plan_finance_permissions(
+    parent: &mut FieldSet,
+    field: SelectionField<'_>,
+) -> Result<()> {
+    let mut nodes = FieldSet::new();
+    plan_member_finance_permission(&mut nodes, field)?;
+    let args = EdgeArgs {
+        limit: Some(LIST_LIMIT),
+        alias: Some(finance_members_key(&field)),
+        ..EdgeArgs::default()
+    };
+    parent.edge(MEMBERS_EDGE, &args).merge(&nodes);
+    Ok(())
+}
+
+/// Resolves `Business.financePermissions` on today's API: the members holding a finance role,
+/// from the business's read when it planned them, else with one read of the business's
+/// members.
+pub(crate) async fn resolve_finance_permissions(
+    ctx: &Context<'_>,
+    parent: ParentEdges<'_>,
+) -> Result<Vec<FinancePermission>> {
+    let field = ctx.field();
+    let key = finance_members_key(&field);
+    let upstream = Upstream::of(ctx)?;
+    let members = match parent.edges.list::<model::BusinessUser>(&key) {
+        Ok(Some(list)) => list.data,
+        // Graph leaves an empty expanded edge out of its answer.
+        Ok(None) if parent.fetched.contains(&key) => Vec::new(),
+        Ok(None) => {
+            let mut fields = FieldSet::new();
+            plan_member_finance_permission(&mut fields, field)?;
+            let page = PageRequest {
+                limit: Some(LIST_LIMIT),
+                ..PageRequest::default()
+            };
+            upstream
+                .edge::<model::BusinessUser>(parent.id, MEMBERS_EDGE, &fields, &page)
+                .await?
+                .data
+        }
+        Err(e) => return Err(upstream.fail(&e)),
+    };
+    Ok(members
+        .into_iter()
+        .filter_map(model::FinancePermission::of_member)
+        .map(FinancePermission)
+        .collect())
+}
 
 /// The business's members on today's API.
 pub(crate) const MEMBERS_EDGE: &str = "business_users";
@@ -529,29 +591,37 @@ const FINANCE_TASKS: [&str; 4] = [
 ];
 
 /// The tasks business user `member` held, `tasks` as Graph read them, with the finance role
-/// `role` in place of any finance task: the whole list a business user update sends, since
-/// Graph replaces it. A read without `tasks` is refused rather than taken as none: posting
-/// the finance tasks alone would take every other task (an ADMIN's included) away.
+/// `role` in place of any finance task (none when `role` is `None`: a revoke): the whole list
+/// a business user update sends, since Graph replaces it. A read without `tasks` is refused
+/// rather than taken as none: posting the finance tasks alone would take every other task (an
+/// ADMIN's included) away.
 pub(crate) fn with_finance_role(
     member: &str,
     tasks: Option<Vec<String>>,
-    role: FinanceRole,
+    role: Option<FinanceRole>,
 ) -> Result<Vec<String>> {
     let Some(tasks) = tasks else {
         return Err(coded(
             ErrorCode::UpstreamUnavailable,
             format!(
                 "Graph's answer for business user {member} had no tasks, so the finance role \
-                 was not granted: the tasks written replace all of theirs"
+                 was not changed: the tasks written replace all of theirs"
             ),
         ));
     };
     let mut tasks: Vec<String> = tasks
         .into_iter()
-        .filter(|task| !FINANCE_TASKS.contains(&task.as_str()))
+        .filter(|task| !is_finance_task(task))
         .collect();
-    tasks.extend(role.tasks().iter().map(|task| (*task).to_owned()));
+    if let Some(role) = role {
+        tasks.extend(role.tasks().iter().map(|task| (*task).to_owned()));
+    }
     Ok(tasks)
+}
+
+/// Whether a business user task is part of a finance role.
+fn is_finance_task(task: &str) -> bool {
+    FINANCE_TASKS.contains(&task)
 }
 
 /// Whether a failed read of `userId` as a business user says it is none: another kind of
@@ -574,15 +644,17 @@ fn not_a_member(user: &str, business: &str, why: &str) -> async_graphql::Error {
     )
 }
 
-/// `grantFinancePermission` with today's people API (docs/graph-api.md §8.7): Graph takes no
-/// writes on `finance_permissions`; a finance role is a business user's tasks. Reads the
-/// business user's tasks and business (one call), then posts the tasks with the role's
-/// finance tasks in place of any it had (one call).
-pub(crate) async fn grant_finance_role(
+/// `grantFinancePermission` (`role`) and `revokeFinancePermission` (`None`) with today's
+/// people API (docs/graph-api.md §8.7): Graph takes no writes on `finance_permissions`; a
+/// finance role is a business user's tasks. Reads the business user's tasks and business (one
+/// call), then posts the tasks with the role's finance tasks in place of any it had, or
+/// without any (one call). Revoking from a member without a finance task is refused with
+/// `INVALID_ARGUMENT` after the read, as the seed's Graph refuses it, and writes nothing.
+pub(crate) async fn set_finance_role(
     ctx: &Context<'_>,
     business: &str,
     member: &str,
-    role: FinanceRole,
+    role: Option<FinanceRole>,
 ) -> Result<()> {
     let mut fields = FieldSet::new();
     fields.scalar("id");
@@ -617,13 +689,43 @@ pub(crate) async fn grant_finance_role(
         };
         return Err(not_a_member(member, business, &why));
     }
+    let holds_one = found
+        .tasks
+        .as_ref()
+        .is_some_and(|tasks| tasks.iter().any(|task| is_finance_task(task)));
+    if role.is_none() && found.tasks.is_some() && !holds_one {
+        return Err(no_finance_role(member, business));
+    }
+    let tasks = with_finance_role(member, found.tasks, role)?;
+    if tasks.is_empty() {
+        // Graph refuses an empty list; a member keeps at least their role's task.
+        return Err(invalid_argument(
+            "userId",
+            &format!(
+                "business user {member} holds no task but their finance role, and Graph keeps \
+                 a member's tasks non-empty: change their role (`changeRole`) first"
+            ),
+        ));
+    }
     let write = ChangeBusinessUserRole {
         business: business.to_owned(),
         person: PeopleNode::Member(member.to_owned()),
         role: None,
-        tasks: Some(with_finance_role(member, found.tasks, role)?),
+        tasks: Some(tasks),
     };
     upstream.update(&write, 0).await
+}
+
+/// The error for revoking the finance role of `user`, a person of `business` who holds none
+/// (both dialects word it so).
+pub(crate) fn no_finance_role(user: &str, business: &str) -> async_graphql::Error {
+    invalid_argument(
+        "userId",
+        &format!(
+            "{user} holds no finance role in business {business}, so there is none to revoke \
+             (`Business.financePermissions` lists who holds one)"
+        ),
+    )
 }
 
 /// The token's own business user in `business`, as the `Persona` the current field selects:
@@ -701,19 +803,32 @@ mod tests {
     }
 
     #[test]
-    fn a_finance_role_replaces_finance_tasks_and_a_read_without_tasks_writes_nothing() {
+    fn a_finance_role_replaces_finance_tasks_a_revoke_drops_them_and_a_read_without_tasks_writes_nothing()
+     {
         let held = ["ADMIN", "FINANCE_VIEW", "MANAGE"]
             .map(str::to_owned)
             .to_vec();
-        let tasks = with_finance_role("710001", Some(held), FinanceRole::FinanceEditor)
-            .unwrap_or_else(|error| panic!("{}", error.message));
+        let tasks = with_finance_role(
+            "710001",
+            Some(held.clone()),
+            Some(FinanceRole::FinanceEditor),
+        )
+        .unwrap_or_else(|error| panic!("{}", error.message));
         assert_eq!(tasks, ["ADMIN", "MANAGE", "FINANCE_EDIT", "FINANCE_VIEW"]);
-        let none = with_finance_role("710001", Some(Vec::new()), FinanceRole::FinanceAnalyst)
-            .unwrap_or_else(|error| panic!("{}", error.message));
+        let none = with_finance_role(
+            "710001",
+            Some(Vec::new()),
+            Some(FinanceRole::FinanceAnalyst),
+        )
+        .unwrap_or_else(|error| panic!("{}", error.message));
         assert_eq!(none, ["FINANCE_VIEW"]);
+        // A revoke keeps every task but the finance ones.
+        let revoked = with_finance_role("710001", Some(held), None)
+            .unwrap_or_else(|error| panic!("{}", error.message));
+        assert_eq!(revoked, ["ADMIN", "MANAGE"]);
         // Graph left `tasks` out: taking that as none would post FINANCE_VIEW alone and take
         // the member's ADMIN tasks away.
-        let refused = with_finance_role("710001", None, FinanceRole::FinanceAnalyst)
+        let refused = with_finance_role("710001", None, Some(FinanceRole::FinanceAnalyst))
             .expect_err("no tasks read, nothing written");
         assert!(
             refused

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SelectionField};
 
-use super::assets::{AdAccount, plan_ad_account};
+use super::assets::{Actor, AdAccount, plan_actor, plan_ad_account};
 use super::business::{Business, plan_business};
 use super::business_users;
 use super::enums::FinanceRole;
@@ -13,13 +13,16 @@ use super::error::invalid_argument;
 use super::input::{ObjectId, TimezoneId, UserId};
 use super::money::{AD_ACCOUNT_CURRENCIES, Money};
 use super::upstream::{Upstream, read_back};
-use crate::graph::write::{CreateAdAccount, GrantFinancePermission};
-use crate::graph::{FieldSet, model};
+use crate::graph::write::{CreateAdAccount, GrantFinancePermission, RevokeFinancePermission};
+use crate::graph::{ErrorClass, FieldSet, model};
 
 /// Graph's edge of a business's credit cards.
 pub(crate) const CREDIT_CARDS_EDGE: &str = "creditcards";
 /// Graph's edge of a business's extended credit lines.
 pub(crate) const EXTENDED_CREDITS_EDGE: &str = "extendedcredits";
+
+/// Graph's edge of a business's finance roles (the seed's dialect).
+pub(crate) const FINANCE_PERMISSIONS_EDGE: &str = "finance_permissions";
 
 /// Graph calls an ad account's read-back after its creation takes: one node read.
 const AD_ACCOUNT_READ_BACK_CALLS: usize = 1;
@@ -169,6 +172,57 @@ impl ExtendedCredit {
     }
 }
 
+/// One person's finance role in a business.
+pub(crate) struct FinancePermission(pub(crate) model::FinancePermission);
+
+/// Adds the Graph fields a selection of `FinancePermission` needs: a `finance_permissions`
+/// row's (seed dialect).
+pub(crate) fn plan_finance_permission(set: &mut FieldSet, field: SelectionField<'_>) -> Result<()> {
+    set.scalar("finance_permission");
+    for child in field.selection_set() {
+        if child.name() == "user" {
+            plan_actor(set.object("user"), child)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds the `BusinessUser` fields a selection of `FinancePermission` needs (today's dialect):
+/// the member as the person, and their `finance_permission`.
+pub(crate) fn plan_member_finance_permission(
+    set: &mut FieldSet,
+    field: SelectionField<'_>,
+) -> Result<()> {
+    set.scalar("id");
+    set.scalar("finance_permission");
+    let wants_name = field
+        .selection_set()
+        .filter(|f| f.name() == "user")
+        .any(|user| user.selection_set().any(|f| f.name() == "name"));
+    if wants_name {
+        set.scalar("name");
+    }
+    Ok(())
+}
+
+#[Object]
+impl FinancePermission {
+    /// Who holds the role, with the id `grantFinancePermission` and
+    /// `revokeFinancePermission` take: the user's or system user's id with the seed's people
+    /// API, the business user's (as `people` shows it in `user.id`) with today's.
+    async fn user(&self) -> Option<Actor> {
+        self.0.user.clone().map(Actor)
+    }
+
+    /// The role; null for one Graph added after this gateway was built.
+    async fn role(&self) -> Option<FinanceRole> {
+        self.0
+            .finance_permission
+            .as_deref()
+            .and_then(FinanceRole::from_graph)
+    }
+}
+
 /// A new ad account on the business's credit line.
 #[derive(InputObject)]
 pub(crate) struct CreateAdAccountInput {
@@ -273,7 +327,8 @@ impl FundingMutation {
         let business = ObjectId::parse("businessId", &business_id)?;
         let user = UserId::parse("userId", &user_id)?;
         if business_users::current() {
-            business_users::grant_finance_role(ctx, business.as_str(), user.as_str(), role).await?;
+            business_users::set_finance_role(ctx, business.as_str(), user.as_str(), Some(role))
+                .await?;
             return Ok(true);
         }
         let write = GrantFinancePermission {
@@ -283,6 +338,43 @@ impl FundingMutation {
         };
         Upstream::of(ctx)?.post_edge(&write, 0).await?;
         Ok(true)
+    }
+
+    /// Takes a person's or system user's finance role in the business away: they no longer
+    /// read its invoices (nor its funding, unless an ADMIN). ADMINs only (`FORBIDDEN`
+    /// otherwise). `userId` is the id `grantFinancePermission` takes (and
+    /// `Business.financePermissions` lists as `user.id`) in the gateway's people API. Someone
+    /// who holds no finance role in the business (not one of its people included) is refused
+    /// with `INVALID_ARGUMENT` naming `userId`, and nothing changes: a revoke is not silently
+    /// taken as done. Seed people API: one Graph call (`DELETE finance_permissions`). Today's:
+    /// the business user's tasks are read and written back without `FINANCE_EDIT` and
+    /// `FINANCE_VIEW` (two Graph calls; the read alone when there is nothing to revoke).
+    async fn revoke_finance_permission(
+        &self,
+        ctx: &Context<'_>,
+        business_id: ID,
+        user_id: ID,
+    ) -> Result<bool> {
+        let business = ObjectId::parse("businessId", &business_id)?;
+        let user = UserId::parse("userId", &user_id)?;
+        if business_users::current() {
+            business_users::set_finance_role(ctx, business.as_str(), user.as_str(), None).await?;
+            return Ok(true);
+        }
+        let write = RevokeFinancePermission {
+            business: business.as_str().to_owned(),
+            user: user.as_str().to_owned(),
+        };
+        let upstream = Upstream::of(ctx)?;
+        match upstream.write_outcome(&write, 0).await? {
+            Ok(_) => Ok(true),
+            // Graph's code 100 on this write is about `user`, the one parameter: no finance
+            // role there, or no person of the business (who holds none either).
+            Err(error) if error.class() == ErrorClass::InvalidArgument => Err(
+                business_users::no_finance_role(user.as_str(), business.as_str()),
+            ),
+            Err(error) => Err(upstream.fail(&error)),
+        }
     }
 
     /// Creates an ad account owned by the business, paid by its credit line (`fundingId`),

@@ -13,6 +13,7 @@ mod cli;
 mod connections;
 mod cors;
 mod error_codes;
+mod finance;
 mod funding;
 mod helpers;
 mod http;
