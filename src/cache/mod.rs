@@ -204,6 +204,12 @@ impl UpstreamCache {
         UpstreamCache { enabled: None }
     }
 
+    /// Whether answers are kept at all (a TTL of 0 turns the cache off): when not, a fresh
+    /// answer needs neither its tags nor its page links left out.
+    pub fn keeps_answers(&self) -> bool {
+        self.enabled.is_some()
+    }
+
     /// The cached answer for `key`, or the one `load` produces, which is stored when it
     /// succeeds, tagged with the key's token and the objects it mentions. Concurrent calls
     /// with the same key share one `load`. The flag says whether the answer came without a

@@ -461,6 +461,14 @@ impl GraphClient {
             let body = self
                 .send_with_retries(segments, &params, token, fingerprint)
                 .await?;
+            if !cache.keeps_answers() {
+                // Nothing is kept: the answer goes to this request only, its ids and page
+                // links as Graph wrote them (issue 7: 21,000 instructions per W1 read).
+                return Ok(FreshAnswer {
+                    body,
+                    mentions: Vec::new(),
+                });
+            }
             let (body, mentions) = answer_for_cache(body);
             Ok(FreshAnswer { body, mentions })
         };

@@ -703,7 +703,7 @@ pub(crate) fn answer_for_cache(body: Vec<u8>) -> (Vec<u8>, Vec<String>) {
 /// Whether an answer's bytes may hold a `next` or `previous` key: they name one, or hold an
 /// escape that could spell one.
 fn may_hold_page_link(body: &[u8]) -> bool {
-    let holds = |needle: &[u8]| body.windows(needle.len()).any(|window| window == needle);
+    let holds = |needle: &[u8]| memchr::memmem::find(body, needle).is_some();
     holds(b"\"next\"") || holds(b"\"previous\"") || holds(b"\\u")
 }
 

@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response};
 use http_body_util::BodyExt;
@@ -28,6 +27,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tower::ServiceExt;
 
+use super::AppService;
 use crate::log_window::log_window;
 
 /// Pause between accepts that fail for want of resources (file descriptors, memory): the
@@ -91,7 +91,7 @@ impl ConnectionLimits {
 /// has passed the connections still open are closed.
 pub(crate) async fn serve(
     listener: TcpListener,
-    router: Router,
+    router: AppService,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
@@ -204,7 +204,7 @@ fn is_out_of_files(error: &io::Error) -> bool {
 /// too long, or shutdown closes it.
 async fn serve_connection(
     stream: TcpStream,
-    router: Router,
+    router: AppService,
     limits: ConnectionLimits,
     mut drain_signal: watch::Receiver<bool>,
 ) {
@@ -370,7 +370,7 @@ impl Drop for InFlight {
 /// written.
 #[derive(Clone)]
 struct TrackedService {
-    router: Router,
+    router: AppService,
     activity: Arc<Mutex<Activity>>,
 }
 
