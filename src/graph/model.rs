@@ -30,64 +30,200 @@ impl Edges {
     }
 }
 
-/// A Graph user (`GET /me`, `GET /{user_id}`).
-#[derive(Debug, Clone, Deserialize)]
+/// Implements `Deserialize` for a node that keeps its other keys as [`Edges`], reading the
+/// answer's object once: a known key is decoded straight into its field, every other key's
+/// value into the edges. (`#[serde(flatten)]` would buffer the whole object into serde's
+/// private content tree first and decode every field again from it.)
+///
+/// Each field is listed with how it is read, as `#[serde(...)]` attributes would say it:
+/// `required` (an error naming the field when absent), `optional` (`#[serde(default)]`) or
+/// `graph_time` (`#[serde(default, deserialize_with = "graph_time")]`), and `| "alias"` for
+/// another name of the key. As the derive does, a non-object is refused, and a key met twice
+/// (or a field under both of its names) is an error naming the field.
+macro_rules! deserialize_node_with_edges {
+    ($node:ident { $($field:ident $(| $alias:literal)* : $read:ident),* $(,)? }) => {
+        impl<'de> Deserialize<'de> for $node {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                /// The node's fields, as its keys name them.
+                #[allow(non_camel_case_types)]
+                enum Field {
+                    $($field,)*
+                }
+
+                /// The field a key names, if any.
+                fn field(key: &str) -> Option<Field> {
+                    match key {
+                        $(stringify!($field) $(| $alias)* => Some(Field::$field),)*
+                        _ => None,
+                    }
+                }
+
+                struct NodeVisitor;
+
+                impl<'de> serde::de::Visitor<'de> for NodeVisitor {
+                    type Value = $node;
+
+                    fn expecting(
+                        &self,
+                        formatter: &mut std::fmt::Formatter<'_>,
+                    ) -> std::fmt::Result {
+                        formatter.write_str(concat!("struct ", stringify!($node)))
+                    }
+
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<$node, A::Error> {
+                        $(let mut $field = None;)*
+                        let mut edges = Map::new();
+                        while let Some(key) = map.next_key_seed(NodeKey(field))? {
+                            match key {
+                                $(Ok(Field::$field) => {
+                                    if $field.is_some() {
+                                        return Err(serde::de::Error::duplicate_field(
+                                            stringify!($field),
+                                        ));
+                                    }
+                                    $field = Some(deserialize_node_with_edges!(@value $read, map));
+                                })*
+                                Err(other) => {
+                                    edges.insert(other, map.next_value::<Value>()?);
+                                }
+                            }
+                        }
+                        Ok($node {
+                            $($field: deserialize_node_with_edges!(@finish $read, $field),)*
+                            edges: Edges(edges),
+                        })
+                    }
+                }
+
+                deserializer.deserialize_map(NodeVisitor)
+            }
+        }
+    };
+    (@value required, $map:ident) => {
+        $map.next_value()?
+    };
+    (@value optional, $map:ident) => {
+        $map.next_value()?
+    };
+    (@value graph_time, $map:ident) => {
+        $map.next_value::<GraphTime>()?.0
+    };
+    (@finish required, $field:ident) => {
+        $field.ok_or_else(|| serde::de::Error::missing_field(stringify!($field)))?
+    };
+    (@finish optional, $field:ident) => {
+        $field.unwrap_or_default()
+    };
+    (@finish graph_time, $field:ident) => {
+        $field.unwrap_or_default()
+    };
+}
+
+/// Reads an object's key as the field of a node it names (`Ok`), or as another key (`Err`,
+/// the key itself, for the node's [`Edges`]).
+struct NodeKey<F>(fn(&str) -> Option<F>);
+
+impl<'de, F> serde::de::DeserializeSeed<'de> for NodeKey<F> {
+    type Value = Result<F, String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl<'de, F> serde::de::Visitor<'de> for NodeKey<F> {
+    type Value = Result<F, String>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
+        Ok((self.0)(key).ok_or_else(|| key.to_owned()))
+    }
+
+    fn visit_string<E>(self, key: String) -> Result<Self::Value, E> {
+        Ok((self.0)(&key).ok_or(key))
+    }
+}
+
+/// A field read by [`graph_time`].
+struct GraphTime(Option<DateTime<Utc>>);
+
+impl<'de> Deserialize<'de> for GraphTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        graph_time(deserializer).map(GraphTime)
+    }
+}
+
+/// A Graph user (`GET /me`, `GET /{user_id}`). Decoded by `deserialize_node_with_edges!`.
+#[derive(Debug, Clone)]
 pub(crate) struct User {
     /// Numeric id.
     pub id: String,
     /// Display name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Whether this is a managed Meta (work) account.
-    #[serde(default)]
     pub is_work_account: Option<bool>,
     /// Expanded edges (`businesses`).
-    #[serde(flatten)]
     pub edges: Edges,
 }
 
-/// A Business Manager business (`GET /{business_id}`).
-#[derive(Debug, Clone, Deserialize)]
+deserialize_node_with_edges!(User {
+    id: required,
+    name: optional,
+    is_work_account: optional,
+});
+
+/// A Business Manager business (`GET /{business_id}`). Decoded by
+/// `deserialize_node_with_edges!`.
+#[derive(Debug, Clone)]
 pub(crate) struct Business {
     /// Numeric id.
     pub id: String,
     /// Name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Vertical, e.g. `ENTERTAINMENT_AND_MEDIA`.
-    #[serde(default)]
     pub vertical: Option<String>,
     /// Timezone id (0..592).
-    #[serde(default)]
     pub timezone_id: Option<i64>,
     /// The business's primary page.
-    #[serde(default)]
     pub primary_page: Option<Page>,
     /// When the business was created.
-    #[serde(default, deserialize_with = "graph_time")]
     pub created_time: Option<DateTime<Utc>>,
     /// Who created it.
-    #[serde(default)]
     pub created_by: Option<Actor>,
     /// When it was last changed.
-    #[serde(default, deserialize_with = "graph_time")]
     pub updated_time: Option<DateTime<Utc>>,
     /// Who last changed it.
-    #[serde(default)]
     pub updated_by: Option<Actor>,
     /// Business Manager link.
-    #[serde(default)]
     pub link: Option<String>,
     /// Verification status, e.g. `not_verified`.
-    #[serde(default)]
     pub verification_status: Option<String>,
     /// When the token's access through a migrating business ends (absent otherwise).
-    #[serde(default, deserialize_with = "graph_time")]
     pub user_access_expire_time: Option<DateTime<Utc>>,
     /// Expanded edges (`owned_pages`, `owned_ad_accounts`, `owned_apps`...).
-    #[serde(flatten)]
     pub edges: Edges,
 }
+
+deserialize_node_with_edges!(Business {
+    id: required,
+    name: optional,
+    vertical: optional,
+    timezone_id: optional,
+    primary_page: optional,
+    created_time: graph_time,
+    created_by: optional,
+    updated_time: graph_time,
+    updated_by: optional,
+    link: optional,
+    verification_status: optional,
+    user_access_expire_time: graph_time,
+});
 
 /// A person's row in a business's `userpermissions` edge: an invitation, a member or a
 /// suspended member. Rows are not nodes; they are only read through the edge.
@@ -323,33 +459,36 @@ pub(crate) struct Persona {
 }
 
 /// A business project (`GET /{project_id}`, the `businessprojects` edge): a named group of
-/// its business's pages, ad accounts and apps.
-#[derive(Debug, Clone, Deserialize)]
+/// its business's pages, ad accounts and apps. Decoded by `deserialize_node_with_edges!`.
+#[derive(Debug, Clone)]
 pub(crate) struct Project {
     /// Numeric id.
     pub id: String,
     /// Name.
-    #[serde(default)]
     pub name: Option<String>,
     /// The business the project belongs to.
-    #[serde(default)]
     pub business: Option<Box<Business>>,
     /// When the project was made.
-    #[serde(default, deserialize_with = "graph_time")]
     pub created_time: Option<DateTime<Utc>>,
     /// Who made it.
-    #[serde(default)]
     pub created_by: Option<Actor>,
     /// When it last changed: the seed names it `update_time`.
-    #[serde(default, alias = "updated_time", deserialize_with = "graph_time")]
     pub update_time: Option<DateTime<Utc>>,
     /// Who last changed it.
-    #[serde(default)]
     pub updated_by: Option<Actor>,
     /// Expanded edges (`pages`, `adaccounts`, `apps`).
-    #[serde(flatten)]
     pub edges: Edges,
 }
+
+deserialize_node_with_edges!(Project {
+    id: required,
+    name: optional,
+    business: optional,
+    created_time: graph_time,
+    created_by: optional,
+    update_time | "updated_time": graph_time,
+    updated_by: optional,
+});
 
 /// A Facebook page.
 #[derive(Debug, Clone, Deserialize)]
@@ -958,6 +1097,183 @@ mod tests {
             business
                 .edges
                 .list::<Page>("owned_apps")
+                .expect("decodes")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_user_decodes_its_fields_and_keeps_every_other_key_as_an_edge() {
+        let user: User = serde_json::from_str(
+            r#"{"id":"1","name":"Pomni","is_work_account":false,
+            "businesses":{"data":[]},"viewer_persona":{"id":"9"},"count":3}"#,
+        )
+        .expect("a user");
+        assert_eq!(user.id, "1");
+        assert_eq!(user.name.as_deref(), Some("Pomni"));
+        assert_eq!(user.is_work_account, Some(false));
+        let keys: Vec<&String> = user.edges.0.keys().collect();
+        assert_eq!(keys, ["businesses", "count", "viewer_persona"]);
+        assert_eq!(
+            user.edges.0["viewer_persona"],
+            serde_json::json!({"id": "9"})
+        );
+        // Absent and null fields are `None`; a key is matched however it is escaped.
+        let user: User = serde_json::from_str(r#"{"\u0069d":"2","name":null}"#).expect("a user");
+        assert_eq!(user.id, "2");
+        assert_eq!((user.name, user.is_work_account), (None, None));
+        assert!(user.edges.0.is_empty());
+    }
+
+    #[test]
+    fn graph_time_fields_decode_both_spellings_and_refuse_other_text() {
+        let business: Business = serde_json::from_str(
+            r#"{"id":"1","created_time":"2026-01-02T03:04:05+0000",
+            "updated_time":"2026-01-02T03:04:05Z","user_access_expire_time":null}"#,
+        )
+        .expect("a business");
+        let time = parse_graph_time("2026-01-02T03:04:05+0000");
+        assert_eq!(business.created_time, time);
+        assert_eq!(business.updated_time, time);
+        assert_eq!(business.user_access_expire_time, None);
+        // A project's `update_time` is read under `updated_time` too, but not under both.
+        for key in ["update_time", "updated_time"] {
+            let text = format!(r#"{{"id":"8","{key}":"2026-01-02T03:04:05+0000"}}"#);
+            let project: Project = serde_json::from_str(&text).expect("a project");
+            assert_eq!(project.update_time, time);
+            assert!(project.edges.0.is_empty());
+        }
+        let both = r#"{"id":"8","update_time":"2026-01-02T03:04:05+0000","updated_time":null}"#;
+        let error = serde_json::from_str::<Project>(both).expect_err("twice");
+        assert!(
+            error.to_string().contains("duplicate field `update_time`"),
+            "{error}"
+        );
+        let error = serde_json::from_str::<Business>(r#"{"id":"1","created_time":"yesterday"}"#)
+            .expect_err("not a time");
+        assert!(
+            error.to_string().contains("not a Graph time: yesterday"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_node_without_an_id_is_refused_naming_it() {
+        let text = r#"{"name":"no id","owned_pages":{"data":[]}}"#;
+        let nested = serde_json::json!({"business": {"name": "x"}, "id": "8"});
+        for error in [
+            serde_json::from_str::<User>(text).map(|_| ()),
+            serde_json::from_str::<Business>(text).map(|_| ()),
+            serde_json::from_str::<Project>(text).map(|_| ()),
+            serde_json::from_value::<Project>(nested).map(|_| ()),
+        ] {
+            let error = error.expect_err("no id");
+            assert!(error.to_string().contains("missing field `id`"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_wrongly_typed_field_or_answer_is_refused() {
+        let cases = [
+            (
+                r#"{"id":"1","timezone_id":"5"}"#,
+                "invalid type: string \"5\", expected i64",
+            ),
+            (
+                r#"{"id":5}"#,
+                "invalid type: integer `5`, expected a string",
+            ),
+            (r#"{"id":"1","primary_page":"x"}"#, "expected struct Page"),
+            (
+                r#"{"id":"1","created_time":5}"#,
+                "invalid type: integer `5`, expected a string",
+            ),
+            (
+                r#"["1"]"#,
+                "invalid type: sequence, expected struct Business",
+            ),
+            (
+                r#"{"id":"1","name":"a","name":"b"}"#,
+                "duplicate field `name`",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = serde_json::from_str::<Business>(text).expect_err(text);
+            assert!(error.to_string().contains(expected), "{text}: {error}");
+        }
+        let error = serde_json::from_str::<User>(r#"{"id":"1","is_work_account":"yes"}"#)
+            .expect_err("not a boolean");
+        assert!(error.to_string().contains("expected a boolean"), "{error}");
+        // An edge met twice is kept as the derive kept it: the last one.
+        let user: User = serde_json::from_str(r#"{"id":"1","e":1,"e":2}"#).expect("a user");
+        assert_eq!(user.edges.0["e"], 2);
+    }
+
+    #[test]
+    fn a_users_businesses_decode_through_its_edge_with_their_own_edges() {
+        let user: User = serde_json::from_str(
+            r#"{"id":"1","businesses":{"data":[
+                {"id":"200001","name":"A","created_time":"2026-01-02T03:04:05+0000",
+                 "owned_apps":{"data":[{"id":"5","name":"App"}]}},
+                {"id":"200002","timezone_id":7,"primary_page":{"id":"3"}}
+            ],"paging":{"cursors":{"before":"a","after":"b"}}},"broken":{"data":[{"name":"x"}]}}"#,
+        )
+        .expect("a user");
+        let businesses = user
+            .edges
+            .list::<Business>("businesses")
+            .expect("decodes")
+            .expect("present");
+        assert_eq!(businesses.after_cursor(), Some("b"));
+        let [first, second] = &businesses.data[..] else {
+            panic!("two businesses: {:?}", businesses.data);
+        };
+        assert_eq!(
+            (first.id.as_str(), first.name.as_deref()),
+            ("200001", Some("A"))
+        );
+        assert_eq!(first.created_time, parse_graph_time("2026-01-02T03:04:05Z"));
+        let apps = first
+            .edges
+            .list::<App>("owned_apps")
+            .expect("decodes")
+            .expect("present");
+        assert_eq!(apps.data[0].name.as_deref(), Some("App"));
+        assert_eq!(second.timezone_id, Some(7));
+        assert_eq!(
+            second.primary_page.as_ref().map(|p| p.id.as_str()),
+            Some("3")
+        );
+        assert!(second.edges.0.is_empty());
+        // A business without its id fails the edge, naming both.
+        let error = user
+            .edges
+            .list::<Business>("broken")
+            .expect_err("no id")
+            .to_string();
+        assert!(
+            error.contains("edge broken") && error.contains("missing field `id`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_null_edge_reads_as_none() {
+        let project: Project =
+            serde_json::from_str(r#"{"id":"8","business":null,"pages":null}"#).expect("a project");
+        assert!(project.business.is_none());
+        assert_eq!(project.edges.0.get("pages"), Some(&Value::Null));
+        assert!(
+            project
+                .edges
+                .list::<Page>("pages")
+                .expect("decodes")
+                .is_none()
+        );
+        assert!(
+            project
+                .edges
+                .list::<Page>("apps")
                 .expect("decodes")
                 .is_none()
         );
