@@ -56,12 +56,23 @@ fn library_error_code(error: &ServerError) -> ErrorCode {
 /// `data`, but GraphQL says it is `null`, and clients such as Apollo Client report a missing
 /// field as a broken answer. The field left out is the first one of an error's path that is
 /// missing under the parts of the path that are present.
+///
+/// An object every selected field of which failed is `null` in async-graphql's `data` (it
+/// answers an object with no field as `null`), where one with any field that succeeded keeps
+/// its place: `{ business { invoices } }` without a finance role lost the business. Such an
+/// object is told by an error below it (an object whose own resolver failed or found nothing
+/// has none), and becomes an object with its failed fields `null`, as when a sibling succeeds.
 pub(super) fn null_failed_fields(data: &mut async_graphql::Value, errors: &[ServerError]) {
     use async_graphql::{Name, PathSegment, Value};
 
     for error in errors {
         let mut here = &mut *data;
-        for segment in &error.path {
+        for (depth, segment) in error.path.iter().enumerate() {
+            if depth > 0 && matches!(here, Value::Null) && matches!(segment, PathSegment::Field(_))
+            {
+                // Below a field of the root, never the root itself: `data: null` stays.
+                *here = Value::Object(Default::default());
+            }
             match (here, segment) {
                 (Value::Object(fields), PathSegment::Field(name)) => {
                     let name = Name::new(name);
@@ -282,6 +293,74 @@ mod tests {
             accept("text/html, application/json; charset=UTF-8"),
             Some(MediaType::Json)
         );
+    }
+
+    #[test]
+    fn a_failed_field_is_null_beside_its_siblings_and_alone() {
+        use async_graphql::{PathSegment, Value};
+        let failed = |path: &[&str]| {
+            let mut error = ServerError::new("refused", None);
+            error.path = path
+                .iter()
+                .map(|segment| match segment.parse::<usize>() {
+                    Ok(index) => PathSegment::Index(index),
+                    Err(_) => PathSegment::Field((*segment).to_owned()),
+                })
+                .collect();
+            error
+        };
+        let json = |value: &Value| value.clone().into_json().expect("JSON");
+
+        // A sibling succeeded: the failed field is put back as null.
+        let mut data =
+            Value::from_json(serde_json::json!({"business": {"name": "Pomni"}})).expect("value");
+        null_failed_fields(&mut data, &[failed(&["business", "invoices"])]);
+        assert_eq!(
+            json(&data),
+            serde_json::json!({"business": {"name": "Pomni", "invoices": null}})
+        );
+
+        // Every selected field failed: the object stays, its fields null.
+        let mut data = Value::from_json(serde_json::json!({"business": null})).expect("value");
+        null_failed_fields(
+            &mut data,
+            &[
+                failed(&["business", "invoices"]),
+                failed(&["business", "creditCards"]),
+            ],
+        );
+        assert_eq!(
+            json(&data),
+            serde_json::json!({"business": {"invoices": null, "creditCards": null}})
+        );
+
+        // The same inside a list item.
+        let mut data = Value::from_json(serde_json::json!({"viewer": {"businesses": {"nodes": [
+            {"name": "A", "invoices": []},
+            null,
+        ]}}}))
+        .expect("value");
+        null_failed_fields(
+            &mut data,
+            &[failed(&["viewer", "businesses", "nodes", "1", "invoices"])],
+        );
+        assert_eq!(
+            json(&data),
+            serde_json::json!({"viewer": {"businesses": {"nodes": [
+                {"name": "A", "invoices": []},
+                {"invoices": null},
+            ]}}})
+        );
+
+        // An object whose own resolver failed is null, and nothing is made up below it.
+        let mut data = Value::from_json(serde_json::json!({"business": null})).expect("value");
+        null_failed_fields(&mut data, &[failed(&["business"])]);
+        assert_eq!(json(&data), serde_json::json!({"business": null}));
+
+        // `data: null` (every root field failed) is left as it is.
+        let mut data = Value::Null;
+        null_failed_fields(&mut data, &[failed(&["viewer", "name"])]);
+        assert_eq!(data, Value::Null);
     }
 
     #[test]

@@ -277,7 +277,12 @@ async fn an_employee_gets_no_preview() {
         )
         .await;
     assert_eq!(first_error_code(&answer), Some("FORBIDDEN"), "{answer}");
-    assert_eq!(answer["data"], json!({"business": null}), "{answer}");
+    // The refused field alone is null; the business keeps its place.
+    assert_eq!(
+        answer["data"],
+        json!({"business": {"creditAllocation": null}}),
+        "{answer}"
+    );
 }
 
 #[tokio::test]

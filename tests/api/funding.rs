@@ -108,7 +108,12 @@ async fn an_employee_reads_no_funding_and_creates_no_ad_account() {
         first_error_message(&answer).contains("requires the ADMIN role or a finance role"),
         "{answer}"
     );
-    assert_eq!(answer["data"], json!({"business": null}));
+    // The refused field alone is null; the business keeps its place.
+    assert_eq!(
+        answer["data"],
+        json!({"business": {"creditCards": null}}),
+        "{answer}"
+    );
 
     let created = create(&app, "demo-employee", json!({})).await;
     assert_eq!(first_error_code(&created), Some("FORBIDDEN"), "{created}");

@@ -370,6 +370,43 @@ async fn a_projects_business_keeps_its_name_when_its_invoices_are_refused() {
 }
 
 #[tokio::test]
+async fn a_business_whose_every_selected_field_is_refused_stays_an_object() {
+    let app = spawn_app().await;
+    // Nothing but guarded fields: async-graphql answers an object without a field as null,
+    // which lost the business (and in a list, the item) where a sibling field keeps it.
+    let query = format!(
+        r#"{{ business(id: "200001") {{ {AUGUST_2024} }}
+             viewer {{ businesses(first: 1) {{ nodes {{ {AUGUST_2024} }} }} }} }}"#
+    );
+
+    let (answer, _) = with_calls(&app, "demo-admin", &query).await;
+    assert_eq!(
+        answer["data"]["business"],
+        json!({"invoices": null}),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["data"]["viewer"]["businesses"]["nodes"],
+        json!([{"invoices": null}]),
+        "{answer}"
+    );
+    let paths: Vec<&Value> = answer["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|error| &error["path"])
+        .collect();
+    assert!(
+        paths.contains(&&json!(["business", "invoices"]))
+            && paths.contains(&&json!(["viewer", "businesses", "nodes", 0, "invoices"])),
+        "{answer}"
+    );
+    for error in answer["errors"].as_array().expect("errors") {
+        assert_eq!(error["extensions"]["code"], "FORBIDDEN", "{answer}");
+    }
+}
+
+#[tokio::test]
 async fn an_employees_credit_lines_and_allocation_preview_fail_alone_in_one_batch() {
     let app = spawn_app().await;
     // Sam is an EMPLOYEE of Pomni Media without a finance role: its funding is refused.
