@@ -293,12 +293,11 @@ impl Drop for Runtimes {
     }
 }
 
-/// A multi-threaded runtime whose threads are named `name`, with the gateway's worker stack.
+/// A runtime as the gateway's and the sandbox's own ([`crate::runtime_builder`]), its threads
+/// named `name`.
 fn named_runtime(name: &str) -> Result<Runtime, BenchError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
+    crate::runtime_builder()
         .thread_name(name)
-        .thread_stack_size(crate::WORKER_STACK_BYTES)
         .build()
         .map_err(|e| BenchError::Start(e.to_string()))
 }
