@@ -7,7 +7,7 @@ use clap::Parser;
 /// the process's time in a profile.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use bizgraph::config::{Cli, Command, LogFormat};
+use bizgraph::config::{Cli, LogFormat};
 use bizgraph::telemetry::Telemetry;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -18,15 +18,11 @@ fn main() -> anyhow::Result<()> {
     // Set up before the runtime: the OTLP exporter sends from a thread of its own.
     let telemetry = init_logging(&cli)?;
     // The runtime is not tokio's default: the request guards' margin against the parser's
-    // recursion is stated against its worker stack, and the gateway's workers serve 1000 ready
-    // connections in turn (see `server::gateway_runtime_builder`).
-    let mut builder = match &cli.command {
-        None | Some(Command::Serve(_)) => bizgraph::gateway_runtime_builder(),
-        Some(Command::Sandbox(_) | Command::Schema(_) | Command::Bench(_)) => {
-            bizgraph::runtime_builder()
-        }
-    };
-    let result = builder.build()?.block_on(bizgraph::run(cli));
+    // recursion is stated against its worker stack, and its workers serve 1000 ready
+    // connections in turn (see `server::runtime_builder`).
+    let result = bizgraph::runtime_builder()
+        .build()?
+        .block_on(bizgraph::run(cli));
     // Whatever the outcome, the spans still buffered are sent.
     if let Some(telemetry) = telemetry {
         telemetry.shutdown();

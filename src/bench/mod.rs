@@ -293,10 +293,10 @@ impl Drop for Runtimes {
     }
 }
 
-/// A runtime from `builder` (the gateway's or the sandbox's own, as `bizgraph serve` and
-/// `bizgraph sandbox` run them), its threads named `name`.
-fn named_runtime(mut builder: tokio::runtime::Builder, name: &str) -> Result<Runtime, BenchError> {
-    builder
+/// A runtime as the gateway's and the sandbox's own ([`crate::runtime_builder`]), its threads
+/// named `name`.
+fn named_runtime(name: &str) -> Result<Runtime, BenchError> {
+    crate::runtime_builder()
         .thread_name(name)
         .build()
         .map_err(|e| BenchError::Start(e.to_string()))
@@ -366,8 +366,8 @@ async fn send_json(request: reqwest::RequestBuilder) -> Result<Value, BenchError
 impl Rig {
     async fn start() -> Result<Rig, BenchError> {
         let threads = ThreadNames::new();
-        let gateway_runtime = named_runtime(crate::gateway_runtime_builder(), &threads.gateway)?;
-        let sandbox_runtime = named_runtime(crate::runtime_builder(), &threads.sandbox)?;
+        let gateway_runtime = named_runtime(&threads.gateway)?;
+        let sandbox_runtime = named_runtime(&threads.sandbox)?;
         let gateway_handle = gateway_runtime.handle().clone();
         let sandbox_handle = sandbox_runtime.handle().clone();
         let runtimes = Runtimes {

