@@ -22,7 +22,7 @@ pub(crate) mod token;
 pub(crate) mod webhooks;
 
 pub use config::Settings;
-pub use server::{Application, StartError, WORKER_STACK_BYTES, runtime_builder};
+pub use server::{Application, StartError, WORKER_STACK_BYTES};
 pub use stores::SharedStores;
 
 use config::{Cli, Command, LogFormat, SandboxArgs, ServeArgs};

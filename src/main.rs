@@ -17,10 +17,11 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // Set up before the runtime: the OTLP exporter sends from a thread of its own.
     let telemetry = init_logging(&cli)?;
-    // The runtime is not tokio's default: the request guards' margin against the parser's
-    // recursion is stated against its worker stack, and its workers serve 1000 ready
-    // connections in turn (see `server::runtime_builder`).
-    let result = bizgraph::runtime_builder()
+    // The worker stack is set, not left to tokio's default: the request guards' margin against
+    // the parser's recursion is stated against it (see `server::WORKER_STACK_BYTES`).
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(bizgraph::WORKER_STACK_BYTES)
         .build()?
         .block_on(bizgraph::run(cli));
     // Whatever the outcome, the spans still buffered are sent.

@@ -293,11 +293,12 @@ impl Drop for Runtimes {
     }
 }
 
-/// A runtime as the gateway's and the sandbox's own ([`crate::runtime_builder`]), its threads
-/// named `name`.
+/// A multi-threaded runtime whose threads are named `name`, with the gateway's worker stack.
 fn named_runtime(name: &str) -> Result<Runtime, BenchError> {
-    crate::runtime_builder()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
         .thread_name(name)
+        .thread_stack_size(crate::WORKER_STACK_BYTES)
         .build()
         .map_err(|e| BenchError::Start(e.to_string()))
 }

@@ -66,24 +66,6 @@ pub(crate) const DOCUMENT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// untouched pages cost nothing), and tests parse every accepted document they generate on a
 /// quarter of that, so nothing the guard accepts can overflow a worker.
 pub const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
-
-/// The multi-threaded runtime the gateway and the sandbox run on: worker threads with
-/// [`WORKER_STACK_BYTES`] of stack, and each worker taking a task from the runtime's shared
-/// queue before every task of its own (`global_queue_interval(1)`; tokio's default is every
-/// 31st). With 1000 connections ready at once, tokio moves the tasks that do not fit a worker's
-/// own queue (256) to the shared one; a connection that was answered gets its next request
-/// into the worker's own queue again ahead of them, so the ones moved waited: p99 was 4.6-5.7×
-/// p50 under `wrk -c1000`, and a single pinned worker had a p90 of 140 ms beside a p50 of 7.
-/// Taking from the shared queue every time serves them in turn: p99 1.4× p50, the same
-/// queries per second and CPU per request (issue 7).
-pub fn runtime_builder() -> tokio::runtime::Builder {
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder
-        .enable_all()
-        .thread_stack_size(WORKER_STACK_BYTES)
-        .global_queue_interval(1);
-    builder
-}
 /// Most fields a document may select once its fragments are spread out, checked before
 /// validation: a few fragments that spread each other twice make validation and execution
 /// take seconds on a tiny document, whatever the depth and complexity limits.
