@@ -22,7 +22,9 @@ pub(crate) mod token;
 pub(crate) mod webhooks;
 
 pub use config::Settings;
-pub use server::{Application, StartError, WORKER_STACK_BYTES};
+pub use server::{
+    Application, StartError, WORKER_STACK_BYTES, gateway_runtime_builder, runtime_builder,
+};
 pub use stores::SharedStores;
 
 use config::{Cli, Command, LogFormat, SandboxArgs, ServeArgs};

@@ -7,7 +7,7 @@ use clap::Parser;
 /// the process's time in a profile.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use bizgraph::config::{Cli, LogFormat};
+use bizgraph::config::{Cli, Command, LogFormat};
 use bizgraph::telemetry::Telemetry;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -17,13 +17,16 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // Set up before the runtime: the OTLP exporter sends from a thread of its own.
     let telemetry = init_logging(&cli)?;
-    // The worker stack is set, not left to tokio's default: the request guards' margin against
-    // the parser's recursion is stated against it (see `server::WORKER_STACK_BYTES`).
-    let result = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(bizgraph::WORKER_STACK_BYTES)
-        .build()?
-        .block_on(bizgraph::run(cli));
+    // The runtime is not tokio's default: the request guards' margin against the parser's
+    // recursion is stated against its worker stack, and the gateway's workers serve 1000 ready
+    // connections in turn (see `server::gateway_runtime_builder`).
+    let mut builder = match &cli.command {
+        None | Some(Command::Serve(_)) => bizgraph::gateway_runtime_builder(),
+        Some(Command::Sandbox(_) | Command::Schema(_) | Command::Bench(_)) => {
+            bizgraph::runtime_builder()
+        }
+    };
+    let result = builder.build()?.block_on(bizgraph::run(cli));
     // Whatever the outcome, the spans still buffered are sent.
     if let Some(telemetry) = telemetry {
         telemetry.shutdown();

@@ -293,12 +293,11 @@ impl Drop for Runtimes {
     }
 }
 
-/// A multi-threaded runtime whose threads are named `name`, with the gateway's worker stack.
-fn named_runtime(name: &str) -> Result<Runtime, BenchError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
+/// A runtime from `builder` (the gateway's or the sandbox's own, as `bizgraph serve` and
+/// `bizgraph sandbox` run them), its threads named `name`.
+fn named_runtime(mut builder: tokio::runtime::Builder, name: &str) -> Result<Runtime, BenchError> {
+    builder
         .thread_name(name)
-        .thread_stack_size(crate::WORKER_STACK_BYTES)
         .build()
         .map_err(|e| BenchError::Start(e.to_string()))
 }
@@ -367,8 +366,8 @@ async fn send_json(request: reqwest::RequestBuilder) -> Result<Value, BenchError
 impl Rig {
     async fn start() -> Result<Rig, BenchError> {
         let threads = ThreadNames::new();
-        let gateway_runtime = named_runtime(&threads.gateway)?;
-        let sandbox_runtime = named_runtime(&threads.sandbox)?;
+        let gateway_runtime = named_runtime(crate::gateway_runtime_builder(), &threads.gateway)?;
+        let sandbox_runtime = named_runtime(crate::runtime_builder(), &threads.sandbox)?;
         let gateway_handle = gateway_runtime.handle().clone();
         let sandbox_handle = sandbox_runtime.handle().clone();
         let runtimes = Runtimes {
